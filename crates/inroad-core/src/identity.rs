@@ -1,0 +1,161 @@
+//! When two lead records are the same person.
+//!
+//! Identity is tried strongest first: the email address, else the LinkedIn profile
+//! URL, else (first name, last name, company domain), case-insensitively. An email
+//! or a profile URL belongs to one person, so either match is decisive (a person may
+//! have two addresses; the stored one is kept). The name key is weaker: it never
+//! merges two records whose emails or profile URLs disagree, since two people with
+//! one name at one company is common.
+//!
+//! [`DedupIndex`] keeps a 64-bit hash of each key in memory instead of the key
+//! itself, so a million leads cost tens of megabytes. A hash hit is only a
+//! candidate: the caller confirms it against the stored lead with [`matches`].
+
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+
+use crate::Lead;
+
+/// Which identity key matched.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum KeyKind {
+    Email,
+    Linkedin,
+    Name,
+}
+
+/// The (first, last, domain) key, when all three are present.
+pub fn name_key(lead: &Lead) -> Option<String> {
+    let (first, last, domain) = (lead.first_name.as_ref()?, lead.last_name.as_ref()?, lead.domain.as_ref()?);
+    Some(format!("{}\u{1f}{}\u{1f}{}", first.to_lowercase(), last.to_lowercase(), domain))
+}
+
+/// The key of one kind, as text.
+pub fn key(lead: &Lead, kind: KeyKind) -> Option<String> {
+    match kind {
+        KeyKind::Email => lead.email.clone(),
+        KeyKind::Linkedin => lead.linkedin_url.clone(),
+        KeyKind::Name => name_key(lead),
+    }
+}
+
+/// Whether `stored`, found through a `kind` key, is the same person as `incoming`.
+pub fn matches(stored: &Lead, incoming: &Lead, kind: KeyKind) -> bool {
+    let conflict = |a: &Option<String>, b: &Option<String>| matches!((a, b), (Some(x), Some(y)) if x != y);
+    if key(stored, kind).is_none() || key(stored, kind) != key(incoming, kind) {
+        return false;
+    }
+    match kind {
+        KeyKind::Email | KeyKind::Linkedin => true,
+        KeyKind::Name => {
+            !conflict(&stored.email, &incoming.email) && !conflict(&stored.linkedin_url, &incoming.linkedin_url)
+        }
+    }
+}
+
+/// The hash the index files a key under.
+pub fn key_hash(key: &str) -> u64 {
+    xxhash_rust::xxh3::xxh3_64(key.as_bytes())
+}
+
+/// Keys are already uniform hashes; hashing them again would only cost time.
+#[derive(Default)]
+pub struct PassThroughHasher(u64);
+
+impl Hasher for PassThroughHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(b);
+        }
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
+    }
+}
+
+type HashIndex = HashMap<u64, i64, BuildHasherDefault<PassThroughHasher>>;
+
+/// In-memory index of lead ids by hashed identity key.
+#[derive(Default)]
+pub struct DedupIndex {
+    email: HashIndex,
+    linkedin: HashIndex,
+    name: HashIndex,
+}
+
+impl DedupIndex {
+    fn map(&mut self, kind: KeyKind) -> &mut HashIndex {
+        match kind {
+            KeyKind::Email => &mut self.email,
+            KeyKind::Linkedin => &mut self.linkedin,
+            KeyKind::Name => &mut self.name,
+        }
+    }
+
+    /// Candidate lead ids for `lead`, strongest key first.
+    pub fn candidates(&mut self, lead: &Lead) -> Vec<(KeyKind, i64)> {
+        [KeyKind::Email, KeyKind::Linkedin, KeyKind::Name]
+            .into_iter()
+            .filter_map(|kind| {
+                let k = key(lead, kind)?;
+                self.map(kind).get(&key_hash(&k)).map(|id| (kind, *id))
+            })
+            .collect()
+    }
+
+    /// Files every key `lead` has under `id`, without displacing an earlier holder.
+    pub fn insert(&mut self, lead: &Lead, id: i64) {
+        for kind in [KeyKind::Email, KeyKind::Linkedin, KeyKind::Name] {
+            if let Some(k) = key(lead, kind) {
+                self.map(kind).entry(key_hash(&k)).or_insert(id);
+            }
+        }
+    }
+
+    /// Whether some lead already holds this key (possibly a hash collision; callers
+    /// use this only to avoid filling a unique field, where a false "yes" is safe).
+    pub fn holds(&mut self, kind: KeyKind, key: &str) -> bool {
+        self.map(kind).contains_key(&key_hash(key))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lead(email: Option<&str>, url: Option<&str>, first: &str, last: &str, domain: &str) -> Lead {
+        Lead {
+            email: email.map(str::to_owned),
+            linkedin_url: url.map(str::to_owned),
+            first_name: Some(first.to_owned()),
+            last_name: Some(last.to_owned()),
+            domain: Some(domain.to_owned()),
+            ..Lead::default()
+        }
+    }
+
+    #[test]
+    fn name_match_is_case_insensitive_but_stronger_keys_veto_it() {
+        let a = lead(Some("john@acme.com"), None, "John", "Smith", "acme.com");
+        let b = lead(None, None, "JOHN", "smith", "acme.com");
+        assert!(matches(&a, &b, KeyKind::Name));
+        let c = lead(Some("jsmith@acme.com"), None, "John", "Smith", "acme.com");
+        assert!(!matches(&a, &c, KeyKind::Name));
+        let d = lead(None, Some("https://www.linkedin.com/in/x"), "John", "Smith", "acme.com");
+        let e = lead(None, Some("https://www.linkedin.com/in/y"), "John", "Smith", "acme.com");
+        assert!(!matches(&d, &e, KeyKind::Name));
+    }
+
+    #[test]
+    fn index_offers_strongest_candidate_first() {
+        let mut index = DedupIndex::default();
+        let a = lead(Some("john@acme.com"), Some("https://www.linkedin.com/in/j"), "John", "Smith", "acme.com");
+        index.insert(&a, 7);
+        let b = lead(None, Some("https://www.linkedin.com/in/j"), "John", "Smith", "acme.com");
+        assert_eq!(index.candidates(&b), vec![(KeyKind::Linkedin, 7), (KeyKind::Name, 7)]);
+        assert!(index.candidates(&lead(Some("x@y.com"), None, "A", "B", "c.com")).is_empty());
+    }
+}

@@ -1,0 +1,150 @@
+//! The lead record: the canonical fields every import maps onto, plus custom fields.
+
+use std::collections::BTreeMap;
+
+/// A canonical lead field. Column headers of any export map onto these (see
+/// [`crate::headers`]); everything else is kept as a custom field.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Field {
+    Email,
+    FirstName,
+    LastName,
+    FullName,
+    Title,
+    Company,
+    /// The company's registrable web domain (`acme.co.uk`), not a URL.
+    Domain,
+    LinkedinUrl,
+    Location,
+    Timezone,
+    Phone,
+}
+
+impl Field {
+    /// Every field, in the column order used by exports.
+    pub const ALL: [Field; 11] = [
+        Field::Email,
+        Field::FirstName,
+        Field::LastName,
+        Field::FullName,
+        Field::Title,
+        Field::Company,
+        Field::Domain,
+        Field::LinkedinUrl,
+        Field::Location,
+        Field::Timezone,
+        Field::Phone,
+    ];
+
+    /// The canonical (export and `--map`) name of the field.
+    pub fn name(self) -> &'static str {
+        match self {
+            Field::Email => "email",
+            Field::FirstName => "first_name",
+            Field::LastName => "last_name",
+            Field::FullName => "full_name",
+            Field::Title => "title",
+            Field::Company => "company",
+            Field::Domain => "domain",
+            Field::LinkedinUrl => "linkedin_url",
+            Field::Location => "location",
+            Field::Timezone => "timezone",
+            Field::Phone => "phone",
+        }
+    }
+
+    /// The field with this canonical name, if any.
+    pub fn from_name(name: &str) -> Option<Field> {
+        Field::ALL.into_iter().find(|f| f.name() == name)
+    }
+}
+
+/// A lead as stored: canonical fields (empty ones are `None`) and custom fields.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Lead {
+    pub email: Option<String>,
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub full_name: Option<String>,
+    pub title: Option<String>,
+    pub company: Option<String>,
+    pub domain: Option<String>,
+    pub linkedin_url: Option<String>,
+    pub location: Option<String>,
+    pub timezone: Option<String>,
+    pub phone: Option<String>,
+    /// Columns that map to no canonical field, by their header as written.
+    pub custom: BTreeMap<String, String>,
+}
+
+impl Lead {
+    pub fn get(&self, field: Field) -> Option<&str> {
+        self.slot(field).as_deref()
+    }
+
+    pub fn set(&mut self, field: Field, value: Option<String>) {
+        *self.slot_mut(field) = value;
+    }
+
+    fn slot(&self, field: Field) -> &Option<String> {
+        match field {
+            Field::Email => &self.email,
+            Field::FirstName => &self.first_name,
+            Field::LastName => &self.last_name,
+            Field::FullName => &self.full_name,
+            Field::Title => &self.title,
+            Field::Company => &self.company,
+            Field::Domain => &self.domain,
+            Field::LinkedinUrl => &self.linkedin_url,
+            Field::Location => &self.location,
+            Field::Timezone => &self.timezone,
+            Field::Phone => &self.phone,
+        }
+    }
+
+    fn slot_mut(&mut self, field: Field) -> &mut Option<String> {
+        match field {
+            Field::Email => &mut self.email,
+            Field::FirstName => &mut self.first_name,
+            Field::LastName => &mut self.last_name,
+            Field::FullName => &mut self.full_name,
+            Field::Title => &mut self.title,
+            Field::Company => &mut self.company,
+            Field::Domain => &mut self.domain,
+            Field::LinkedinUrl => &mut self.linkedin_url,
+            Field::Location => &mut self.location,
+            Field::Timezone => &mut self.timezone,
+            Field::Phone => &mut self.phone,
+        }
+    }
+
+    /// The domain part of the email address, if there is an email.
+    pub fn email_domain(&self) -> Option<&str> {
+        self.email.as_deref().and_then(|e| e.rsplit_once('@')).map(|(_, d)| d)
+    }
+
+    /// Fills this lead's empty fields from `other`, never overwriting a value.
+    /// Returns whether anything was filled. `keep_empty` names identity fields the
+    /// caller must not fill (because another lead already holds that value).
+    pub fn fill_from(&mut self, other: &Lead, keep_empty: &[Field]) -> bool {
+        let mut changed = false;
+        for field in Field::ALL {
+            if keep_empty.contains(&field) {
+                continue;
+            }
+            if self.get(field).is_none() {
+                if let Some(value) = other.get(field) {
+                    self.set(field, Some(value.to_owned()));
+                    changed = true;
+                }
+            }
+        }
+        for (key, value) in &other.custom {
+            if !self.custom.contains_key(key) {
+                self.custom.insert(key.clone(), value.clone());
+                changed = true;
+            }
+        }
+        changed
+    }
+}

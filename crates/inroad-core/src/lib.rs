@@ -1,0 +1,14 @@
+//! Inroad's pure domain: what a lead is, how raw export rows become clean leads,
+//! and how leads are recognised as the same person.
+//!
+//! Nothing here does I/O or knows about a database, so every rule can be tested (and
+//! fuzzed) on plain values, and the same rules serve every store backend.
+
+pub mod email;
+pub mod headers;
+pub mod identity;
+pub mod lead;
+pub mod normalize;
+pub mod row;
+
+pub use lead::{Field, Lead};

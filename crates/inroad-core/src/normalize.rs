@@ -1,0 +1,175 @@
+//! Normalisation of single values: whitespace, names, company domains, LinkedIn URLs.
+
+use crate::email::normalize_host;
+
+/// Trims and collapses every run of whitespace (including newlines inside quoted
+/// cells) into one space, and drops control characters. `None` when nothing is left.
+pub fn clean_text(raw: &str) -> Option<String> {
+    let mut out = String::with_capacity(raw.len());
+    for word in raw.split(|c: char| c.is_whitespace() || c.is_control()) {
+        if word.is_empty() {
+            continue;
+        }
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(word);
+    }
+    (!out.is_empty()).then_some(out)
+}
+
+/// The registrable domain (per the public suffix list) of a website URL or host:
+/// `https://www.acme.co.uk/about` → `acme.co.uk`. `None` when there is no such
+/// domain (a bare suffix, an unknown top-level domain, an IP address, junk).
+pub fn registrable_domain(raw: &str) -> Option<String> {
+    let raw = raw.trim();
+    let rest = match raw.find("://") {
+        Some(i) => &raw[i + 3..],
+        None => raw.strip_prefix("//").unwrap_or(raw),
+    };
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    let host_port = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    let host = host_port.split(':').next().unwrap_or_default();
+    let host = normalize_host(host)?;
+    let domain = psl::domain(host.as_bytes())?;
+    if !domain.suffix().is_known() {
+        return None;
+    }
+    std::str::from_utf8(domain.as_bytes()).ok().map(str::to_owned)
+}
+
+/// The canonical form of a LinkedIn profile URL, `https://www.linkedin.com/in/<slug>`
+/// (lowercase, no query, fragment or trailing slash, any country subdomain), or
+/// `None` when the value is not a member profile URL.
+pub fn canonical_linkedin_url(raw: &str) -> Option<String> {
+    let raw = raw.trim();
+    let lower = raw.to_lowercase();
+    let rest = lower
+        .strip_prefix("https://")
+        .or_else(|| lower.strip_prefix("http://"))
+        .unwrap_or(&lower);
+    let (host, path) = rest.split_once('/')?;
+    let host_ok = host == "linkedin.com"
+        || host
+            .strip_suffix(".linkedin.com")
+            .is_some_and(|sub| !sub.is_empty() && sub.bytes().all(|b| b.is_ascii_alphanumeric()));
+    if !host_ok {
+        return None;
+    }
+    let path = path.split(['?', '#']).next().unwrap_or_default();
+    let mut segments = path.split('/').filter(|s| !s.is_empty());
+    let kind = segments.next()?;
+    if kind != "in" && kind != "pub" {
+        return None;
+    }
+    let slug = segments.next()?;
+    let slug_ok = slug
+        .chars()
+        .all(|c| c.is_alphanumeric() || matches!(c, '-' | '_' | '%' | '.'));
+    slug_ok.then(|| format!("https://www.linkedin.com/in/{slug}"))
+}
+
+/// Honorifics dropped from the front of a full name.
+const HONORIFICS: &[&str] = &["mr", "mrs", "ms", "miss", "mx", "dr", "prof", "sir"];
+/// Generational suffixes and credentials dropped from the end of a full name.
+const NAME_SUFFIXES: &[&str] = &[
+    "jr", "sr", "ii", "iii", "iv", "phd", "mba", "md", "cpa", "cfa", "pmp", "esq", "msc", "bsc",
+];
+
+fn is_one_of(token: &str, list: &[&str]) -> bool {
+    let bare: String = token
+        .chars()
+        .filter(|c| c.is_alphanumeric())
+        .flat_map(char::to_lowercase)
+        .collect();
+    !bare.is_empty() && list.contains(&bare.as_str())
+}
+
+/// Splits a person's full name into (first, last). Handles "Last, First",
+/// honorifics, credentials (", MBA") and multi-word surnames ("Anne van der Berg" →
+/// ("Anne", "van der Berg")). A single word is a first name.
+pub fn split_full_name(full: &str) -> (Option<String>, Option<String>) {
+    let full = clean_text(full).unwrap_or_default();
+    let mut parts: Vec<&str> = full.split(',').map(str::trim).filter(|p| !p.is_empty()).collect();
+    while parts.len() > 1 && parts[1..].iter().all(|p| p.split(' ').all(|t| is_one_of(t, NAME_SUFFIXES))) {
+        parts.pop();
+    }
+    let ordered = match parts.as_slice() {
+        [last, first] => format!("{first} {last}"),
+        _ => parts.join(" "),
+    };
+    let mut tokens: Vec<&str> = ordered.split(' ').filter(|t| !t.is_empty()).collect();
+    while tokens.len() > 1 && is_one_of(tokens[0], HONORIFICS) {
+        tokens.remove(0);
+    }
+    while tokens.len() > 1 && is_one_of(tokens[tokens.len() - 1], NAME_SUFFIXES) {
+        tokens.pop();
+    }
+    match tokens.split_first() {
+        None => (None, None),
+        Some((first, [])) => (Some((*first).to_owned()), None),
+        Some((first, rest)) => (Some((*first).to_owned()), Some(rest.join(" "))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cleans_whitespace() {
+        assert_eq!(clean_text("  Head of\n  Sales\t"), Some("Head of Sales".into()));
+        assert_eq!(clean_text(" \r\n "), None);
+    }
+
+    #[test]
+    fn domains_from_websites() {
+        for (raw, want) in [
+            ("https://www.acme.co.uk/about", Some("acme.co.uk")),
+            ("http://acme.io/", Some("acme.io")),
+            ("www.Acme.com", Some("acme.com")),
+            ("acme.com.au", Some("acme.com.au")),
+            ("https://shop.eu.acme.de:8443/x?y#z", Some("acme.de")),
+            ("https://bücher.de", Some("xn--bcher-kva.de")),
+            ("co.uk", None),
+            ("localhost", None),
+            ("not a website", None),
+            ("", None),
+        ] {
+            assert_eq!(registrable_domain(raw).as_deref(), want, "{raw}");
+        }
+    }
+
+    #[test]
+    fn linkedin_urls_canonical() {
+        let want = Some("https://www.linkedin.com/in/john-smith-1a2b3c".to_owned());
+        for raw in [
+            "https://www.linkedin.com/in/John-Smith-1a2b3c/",
+            "http://linkedin.com/in/john-smith-1a2b3c?trk=public_profile",
+            "linkedin.com/in/john-smith-1a2b3c",
+            "https://uk.linkedin.com/in/john-smith-1a2b3c/details/experience/",
+            " www.linkedin.com/in/john-smith-1a2b3c#about ",
+        ] {
+            assert_eq!(canonical_linkedin_url(raw), want, "{raw}");
+        }
+        for raw in [
+            "https://www.linkedin.com/company/acme",
+            "https://evil.com/in/john",
+            "https://www.linkedin.com/in/",
+            "john-smith",
+        ] {
+            assert_eq!(canonical_linkedin_url(raw), None, "{raw}");
+        }
+    }
+
+    #[test]
+    fn splits_names() {
+        let s = |a: &str, b: Option<&str>| (Some(a.to_owned()), b.map(str::to_owned));
+        assert_eq!(split_full_name("John Smith"), s("John", Some("Smith")));
+        assert_eq!(split_full_name("Smith, John"), s("John", Some("Smith")));
+        assert_eq!(split_full_name("Dr. Anne van der Berg, PhD"), s("Anne", Some("van der Berg")));
+        assert_eq!(split_full_name("Jean-Luc O'Brien Jr."), s("Jean-Luc", Some("O'Brien")));
+        assert_eq!(split_full_name("Cher"), s("Cher", None));
+        assert_eq!(split_full_name("  "), (None, None));
+    }
+}

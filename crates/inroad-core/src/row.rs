@@ -1,0 +1,211 @@
+//! One raw row of an export → a clean [`Lead`], or the reason it is rejected.
+
+use crate::email::normalize_email;
+use crate::headers::{field_for_header, is_export_only};
+use crate::normalize::{canonical_linkedin_url, clean_text, registrable_domain, split_full_name};
+use crate::{Field, Lead};
+
+/// What one column of the file becomes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Target {
+    Field(Field),
+    /// Kept as a custom field under this name (the header as written).
+    Custom(String),
+    Skip,
+}
+
+/// An override given on the command line as `HEADER=FIELD`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Override {
+    pub header: String,
+    pub target: Target,
+}
+
+impl std::str::FromStr for Override {
+    type Err = String;
+
+    /// Parses `HEADER=FIELD` where FIELD is a canonical field name, `custom` or `skip`.
+    fn from_str(spec: &str) -> Result<Self, String> {
+        let (header, field) = spec
+            .rsplit_once('=')
+            .ok_or_else(|| format!("--map {spec:?}: expected HEADER=FIELD"))?;
+        let header = header.trim().to_owned();
+        let target = match field.trim() {
+            "custom" => Target::Custom(header.clone()),
+            "skip" => Target::Skip,
+            name => Target::Field(Field::from_name(name).ok_or_else(|| {
+                let names: Vec<&str> = Field::ALL.iter().map(|f| f.name()).collect();
+                format!(
+                    "--map {spec:?}: unknown field {name:?}; use one of {}, custom, skip",
+                    names.join(", ")
+                )
+            })?),
+        };
+        Ok(Override { header, target })
+    }
+}
+
+/// How the columns of one file map onto lead fields.
+#[derive(Clone, Debug)]
+pub struct ColumnMap {
+    targets: Vec<Target>,
+}
+
+impl ColumnMap {
+    /// Maps a header row: overrides first, then known aliases (the first column for a
+    /// field wins), the rest become custom fields. An override naming a header that is
+    /// not in the file is an error, so a typo never silently does nothing.
+    pub fn new(headers: &[String], overrides: &[Override]) -> Result<ColumnMap, String> {
+        let mut targets: Vec<Option<Target>> = vec![None; headers.len()];
+        for o in overrides {
+            let i = headers
+                .iter()
+                .position(|h| h.trim().eq_ignore_ascii_case(&o.header))
+                .ok_or_else(|| {
+                    format!("--map: the file has no column {:?} (columns: {})", o.header, headers.join(", "))
+                })?;
+            targets[i] = Some(o.target.clone());
+        }
+        let mut taken: Vec<Field> = targets
+            .iter()
+            .filter_map(|t| match t {
+                Some(Target::Field(f)) => Some(*f),
+                _ => None,
+            })
+            .collect();
+        for (i, header) in headers.iter().enumerate() {
+            if targets[i].is_some() {
+                continue;
+            }
+            targets[i] = Some(match field_for_header(header) {
+                _ if is_export_only(header) => Target::Skip,
+                Some(f) if !taken.contains(&f) => {
+                    taken.push(f);
+                    Target::Field(f)
+                }
+                _ => match clean_text(header) {
+                    Some(name) => Target::Custom(name),
+                    None => Target::Skip,
+                },
+            });
+        }
+        Ok(ColumnMap { targets: targets.into_iter().map(|t| t.unwrap_or(Target::Skip)).collect() })
+    }
+
+    pub fn targets(&self) -> &[Target] {
+        &self.targets
+    }
+
+    /// Whether any column maps to `field`.
+    pub fn has(&self, field: Field) -> bool {
+        self.targets.contains(&Target::Field(field))
+    }
+}
+
+/// A row that became a lead, with notes on values that were dropped.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NormalizedRow {
+    pub lead: Lead,
+    pub notes: Vec<String>,
+}
+
+/// Normalises one row. Cells beyond the header are ignored; missing cells are empty.
+pub fn normalize_row(map: &ColumnMap, cells: &[&str]) -> Result<NormalizedRow, String> {
+    let mut lead = Lead::default();
+    let mut notes = Vec::new();
+    for (target, raw) in map.targets.iter().zip(cells) {
+        let Some(value) = clean_text(raw) else { continue };
+        match target {
+            Target::Skip => {}
+            Target::Custom(name) => {
+                lead.custom.insert(name.clone(), value);
+            }
+            Target::Field(Field::Email) => match normalize_email(&value) {
+                Ok(email) => lead.email = Some(email),
+                Err(why) => notes.push(format!("invalid email {value:?} dropped ({why})")),
+            },
+            Target::Field(Field::LinkedinUrl) => match canonical_linkedin_url(&value) {
+                Some(url) => lead.linkedin_url = Some(url),
+                None => notes.push(format!("{value:?} is not a LinkedIn profile URL, dropped")),
+            },
+            Target::Field(Field::Domain) => match registrable_domain(&value) {
+                Some(domain) => lead.domain = Some(domain),
+                None => notes.push(format!("{value:?} is not a company web domain, dropped")),
+            },
+            Target::Field(field) => lead.set(*field, Some(value)),
+        }
+    }
+    if lead.first_name.is_none() && lead.last_name.is_none() {
+        if let Some(full) = &lead.full_name {
+            (lead.first_name, lead.last_name) = split_full_name(full);
+        }
+    }
+    if lead.full_name.is_none() {
+        let parts: Vec<&str> = [&lead.first_name, &lead.last_name].into_iter().flatten().map(String::as_str).collect();
+        if !parts.is_empty() {
+            lead.full_name = Some(parts.join(" "));
+        }
+    }
+    let has_name = lead.first_name.is_some() || lead.last_name.is_some();
+    let has_org = lead.company.is_some() || lead.domain.is_some();
+    if lead.email.is_some() || lead.linkedin_url.is_some() || (has_name && has_org) {
+        return Ok(NormalizedRow { lead, notes });
+    }
+    let mut reason = String::from("no identity: needs a valid email, a LinkedIn profile URL, or a name with a company or domain");
+    for note in notes {
+        reason.push_str("; ");
+        reason.push_str(&note);
+    }
+    Err(reason)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn map(headers: &[&str]) -> ColumnMap {
+        let headers: Vec<String> = headers.iter().map(|h| h.to_string()).collect();
+        ColumnMap::new(&headers, &[]).unwrap()
+    }
+
+    #[test]
+    fn keeps_lead_with_invalid_email_when_it_has_another_identity() {
+        let m = map(&["Email", "LinkedIn URL"]);
+        let row = normalize_row(&m, &["john at acme.com", "https://linkedin.com/in/John/"]).unwrap();
+        assert_eq!(row.lead.email, None);
+        assert_eq!(row.lead.linkedin_url.as_deref(), Some("https://www.linkedin.com/in/john"));
+        assert_eq!(row.notes.len(), 1);
+    }
+
+    #[test]
+    fn rejects_rows_without_identity() {
+        let m = map(&["First Name", "Email", "Title"]);
+        let why = normalize_row(&m, &["John", "nope", "CEO"]).unwrap_err();
+        assert!(why.contains("no identity") && why.contains("invalid email"), "{why}");
+        assert!(normalize_row(&m, &["", "", ""]).is_err());
+    }
+
+    #[test]
+    fn splits_full_name_and_keeps_custom_columns() {
+        let m = map(&["Name", "Organization", "Connected On", ""]);
+        let row = normalize_row(&m, &[" Smith,  John ", "Acme  Inc", "01 Jan 2024", "x"]).unwrap();
+        assert_eq!(row.lead.first_name.as_deref(), Some("John"));
+        assert_eq!(row.lead.last_name.as_deref(), Some("Smith"));
+        assert_eq!(row.lead.company.as_deref(), Some("Acme Inc"));
+        assert_eq!(row.lead.custom.get("Connected On").map(String::as_str), Some("01 Jan 2024"));
+        assert_eq!(row.lead.custom.len(), 1);
+    }
+
+    #[test]
+    fn overrides_win_and_unknown_headers_are_errors() {
+        let headers: Vec<String> = ["Web", "Boss"].iter().map(|s| s.to_string()).collect();
+        let o: Override = "boss=full_name".parse().unwrap();
+        let m = ColumnMap::new(&headers, &[o]).unwrap();
+        let row = normalize_row(&m, &["https://www.acme.co.uk/about", "Ann Lee"]).unwrap();
+        assert_eq!(row.lead.domain.as_deref(), Some("acme.co.uk"));
+        assert_eq!(row.lead.last_name.as_deref(), Some("Lee"));
+        let missing: Override = "Nope=email".parse().unwrap();
+        assert!(ColumnMap::new(&headers, &[missing]).is_err());
+        assert!("Web=webby".parse::<Override>().is_err());
+    }
+}

@@ -1,0 +1,354 @@
+//! `inroad leads import`: any export, any size, all or nothing.
+//!
+//! Two threads share the work: one reads and normalises rows (CSV parsing, email,
+//! domain and URL rules), the other deduplicates and writes them inside a single
+//! store transaction. Rows travel in small batches over a bounded channel, so memory
+//! stays flat whatever the file size. Deduplication uses an in-memory index of
+//! hashed identity keys seeded from the database ([`DedupIndex`]); a hit is
+//! confirmed against the stored lead before it counts.
+
+use std::fs::File;
+use std::io::{BufReader, Read, Seek, SeekFrom};
+use std::path::{Path, PathBuf};
+use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
+
+use inroad_core::identity::{key, matches, DedupIndex, KeyKind};
+use inroad_core::row::{normalize_row, ColumnMap, NormalizedRow, Override};
+use inroad_core::{Field, Lead};
+use inroad_store::{LeadImport, Store};
+use serde::Serialize;
+
+use crate::sniff::sniff;
+use crate::{io_error, Error, Result};
+
+/// What to import and how.
+#[derive(Clone, Debug, Default)]
+pub struct ImportOptions {
+    /// Put imported and duplicate leads on this list.
+    pub list: Option<String>,
+    pub overrides: Vec<Override>,
+    /// Do everything, report it, then roll back.
+    pub dry_run: bool,
+}
+
+/// The outcome, as printed by `--json`. `rows = imported + duplicates + rejected`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct ImportReport {
+    pub rows: u64,
+    pub imported: u64,
+    /// Duplicates that filled at least one empty field of the stored lead.
+    pub updated: u64,
+    pub duplicates: u64,
+    pub rejected: u64,
+    /// Leads kept without an invalid email (or URL, or domain) they came with; the
+    /// dropped value is in the lead's notes.
+    pub values_dropped: u64,
+    pub rejects_file: Option<PathBuf>,
+    pub dry_run: bool,
+}
+
+/// Where the rejected rows of `file` go.
+pub fn rejects_path(file: &Path) -> PathBuf {
+    let mut name = file.as_os_str().to_owned();
+    name.push(".rejects.csv");
+    PathBuf::from(name)
+}
+
+const BATCH_ROWS: usize = 512;
+const HEAD_BYTES: usize = 64 * 1024;
+
+/// A parsed row on its way to the writer.
+struct ParsedRow {
+    line: u64,
+    outcome: Result<NormalizedRow, String>,
+    /// The original cells, kept only for rows that end in the rejects file.
+    raw: Option<csv::ByteRecord>,
+}
+
+struct Batch {
+    rows: Vec<ParsedRow>,
+    bytes_read: u64,
+}
+
+/// Imports `path` into the store. `progress(bytes_read, total_bytes)` is called as
+/// the file is consumed.
+pub fn import_leads(
+    store: &mut dyn Store,
+    path: &Path,
+    options: &ImportOptions,
+    progress: &mut dyn FnMut(u64, u64),
+) -> Result<ImportReport> {
+    let mut file = File::open(path).map_err(|e| io_error("open", path, e))?;
+    let total = file.metadata().map_err(|e| io_error("read", path, e))?.len();
+    let mut head = Vec::with_capacity(HEAD_BYTES);
+    (&mut file).take(HEAD_BYTES as u64).read_to_end(&mut head).map_err(|e| io_error("read", path, e))?;
+    let override_headers: Vec<String> = options.overrides.iter().map(|o| o.header.clone()).collect();
+    let layout = sniff(&head, &override_headers);
+    drop(head);
+    file.seek(SeekFrom::Start(layout.header_offset)).map_err(|e| io_error("read", path, e))?;
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .delimiter(layout.delimiter)
+        .buffer_capacity(256 * 1024)
+        .from_reader(BufReader::with_capacity(256 * 1024, file));
+
+    let mut header = csv::ByteRecord::new();
+    let has_header = reader.read_byte_record(&mut header).map_err(|e| csv_error(path, &e))?;
+    if !has_header {
+        return Err(Error::Usage(format!("{} is empty: expected a header row, then one lead per row", path.display())));
+    }
+    let headers: Vec<String> = header
+        .iter()
+        .map(|h| String::from_utf8(h.to_vec()))
+        .collect::<Result<_, _>>()
+        .map_err(|_| Error::Usage(format!("{}: the header row is not UTF-8; save the file as UTF-8 (CSV UTF-8 in Excel)", path.display())))?;
+    let map = ColumnMap::new(&headers, &options.overrides).map_err(Error::Usage)?;
+    let identity_fields = [Field::Email, Field::LinkedinUrl, Field::FirstName, Field::LastName, Field::FullName];
+    if !identity_fields.iter().any(|f| map.has(*f)) {
+        return Err(Error::Usage(format!(
+            "{}: no column looks like an email, LinkedIn URL or name (columns: {}); name one with --map HEADER=FIELD",
+            path.display(),
+            headers.join(", ")
+        )));
+    }
+
+    let rejects_file = rejects_path(path);
+    let mut rejects = RejectsWriter::new(rejects_file.clone(), headers);
+    let result = std::thread::scope(|scope| {
+        let (sender, receiver) = sync_channel::<Batch>(8);
+        let line_base = layout.lines_skipped;
+        let reader_thread = scope.spawn(move || read_rows(reader, &map, line_base, sender));
+        let written = write_rows(store, receiver, options, &mut rejects, total, progress);
+        let read = reader_thread.join().expect("the row reader does not panic");
+        // A read error also ends the writer early; report the read error first.
+        read.and(written)
+    });
+    match result {
+        Ok(mut report) => {
+            report.rejects_file = rejects.finish()?;
+            progress(total, total);
+            Ok(report)
+        }
+        Err(e) => {
+            rejects.discard();
+            Err(match e {
+                ReadOrWrite::Read(e) => csv_error(path, &e),
+                ReadOrWrite::Other(e) => e,
+            })
+        }
+    }
+}
+
+enum ReadOrWrite {
+    Read(csv::Error),
+    Other(Error),
+}
+
+impl From<Error> for ReadOrWrite {
+    fn from(e: Error) -> Self {
+        ReadOrWrite::Other(e)
+    }
+}
+
+impl From<inroad_store::StoreError> for ReadOrWrite {
+    fn from(e: inroad_store::StoreError) -> Self {
+        ReadOrWrite::Other(e.into())
+    }
+}
+
+fn csv_error(path: &Path, e: &csv::Error) -> Error {
+    match e.kind() {
+        csv::ErrorKind::Io(io) => Error::Io(format!("cannot read {}: {io}", path.display())),
+        _ => Error::Usage(format!("{}: {e}", path.display())),
+    }
+}
+
+/// The reader thread: parse and normalise, in batches, in file order.
+fn read_rows(
+    mut reader: csv::Reader<BufReader<File>>,
+    map: &ColumnMap,
+    line_base: u64,
+    sender: SyncSender<Batch>,
+) -> Result<(), ReadOrWrite> {
+    let mut record = csv::ByteRecord::new();
+    let mut batch = Vec::with_capacity(BATCH_ROWS);
+    loop {
+        let more = reader.read_byte_record(&mut record).map_err(ReadOrWrite::Read)?;
+        if more {
+            if record.iter().all(|cell| cell.iter().all(u8::is_ascii_whitespace)) {
+                continue; // a blank line (or a row of empty cells), not a lead
+            }
+            let line = line_base + record.position().map_or(0, |p| p.line());
+            let cells: Result<Vec<&str>, _> = record.iter().map(std::str::from_utf8).collect();
+            let outcome = match cells {
+                Ok(cells) => normalize_row(map, &cells),
+                Err(_) => Err("not valid UTF-8: save the file as UTF-8".to_owned()),
+            };
+            let raw = outcome.is_err().then(|| record.clone());
+            batch.push(ParsedRow { line, outcome, raw });
+        }
+        if batch.len() == BATCH_ROWS || (!more && !batch.is_empty()) {
+            let bytes_read = reader.position().byte();
+            let rows = std::mem::replace(&mut batch, Vec::with_capacity(BATCH_ROWS));
+            if sender.send(Batch { rows, bytes_read }).is_err() {
+                return Ok(()); // the writer stopped; its error is the one to report
+            }
+        }
+        if !more {
+            return Ok(());
+        }
+    }
+}
+
+/// The writer side: dedup and write every row inside one transaction.
+fn write_rows(
+    store: &mut dyn Store,
+    receiver: Receiver<Batch>,
+    options: &ImportOptions,
+    rejects: &mut RejectsWriter,
+    total: u64,
+    progress: &mut dyn FnMut(u64, u64),
+) -> Result<ImportReport, ReadOrWrite> {
+    let mut tx = store.begin_import()?;
+    let mut index = DedupIndex::default();
+    tx.for_each_identity(&mut |id, lead| index.insert(lead, id))?;
+    let mut report = ImportReport { dry_run: options.dry_run, ..ImportReport::default() };
+    for batch in receiver {
+        for row in batch.rows {
+            report.rows += 1;
+            match row.outcome {
+                Ok(normalized) => {
+                    let id = write_lead(tx.as_mut(), &mut index, normalized, &mut report)?;
+                    if let Some(list) = &options.list {
+                        tx.add_to_list(list, id)?;
+                    }
+                }
+                Err(reason) => {
+                    report.rejected += 1;
+                    rejects.write(row.line, &reason, row.raw.as_ref())?;
+                }
+            }
+        }
+        progress(batch.bytes_read, total);
+    }
+    if !options.dry_run {
+        tx.commit()?;
+    }
+    Ok(report)
+}
+
+/// Writes one normalised row as a new lead or merges it into its duplicate; returns
+/// the lead's id.
+fn write_lead(
+    tx: &mut dyn LeadImport,
+    index: &mut DedupIndex,
+    row: NormalizedRow,
+    report: &mut ImportReport,
+) -> Result<i64, ReadOrWrite> {
+    let NormalizedRow { lead, notes } = row;
+    if !notes.is_empty() {
+        report.values_dropped += 1;
+    }
+    if let Some((id, mut stored)) = find_duplicate(tx, index, &lead)? {
+        report.duplicates += 1;
+        let mut keep_empty = Vec::new();
+        for (field, kind) in [(Field::Email, KeyKind::Email), (Field::LinkedinUrl, KeyKind::Linkedin)] {
+            if stored.get(field).is_none() && key(&lead, kind).is_some_and(|k| index.holds(kind, &k)) {
+                keep_empty.push(field); // another lead owns that address or profile
+            }
+        }
+        if stored.fill_from(&lead, &keep_empty) {
+            tx.update(id, &stored)?;
+            index.insert(&stored, id);
+            report.updated += 1;
+        }
+        return Ok(id);
+    }
+    let notes = (!notes.is_empty()).then(|| notes.join("; "));
+    let id = tx.insert(&lead, notes.as_deref())?;
+    index.insert(&lead, id);
+    report.imported += 1;
+    Ok(id)
+}
+
+fn find_duplicate(tx: &mut dyn LeadImport, index: &mut DedupIndex, lead: &Lead) -> Result<Option<(i64, Lead)>, ReadOrWrite> {
+    for (kind, id) in index.candidates(lead) {
+        let stored = tx.get(id)?;
+        if matches(&stored, lead, kind) {
+            return Ok(Some((id, stored)));
+        }
+        if key(&stored, kind) != key(lead, kind) {
+            // Two keys share a hash: ask the store for the exact key.
+            if let Some(exact) = tx.find(kind, lead)? {
+                let stored = tx.get(exact)?;
+                if matches(&stored, lead, kind) {
+                    return Ok(Some((exact, stored)));
+                }
+            }
+        }
+    }
+    Ok(None)
+}
+
+/// Writes rejected rows to `<FILE>.rejects.csv`: line, reason, then the row as it was.
+struct RejectsWriter {
+    path: PathBuf,
+    headers: Vec<String>,
+    writer: Option<csv::Writer<File>>,
+}
+
+impl RejectsWriter {
+    fn new(path: PathBuf, headers: Vec<String>) -> RejectsWriter {
+        RejectsWriter { path, headers, writer: None }
+    }
+
+    fn write(&mut self, line: u64, reason: &str, raw: Option<&csv::ByteRecord>) -> Result<()> {
+        if self.writer.is_none() {
+            let file = File::create(&self.path).map_err(|e| io_error("create", &self.path, e))?;
+            let mut writer = csv::Writer::from_writer(file);
+            let mut header = vec!["line".to_owned(), "reason".to_owned()];
+            header.extend(self.headers.iter().cloned());
+            writer.write_record(&header).map_err(|e| self.error(e))?;
+            self.writer = Some(writer);
+        }
+        let mut record = csv::ByteRecord::new();
+        record.push_field(line.to_string().as_bytes());
+        record.push_field(reason.as_bytes());
+        for cell in raw.into_iter().flatten() {
+            record.push_field(cell);
+        }
+        let result = self.writer.as_mut().expect("created above").write_byte_record(&record);
+        result.map_err(|e| self.error(e))
+    }
+
+    fn error(&self, e: csv::Error) -> Error {
+        Error::Io(format!("cannot write {}: {e}", self.path.display()))
+    }
+
+    /// Flushes the file; returns its path if any row was rejected. A rejects file
+    /// left by an earlier import of the same file is removed when this one has none,
+    /// so the file on disk always matches the latest report.
+    fn finish(mut self) -> Result<Option<PathBuf>> {
+        match self.writer.take() {
+            Some(mut writer) => {
+                writer.flush().map_err(|e| io_error("write", &self.path, e))?;
+                Ok(Some(self.path))
+            }
+            None => {
+                match std::fs::remove_file(&self.path) {
+                    Ok(()) => {}
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                    Err(e) => return Err(io_error("remove the stale", &self.path, e)),
+                }
+                Ok(None)
+            }
+        }
+    }
+
+    fn discard(self) {
+        if self.writer.is_some() {
+            let _ = std::fs::remove_file(&self.path);
+        }
+    }
+}

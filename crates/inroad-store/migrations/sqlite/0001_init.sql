@@ -1,0 +1,44 @@
+-- Leads, named lists, and the global suppression list.
+
+CREATE TABLE leads (
+    id           INTEGER PRIMARY KEY,
+    email        TEXT,
+    first_name   TEXT,
+    last_name    TEXT,
+    full_name    TEXT,
+    title        TEXT,
+    company      TEXT,
+    domain       TEXT,
+    linkedin_url TEXT,
+    location     TEXT,
+    timezone     TEXT,
+    phone        TEXT,
+    -- Columns of the source file that map to no canonical field: a JSON object.
+    custom       TEXT NOT NULL DEFAULT '{}',
+    -- What the import dropped from this lead and why (an invalid email, say).
+    notes        TEXT,
+    created_at   TEXT NOT NULL,
+    updated_at   TEXT NOT NULL
+);
+CREATE UNIQUE INDEX leads_email ON leads (email) WHERE email IS NOT NULL;
+CREATE UNIQUE INDEX leads_linkedin_url ON leads (linkedin_url) WHERE linkedin_url IS NOT NULL;
+
+CREATE TABLE lists (
+    id         INTEGER PRIMARY KEY,
+    name       TEXT NOT NULL UNIQUE,
+    created_at TEXT NOT NULL
+);
+
+CREATE TABLE list_members (
+    list_id INTEGER NOT NULL REFERENCES lists (id),
+    lead_id INTEGER NOT NULL REFERENCES leads (id),
+    PRIMARY KEY (list_id, lead_id)
+) WITHOUT ROWID;
+
+-- An address ("jo@acme.com") or a whole domain ("@acme.com"). Global: it is kept
+-- when the leads it names are deleted, and checked against every send.
+CREATE TABLE suppressions (
+    value      TEXT PRIMARY KEY,
+    reason     TEXT,
+    created_at TEXT NOT NULL
+) WITHOUT ROWID;

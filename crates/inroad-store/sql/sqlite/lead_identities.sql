@@ -1,0 +1,1 @@
+SELECT id, email, linkedin_url, first_name, last_name, domain FROM leads

@@ -1,0 +1,1 @@
+INSERT OR IGNORE INTO list_members (list_id, lead_id) VALUES (?1, ?2)

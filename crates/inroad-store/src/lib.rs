@@ -1,0 +1,141 @@
+//! Inroad's persistence: one [`Store`] API, whatever the database.
+//!
+//! Callers never see SQL or a driver type: the engine talks to `dyn Store`, so the
+//! PostgreSQL backend (a later addition) slots in beside SQLite, and the store's
+//! tests (tests/store.rs) are written once and run against every backend.
+//! SQL lives in `.sql` files per backend (`sql/`, `migrations/`), not in Rust strings.
+
+mod sqlite;
+
+use std::fmt;
+
+use inroad_core::identity::KeyKind;
+use inroad_core::Lead;
+
+pub use sqlite::{now, SqliteStore};
+
+/// What can go wrong in the store. Messages are meant for users: they say what to do.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("{0}")]
+    Usage(String),
+    #[error("database error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("stored data is corrupt: {0}")]
+    Corrupt(String),
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// Opens (creating it if needed) and migrates the database named by `url`: a path,
+/// `sqlite://PATH`, or `postgres://…`.
+pub fn open(url: &str) -> Result<Box<dyn Store>> {
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        return Err(StoreError::Usage(
+            "the PostgreSQL backend is not in this build yet; use a SQLite path for --db".into(),
+        ));
+    }
+    let path = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+        .unwrap_or(url);
+    Ok(Box::new(SqliteStore::open(path)?))
+}
+
+/// A lead as stored, with what the store knows about it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StoredLead {
+    pub id: i64,
+    pub lead: Lead,
+    pub notes: Option<String>,
+    pub created_at: String,
+    /// The address or its domain is on the suppression list.
+    pub suppressed: bool,
+}
+
+/// One entry of the suppression list: an address, or a domain written `@domain`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Suppression {
+    pub value: String,
+    pub reason: Option<String>,
+    pub created_at: String,
+}
+
+/// A page of leads in id order, resumable from `after` (keyset paging: a deep page
+/// costs no more than the first).
+#[derive(Clone, Debug, Default)]
+pub struct LeadQuery<'a> {
+    pub list: Option<&'a str>,
+    pub after: i64,
+    pub limit: usize,
+}
+
+/// How far the schema was brought.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Migrated {
+    pub from: u32,
+    pub to: u32,
+}
+
+impl fmt::Display for Migrated {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.from == self.to {
+            write!(f, "schema is up to date (version {})", self.to)
+        } else {
+            write!(f, "schema migrated from version {} to {}", self.from, self.to)
+        }
+    }
+}
+
+/// The database, as the rest of Inroad sees it.
+pub trait Store {
+    /// What `open` did to the schema.
+    fn migrated(&self) -> Migrated;
+
+    /// Starts an all-or-nothing lead import: nothing it writes is visible to others
+    /// until [`LeadImport::commit`]; dropping it undoes everything.
+    fn begin_import(&mut self) -> Result<Box<dyn LeadImport + '_>>;
+
+    /// Number of leads, optionally on one list.
+    fn count_leads(&self, list: Option<&str>) -> Result<u64>;
+
+    /// One page of leads (see [`LeadQuery`]).
+    fn leads(&self, query: &LeadQuery<'_>) -> Result<Vec<StoredLead>>;
+
+    /// Whether a list of this name exists.
+    fn list_exists(&self, name: &str) -> Result<bool>;
+
+    /// Adds entries (already normalised); returns how many were new.
+    fn add_suppressions(&mut self, entries: &[Suppression]) -> Result<usize>;
+
+    /// Removes entries by value; returns how many existed.
+    fn remove_suppressions(&mut self, values: &[String]) -> Result<usize>;
+
+    fn suppressions(&self) -> Result<Vec<Suppression>>;
+
+    /// Whether this (normalised) address, or its domain, is suppressed.
+    fn is_suppressed(&self, email: &str) -> Result<bool>;
+}
+
+/// An open import transaction. The dedup logic lives in the engine; this is the
+/// narrow set of reads and writes it needs.
+pub trait LeadImport {
+    /// Calls `f` with the id and identity fields (email, LinkedIn URL, first and last
+    /// name, domain) of every stored lead, to seed the in-memory dedup index.
+    fn for_each_identity(&mut self, f: &mut dyn FnMut(i64, &Lead)) -> Result<()>;
+
+    fn get(&mut self, id: i64) -> Result<Lead>;
+
+    /// The lead holding this identity key exactly (the slow path behind a hash
+    /// collision in the dedup index).
+    fn find(&mut self, kind: KeyKind, lead: &Lead) -> Result<Option<i64>>;
+
+    fn insert(&mut self, lead: &Lead, notes: Option<&str>) -> Result<i64>;
+
+    fn update(&mut self, id: i64, lead: &Lead) -> Result<()>;
+
+    /// Puts the lead on the named list (created on first use); idempotent.
+    fn add_to_list(&mut self, list: &str, id: i64) -> Result<()>;
+
+    fn commit(self: Box<Self>) -> Result<()>;
+}

@@ -1,0 +1,276 @@
+//! The SQLite backend (the embedded default): one file, WAL journal, and every
+//! write of an import inside one transaction so a killed import leaves no trace.
+
+use std::collections::HashMap;
+
+use inroad_core::identity::KeyKind;
+use inroad_core::Lead;
+use rusqlite::{params, Connection, OptionalExtension, Row, Transaction, TransactionBehavior};
+
+use crate::{LeadImport, LeadQuery, Migrated, Result, Store, StoreError, StoredLead, Suppression};
+
+/// Migrations in order; the schema version is their count (`PRAGMA user_version`).
+const MIGRATIONS: &[&str] = &[include_str!("../migrations/sqlite/0001_init.sql")];
+
+macro_rules! sql {
+    ($name:literal) => {
+        include_str!(concat!("../sql/sqlite/", $name, ".sql"))
+    };
+}
+
+pub struct SqliteStore {
+    conn: Connection,
+    migrated: Migrated,
+}
+
+pub fn now() -> String {
+    jiff::Timestamp::now().strftime("%Y-%m-%dT%H:%M:%SZ").to_string()
+}
+
+impl SqliteStore {
+    /// Opens or creates the database file and applies pending migrations.
+    pub fn open(path: &str) -> Result<SqliteStore> {
+        if path.is_empty() {
+            return Err(StoreError::Usage("--db is empty: give a database file path".into()));
+        }
+        let mut conn = Connection::open(path).map_err(|e| {
+            StoreError::Usage(format!("cannot open database {path:?}: {e} (does its directory exist?)"))
+        })?;
+        conn.busy_timeout(std::time::Duration::from_secs(10))?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "NORMAL")?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        let migrated = migrate(&mut conn)?;
+        Ok(SqliteStore { conn, migrated })
+    }
+}
+
+fn migrate(conn: &mut Connection) -> Result<Migrated> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let from: u32 = tx.pragma_query_value(None, "user_version", |r| r.get(0))?;
+    let to = MIGRATIONS.len() as u32;
+    if from > to {
+        return Err(StoreError::Usage(format!(
+            "the database has schema version {from}, newer than this inroad knows ({to}): upgrade inroad"
+        )));
+    }
+    for migration in &MIGRATIONS[from as usize..] {
+        tx.execute_batch(migration)?;
+    }
+    tx.pragma_update(None, "user_version", to)?;
+    tx.commit()?;
+    Ok(Migrated { from, to })
+}
+
+fn custom_json(lead: &Lead) -> String {
+    serde_json::to_string(&lead.custom).expect("a map of strings always serialises")
+}
+
+/// Reads a lead from columns `first..first+12` (email … phone, custom).
+fn lead_from_row(row: &Row<'_>, first: usize) -> Result<Lead> {
+    let custom: String = row.get(first + 11)?;
+    Ok(Lead {
+        email: row.get(first)?,
+        first_name: row.get(first + 1)?,
+        last_name: row.get(first + 2)?,
+        full_name: row.get(first + 3)?,
+        title: row.get(first + 4)?,
+        company: row.get(first + 5)?,
+        domain: row.get(first + 6)?,
+        linkedin_url: row.get(first + 7)?,
+        location: row.get(first + 8)?,
+        timezone: row.get(first + 9)?,
+        phone: row.get(first + 10)?,
+        custom: serde_json::from_str(&custom)
+            .map_err(|e| StoreError::Corrupt(format!("custom fields {custom:?}: {e}")))?,
+    })
+}
+
+impl Store for SqliteStore {
+    fn migrated(&self) -> Migrated {
+        self.migrated
+    }
+
+    fn begin_import(&mut self) -> Result<Box<dyn LeadImport + '_>> {
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        Ok(Box::new(SqliteImport { tx, now: now(), lists: HashMap::new() }))
+    }
+
+    fn count_leads(&self, list: Option<&str>) -> Result<u64> {
+        let n: i64 = self.conn.prepare_cached(sql!("lead_count"))?.query_row([list], |r| r.get(0))?;
+        Ok(n.unsigned_abs())
+    }
+
+    fn leads(&self, query: &LeadQuery<'_>) -> Result<Vec<StoredLead>> {
+        let mut stmt = self.conn.prepare_cached(sql!("lead_page"))?;
+        let limit = i64::try_from(query.limit).unwrap_or(i64::MAX);
+        let mut rows = stmt.query(params![query.after, query.list, limit])?;
+        let mut out = Vec::new();
+        while let Some(row) = rows.next()? {
+            out.push(StoredLead {
+                id: row.get(0)?,
+                lead: lead_from_row(row, 1)?,
+                notes: row.get(13)?,
+                created_at: row.get(14)?,
+                suppressed: row.get(15)?,
+            });
+        }
+        Ok(out)
+    }
+
+    fn list_exists(&self, name: &str) -> Result<bool> {
+        let n: i64 = self.conn.prepare_cached(sql!("list_exists"))?.query_row([name], |r| r.get(0))?;
+        Ok(n > 0)
+    }
+
+    fn add_suppressions(&mut self, entries: &[Suppression]) -> Result<usize> {
+        let tx = self.conn.transaction()?;
+        let mut added = 0;
+        {
+            let mut stmt = tx.prepare_cached(sql!("suppression_add"))?;
+            for e in entries {
+                added += stmt.execute(params![e.value, e.reason, e.created_at])?;
+            }
+        }
+        tx.commit()?;
+        Ok(added)
+    }
+
+    fn remove_suppressions(&mut self, values: &[String]) -> Result<usize> {
+        let tx = self.conn.transaction()?;
+        let mut removed = 0;
+        {
+            let mut stmt = tx.prepare_cached(sql!("suppression_remove"))?;
+            for v in values {
+                removed += stmt.execute([v])?;
+            }
+        }
+        tx.commit()?;
+        Ok(removed)
+    }
+
+    fn suppressions(&self) -> Result<Vec<Suppression>> {
+        let mut stmt = self.conn.prepare_cached(sql!("suppression_list"))?;
+        let rows = stmt.query_map([], |r| {
+            Ok(Suppression { value: r.get(0)?, reason: r.get(1)?, created_at: r.get(2)? })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn is_suppressed(&self, email: &str) -> Result<bool> {
+        let domain = email.rsplit_once('@').map(|(_, d)| format!("@{d}")).unwrap_or_default();
+        Ok(self.conn.prepare_cached(sql!("suppression_check"))?.query_row([email, &domain], |r| r.get(0))?)
+    }
+}
+
+struct SqliteImport<'c> {
+    tx: Transaction<'c>,
+    now: String,
+    lists: HashMap<String, i64>,
+}
+
+impl LeadImport for SqliteImport<'_> {
+    fn for_each_identity(&mut self, f: &mut dyn FnMut(i64, &Lead)) -> Result<()> {
+        let mut stmt = self.tx.prepare(sql!("lead_identities"))?;
+        let mut rows = stmt.query([])?;
+        let mut lead = Lead::default();
+        while let Some(row) = rows.next()? {
+            lead.email = row.get(1)?;
+            lead.linkedin_url = row.get(2)?;
+            lead.first_name = row.get(3)?;
+            lead.last_name = row.get(4)?;
+            lead.domain = row.get(5)?;
+            f(row.get(0)?, &lead);
+        }
+        Ok(())
+    }
+
+    fn get(&mut self, id: i64) -> Result<Lead> {
+        let mut stmt = self.tx.prepare_cached(sql!("lead_get"))?;
+        let mut rows = stmt.query([id])?;
+        match rows.next()? {
+            Some(row) => lead_from_row(row, 0),
+            None => Err(StoreError::Corrupt(format!("lead {id} vanished during import"))),
+        }
+    }
+
+    fn find(&mut self, kind: KeyKind, lead: &Lead) -> Result<Option<i64>> {
+        let lower = |v: &Option<String>| v.as_deref().map(str::to_lowercase);
+        let found = match kind {
+            KeyKind::Email => {
+                self.tx.prepare_cached(sql!("lead_by_email"))?.query_row([&lead.email], |r| r.get(0)).optional()?
+            }
+            KeyKind::Linkedin => self
+                .tx
+                .prepare_cached(sql!("lead_by_linkedin"))?
+                .query_row([&lead.linkedin_url], |r| r.get(0))
+                .optional()?,
+            KeyKind::Name => self
+                .tx
+                .prepare_cached(sql!("lead_by_name"))?
+                .query_row(params![lower(&lead.first_name), lower(&lead.last_name), lead.domain], |r| r.get(0))
+                .optional()?,
+        };
+        Ok(found)
+    }
+
+    fn insert(&mut self, lead: &Lead, notes: Option<&str>) -> Result<i64> {
+        let mut stmt = self.tx.prepare_cached(sql!("lead_insert"))?;
+        stmt.execute(params![
+            lead.email,
+            lead.first_name,
+            lead.last_name,
+            lead.full_name,
+            lead.title,
+            lead.company,
+            lead.domain,
+            lead.linkedin_url,
+            lead.location,
+            lead.timezone,
+            lead.phone,
+            custom_json(lead),
+            notes,
+            self.now,
+        ])?;
+        Ok(self.tx.last_insert_rowid())
+    }
+
+    fn update(&mut self, id: i64, lead: &Lead) -> Result<()> {
+        let mut stmt = self.tx.prepare_cached(sql!("lead_update"))?;
+        stmt.execute(params![
+            id,
+            lead.email,
+            lead.first_name,
+            lead.last_name,
+            lead.full_name,
+            lead.title,
+            lead.company,
+            lead.domain,
+            lead.linkedin_url,
+            lead.location,
+            lead.timezone,
+            lead.phone,
+            custom_json(lead),
+            self.now,
+        ])?;
+        Ok(())
+    }
+
+    fn add_to_list(&mut self, list: &str, id: i64) -> Result<()> {
+        let list_id = match self.lists.get(list) {
+            Some(list_id) => *list_id,
+            None => {
+                let list_id: i64 =
+                    self.tx.prepare_cached(sql!("list_upsert"))?.query_row(params![list, self.now], |r| r.get(0))?;
+                self.lists.insert(list.to_owned(), list_id);
+                list_id
+            }
+        };
+        self.tx.prepare_cached(sql!("list_add_member"))?.execute([list_id, id])?;
+        Ok(())
+    }
+
+    fn commit(self: Box<Self>) -> Result<()> {
+        Ok(self.tx.commit()?)
+    }
+}

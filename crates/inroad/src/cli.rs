@@ -1,0 +1,122 @@
+//! The command line, as clap sees it. Every command has `--help`.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+use inroad_core::row::Override;
+
+/// Inroad: self-hosted, limit-aware B2B outreach. Imports prospect lists, keeps a
+/// suppression list, and (in coming versions) finds emails, sends sequences from
+/// your own mailboxes and plans LinkedIn tasks inside LinkedIn's limits.
+#[derive(Debug, Parser)]
+#[command(name = "inroad", version, propagate_version = true, max_term_width = 100)]
+pub struct Cli {
+    /// Database: a SQLite file path (created if missing) or postgres://… URL.
+    #[arg(long, global = true, env = "INROAD_DB", default_value = "./inroad.db")]
+    pub db: String,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create the database, or migrate it to this version's schema (idempotent).
+    Init,
+    /// Walk through Inroad end to end in a scratch workspace, on sample data.
+    Demo(DemoArgs),
+    /// Import, browse and export leads.
+    #[command(subcommand)]
+    Leads(LeadsCommand),
+    /// Manage the global suppression list (never contacted, by any campaign).
+    #[command(subcommand)]
+    Suppress(SuppressCommand),
+    /// Print a shell completion script, e.g. `inroad completions bash > /etc/bash_completion.d/inroad`.
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Workspace directory to use (created if missing); default: a new temporary one.
+    #[arg(long)]
+    pub dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum LeadsCommand {
+    /// Import a CSV export (Sales Navigator style, Apollo, Hunter, LinkedIn
+    /// Connections.csv, any CRM). All or nothing; duplicates merge into existing
+    /// leads; rejected rows go to FILE.rejects.csv with their line numbers.
+    Import {
+        /// The CSV file (comma, semicolon or tab; UTF-8, BOM optional).
+        file: PathBuf,
+        /// Put the imported and duplicate leads on this list.
+        #[arg(long)]
+        list: Option<String>,
+        /// Map a column: HEADER=FIELD, FIELD one of email, first_name, last_name,
+        /// full_name, title, company, domain, linkedin_url, location, timezone, phone,
+        /// or `custom` / `skip`. Repeatable.
+        #[arg(long = "map", value_name = "HEADER=FIELD")]
+        map: Vec<Override>,
+        /// Do everything and report it, then roll back.
+        #[arg(long)]
+        dry_run: bool,
+        /// Print the report as one JSON object on stdout.
+        #[arg(long)]
+        json: bool,
+    },
+    /// List leads (newest last), with suppressed ones flagged.
+    List {
+        /// Only leads on this list.
+        #[arg(long)]
+        list: Option<String>,
+        /// At most this many leads.
+        #[arg(long, default_value_t = 50)]
+        limit: usize,
+        /// {"total":N,"leads":[...]} on stdout.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Export leads as CSV with canonical headers (imports back as the same leads).
+    Export {
+        /// Only leads on this list.
+        #[arg(long)]
+        list: Option<String>,
+        /// Write here instead of stdout.
+        #[arg(short = 'o', long = "output")]
+        output: Option<PathBuf>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SuppressCommand {
+    /// Suppress addresses and whole domains (written @example.com).
+    Add {
+        #[arg(required = true, value_name = "ADDRESS|@DOMAIN")]
+        entries: Vec<String>,
+        /// Why (kept with the entry).
+        #[arg(long)]
+        reason: Option<String>,
+    },
+    /// Suppress every address/@domain in a file (one a line, or a CSV with an email column).
+    Import {
+        file: PathBuf,
+        #[arg(long)]
+        reason: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show the suppression list.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Take addresses or @domains off the list.
+    Remove {
+        #[arg(required = true, value_name = "ADDRESS|@DOMAIN")]
+        entries: Vec<String>,
+    },
+}

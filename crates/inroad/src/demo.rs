@@ -1,0 +1,94 @@
+//! `inroad demo`: the product end to end on embedded sample data, in a scratch
+//! workspace, so a new user sees what Inroad does before touching their own data.
+//! Each issue that adds a capability extends this walk-through.
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use inroad_engine::export::export_leads;
+use inroad_engine::import::ImportOptions;
+use inroad_engine::suppress;
+use inroad_store::LeadQuery;
+
+use crate::cli::DemoArgs;
+use crate::leads::import_with_progress;
+
+/// A Sales-Navigator-style list with the usual mess: missing emails, a duplicate in
+/// other case and URL form, an invalid address, a row that identifies nobody.
+const SAMPLE_LEADS: &str = include_str!("../../../examples/leads.csv");
+
+pub fn run(args: &DemoArgs) -> anyhow::Result<()> {
+    let dir: PathBuf = match &args.dir {
+        Some(dir) => {
+            std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+            dir.clone()
+        }
+        None => tempfile::Builder::new()
+            .prefix("inroad-demo-")
+            .tempdir()
+            .context("cannot create a temporary directory")?
+            .keep(),
+    };
+    let db = dir.join("inroad.db");
+    let leads_file = dir.join("leads.csv");
+    std::fs::write(&leads_file, SAMPLE_LEADS).with_context(|| format!("cannot write {}", leads_file.display()))?;
+    let db_url = db.to_string_lossy().into_owned();
+    let mut store = inroad_store::open(&db_url)?;
+    println!("Inroad demo — workspace {}", dir.display());
+
+    println!("\n1. Import a prospect list ({})", leads_file.display());
+    let options = ImportOptions { list: Some("demo".into()), ..ImportOptions::default() };
+    let report = import_with_progress(store.as_mut(), &leads_file, &options)?;
+    println!(
+        "   {} rows: {} new leads, {} duplicates merged ({} filled empty fields), {} rejected",
+        report.rows, report.imported, report.duplicates, report.updated, report.rejected
+    );
+    if let Some(rejects) = &report.rejects_file {
+        println!("   rejected rows, with line numbers and reasons: {}", rejects.display());
+    }
+    let again = import_with_progress(store.as_mut(), &leads_file, &ImportOptions::default())?;
+    println!("   importing the same file again adds {} leads ({} duplicates)", again.imported, again.duplicates);
+
+    println!("\n2. Suppress an opted-out address and a whole domain");
+    let first_email = store
+        .leads(&LeadQuery { list: Some("demo"), after: 0, limit: 1000 })?
+        .into_iter()
+        .find_map(|l| l.lead.email)
+        .context("the sample has leads with emails")?;
+    let entries = [first_email.clone(), "@competitor.example".to_owned()];
+    suppress::add(store.as_mut(), &entries, Some("demo: asked to be removed"))?;
+    println!("   suppressed {first_email} and @competitor.example — no campaign will ever mail them");
+
+    println!("\n3. Browse the list");
+    let total = store.count_leads(Some("demo"))?;
+    for l in store.leads(&LeadQuery { list: Some("demo"), after: 0, limit: 5 })? {
+        println!(
+            "   #{:<3} {:<24} {:<40} {}",
+            l.id,
+            l.lead.full_name.unwrap_or_default(),
+            l.lead.email.unwrap_or_else(|| "(no email yet)".into()),
+            if l.suppressed { "SUPPRESSED" } else { "" }
+        );
+    }
+    println!("   … {total} leads on list \"demo\"");
+
+    let export = dir.join("export.csv");
+    let mut file = std::fs::File::create(&export).with_context(|| format!("cannot create {}", export.display()))?;
+    let written = export_leads(store.as_ref(), Some("demo"), &mut file)?;
+    println!("\n4. Exported {written} leads with canonical columns to {}", export.display());
+
+    let db_arg = shell_quote(&db_url);
+    println!("\nTry next:");
+    println!("   inroad --db {db_arg} leads list --json");
+    println!("   inroad --db {db_arg} suppress list");
+    println!("   inroad --db {db_arg} leads import YOUR_EXPORT.csv --list prospects --dry-run");
+    Ok(())
+}
+
+fn shell_quote(s: &str) -> String {
+    if s.chars().all(|c| c.is_ascii_alphanumeric() || "/._-".contains(c)) {
+        s.to_owned()
+    } else {
+        format!("'{}'", s.replace('\'', r"'\''"))
+    }
+}

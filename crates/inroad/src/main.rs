@@ -1,0 +1,50 @@
+//! `inroad`: the command-line front of Inroad. A thin layer: it parses arguments,
+//! opens the store, calls one engine use case, and formats the report (human text
+//! and progress on stderr, `--json` on stdout).
+
+mod cli;
+mod demo;
+mod leads;
+mod suppress;
+
+use std::process::ExitCode;
+
+use clap::{CommandFactory, Parser};
+
+use cli::{Cli, Command};
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            // One line: the cause chain joined, so the user sees what and why.
+            let message: Vec<String> = e.chain().map(ToString::to_string).collect();
+            eprintln!("error: {}", message.join(": "));
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Init => {
+            let store = inroad_store::open(&cli.db)?;
+            eprintln!("{}: {}", cli.db, store.migrated());
+            Ok(())
+        }
+        Command::Demo(args) => demo::run(&args),
+        Command::Leads(cmd) => leads::run(&cli.db, cmd),
+        Command::Suppress(cmd) => suppress::run(&cli.db, cmd),
+        Command::Completions { shell } => {
+            clap_complete::generate(shell, &mut Cli::command(), "inroad", &mut std::io::stdout());
+            Ok(())
+        }
+    }
+}
+
+/// Prints one JSON object on stdout (the `--json` contract).
+pub fn print_json(value: &impl serde::Serialize) -> anyhow::Result<()> {
+    println!("{}", serde_json::to_string(value)?);
+    Ok(())
+}
