@@ -46,20 +46,32 @@ pub fn normalize_email(raw: &str) -> Result<String, EmailError> {
     if local.is_empty() {
         return Err(EmailError::EmptyLocal);
     }
-    if local.len() > 64 {
-        return Err(EmailError::LocalTooLong);
-    }
     let local_ok = local.split('.').all(|atom| {
         !atom.is_empty()
-            && atom
-                .chars()
-                .all(|c| c.is_alphanumeric() || ATEXT_SPECIALS.contains(c) || (!c.is_ascii() && !c.is_whitespace() && !c.is_control()))
+            && atom.chars().all(|c| {
+                c.is_alphanumeric()
+                    || ATEXT_SPECIALS.contains(c)
+                    || (!c.is_ascii() && !c.is_whitespace() && !c.is_control())
+            })
     });
     if !local_ok {
         return Err(EmailError::BadLocal);
     }
-    let domain = normalize_host(domain).ok_or(EmailError::BadDomain)?;
-    let address = format!("{}@{}", local.to_lowercase(), domain);
+    let mut address = String::with_capacity(raw.len());
+    if local.is_ascii() {
+        address.extend(local.bytes().map(|b| char::from(b.to_ascii_lowercase())));
+    } else {
+        address.extend(local.chars().flat_map(char::to_lowercase));
+    }
+    // Measured after lowercasing: some letters grow ('Ⱥ' → 'ⱥ'), and the stored
+    // form is what must fit.
+    if address.len() > 64 {
+        return Err(EmailError::LocalTooLong);
+    }
+    address.push('@');
+    if !push_host(&mut address, domain) {
+        return Err(EmailError::BadDomain);
+    }
     if address.len() > 254 {
         return Err(EmailError::TooLong);
     }
@@ -69,32 +81,41 @@ pub fn normalize_email(raw: &str) -> Result<String, EmailError> {
 /// A host name lowercased and in punycode, if it is a syntactically valid internet
 /// host name with at least two labels and an alphabetic top-level label.
 pub fn normalize_host(host: &str) -> Option<String> {
+    let mut out = String::with_capacity(host.len());
+    push_host(&mut out, host).then_some(out)
+}
+
+/// Appends the normalised host to `out`; false (with `out` in an unspecified state
+/// past its original length) when the host is not valid.
+fn push_host(out: &mut String, host: &str) -> bool {
     let host = host.trim().trim_end_matches('.');
-    if host.is_empty() || host.len() > 253 || host.chars().any(|c| c.is_whitespace()) {
-        return None;
+    if host.is_empty() || host.len() > 253 || host.chars().any(char::is_whitespace) {
+        return false;
     }
-    let ascii = if host.is_ascii() {
-        host.to_ascii_lowercase()
+    let start = out.len();
+    if host.is_ascii() {
+        out.extend(host.bytes().map(|b| char::from(b.to_ascii_lowercase())));
     } else {
-        idna::domain_to_ascii(host).ok()?
-    };
-    let labels: Vec<&str> = ascii.split('.').collect();
-    if labels.len() < 2 {
-        return None;
+        match idna::domain_to_ascii(host) {
+            Ok(ascii) => out.push_str(&ascii),
+            Err(_) => return false,
+        }
     }
-    let label_ok = |l: &&str| {
+    let ascii = &out[start..];
+    let label_ok = |l: &str| {
         !l.is_empty()
             && l.len() <= 63
             && !l.starts_with('-')
             && !l.ends_with('-')
             && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
     };
-    if !labels.iter().all(label_ok) {
-        return None;
+    let Some((_, tld)) = ascii.rsplit_once('.') else {
+        return false;
+    };
+    if !ascii.split('.').all(label_ok) {
+        return false;
     }
-    let tld = labels[labels.len() - 1];
-    let tld_ok = tld.bytes().all(|b| b.is_ascii_alphabetic()) || tld.starts_with("xn--");
-    tld_ok.then_some(ascii)
+    (tld.len() >= 2 && tld.bytes().all(|b| b.is_ascii_alphabetic())) || tld.starts_with("xn--")
 }
 
 #[cfg(test)]
@@ -103,14 +124,23 @@ mod tests {
 
     #[test]
     fn accepts_and_lowercases() {
-        assert_eq!(normalize_email(" John.Smith@Acme.COM ").unwrap(), "john.smith@acme.com");
-        assert_eq!(normalize_email("a+tag@sub.acme.co.uk").unwrap(), "a+tag@sub.acme.co.uk");
+        assert_eq!(
+            normalize_email(" John.Smith@Acme.COM ").unwrap(),
+            "john.smith@acme.com"
+        );
+        assert_eq!(
+            normalize_email("a+tag@sub.acme.co.uk").unwrap(),
+            "a+tag@sub.acme.co.uk"
+        );
         assert_eq!(normalize_email("mailto:x@acme.io").unwrap(), "x@acme.io");
     }
 
     #[test]
     fn idn_domain_goes_to_punycode() {
-        assert_eq!(normalize_email("jörg@müller.de").unwrap(), "jörg@xn--mller-kva.de");
+        assert_eq!(
+            normalize_email("jörg@müller.de").unwrap(),
+            "jörg@xn--mller-kva.de"
+        );
     }
 
     #[test]

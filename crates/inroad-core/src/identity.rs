@@ -26,8 +26,22 @@ pub enum KeyKind {
 
 /// The (first, last, domain) key, when all three are present.
 pub fn name_key(lead: &Lead) -> Option<String> {
-    let (first, last, domain) = (lead.first_name.as_ref()?, lead.last_name.as_ref()?, lead.domain.as_ref()?);
-    Some(format!("{}\u{1f}{}\u{1f}{}", first.to_lowercase(), last.to_lowercase(), domain))
+    let mut key = String::new();
+    name_key_into(lead, &mut key).then_some(key)
+}
+
+/// Writes the name key into `buf` (cleared first); false when the lead has none.
+fn name_key_into(lead: &Lead, buf: &mut String) -> bool {
+    buf.clear();
+    let (Some(first), Some(last), Some(domain)) = (&lead.first_name, &lead.last_name, &lead.domain) else {
+        return false;
+    };
+    buf.extend(first.chars().flat_map(char::to_lowercase));
+    buf.push('\u{1f}');
+    buf.extend(last.chars().flat_map(char::to_lowercase));
+    buf.push('\u{1f}');
+    buf.push_str(domain);
+    true
 }
 
 /// The key of one kind, as text.
@@ -48,7 +62,8 @@ pub fn matches(stored: &Lead, incoming: &Lead, kind: KeyKind) -> bool {
     match kind {
         KeyKind::Email | KeyKind::Linkedin => true,
         KeyKind::Name => {
-            !conflict(&stored.email, &incoming.email) && !conflict(&stored.linkedin_url, &incoming.linkedin_url)
+            !conflict(&stored.email, &incoming.email)
+                && !conflict(&stored.linkedin_url, &incoming.linkedin_url)
         }
     }
 }
@@ -57,6 +72,36 @@ pub fn matches(stored: &Lead, incoming: &Lead, kind: KeyKind) -> bool {
 pub fn key_hash(key: &str) -> u64 {
     xxhash_rust::xxh3::xxh3_64(key.as_bytes())
 }
+
+/// The hashed identity keys of one lead, computed once (on the import's reader
+/// thread) and used for every index lookup.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct IdentityHashes {
+    email: Option<u64>,
+    linkedin: Option<u64>,
+    name: Option<u64>,
+}
+
+impl IdentityHashes {
+    pub fn of(lead: &Lead) -> IdentityHashes {
+        let mut buf = String::new();
+        IdentityHashes {
+            email: lead.email.as_deref().map(key_hash),
+            linkedin: lead.linkedin_url.as_deref().map(key_hash),
+            name: name_key_into(lead, &mut buf).then(|| key_hash(&buf)),
+        }
+    }
+
+    pub fn get(&self, kind: KeyKind) -> Option<u64> {
+        match kind {
+            KeyKind::Email => self.email,
+            KeyKind::Linkedin => self.linkedin,
+            KeyKind::Name => self.name,
+        }
+    }
+}
+
+const KINDS: [KeyKind; 3] = [KeyKind::Email, KeyKind::Linkedin, KeyKind::Name];
 
 /// Keys are already uniform hashes; hashing them again would only cost time.
 #[derive(Default)]
@@ -95,22 +140,24 @@ impl DedupIndex {
         }
     }
 
-    /// Candidate lead ids for `lead`, strongest key first.
-    pub fn candidates(&mut self, lead: &Lead) -> Vec<(KeyKind, i64)> {
-        [KeyKind::Email, KeyKind::Linkedin, KeyKind::Name]
-            .into_iter()
-            .filter_map(|kind| {
-                let k = key(lead, kind)?;
-                self.map(kind).get(&key_hash(&k)).map(|id| (kind, *id))
-            })
-            .collect()
+    /// Candidate lead ids for a lead with these keys, strongest key first.
+    pub fn candidates(&self, hashes: &IdentityHashes) -> impl Iterator<Item = (KeyKind, i64)> + '_ {
+        let hashes = *hashes;
+        KINDS.into_iter().filter_map(move |kind| {
+            let map = match kind {
+                KeyKind::Email => &self.email,
+                KeyKind::Linkedin => &self.linkedin,
+                KeyKind::Name => &self.name,
+            };
+            map.get(&hashes.get(kind)?).map(|id| (kind, *id))
+        })
     }
 
-    /// Files every key `lead` has under `id`, without displacing an earlier holder.
-    pub fn insert(&mut self, lead: &Lead, id: i64) {
-        for kind in [KeyKind::Email, KeyKind::Linkedin, KeyKind::Name] {
-            if let Some(k) = key(lead, kind) {
-                self.map(kind).entry(key_hash(&k)).or_insert(id);
+    /// Files every key under `id`, without displacing an earlier holder.
+    pub fn insert(&mut self, hashes: &IdentityHashes, id: i64) {
+        for kind in KINDS {
+            if let Some(hash) = hashes.get(kind) {
+                self.map(kind).entry(hash).or_insert(id);
             }
         }
     }
@@ -144,18 +191,44 @@ mod tests {
         assert!(matches(&a, &b, KeyKind::Name));
         let c = lead(Some("jsmith@acme.com"), None, "John", "Smith", "acme.com");
         assert!(!matches(&a, &c, KeyKind::Name));
-        let d = lead(None, Some("https://www.linkedin.com/in/x"), "John", "Smith", "acme.com");
-        let e = lead(None, Some("https://www.linkedin.com/in/y"), "John", "Smith", "acme.com");
+        let d = lead(
+            None,
+            Some("https://www.linkedin.com/in/x"),
+            "John",
+            "Smith",
+            "acme.com",
+        );
+        let e = lead(
+            None,
+            Some("https://www.linkedin.com/in/y"),
+            "John",
+            "Smith",
+            "acme.com",
+        );
         assert!(!matches(&d, &e, KeyKind::Name));
     }
 
     #[test]
     fn index_offers_strongest_candidate_first() {
         let mut index = DedupIndex::default();
-        let a = lead(Some("john@acme.com"), Some("https://www.linkedin.com/in/j"), "John", "Smith", "acme.com");
-        index.insert(&a, 7);
-        let b = lead(None, Some("https://www.linkedin.com/in/j"), "John", "Smith", "acme.com");
-        assert_eq!(index.candidates(&b), vec![(KeyKind::Linkedin, 7), (KeyKind::Name, 7)]);
-        assert!(index.candidates(&lead(Some("x@y.com"), None, "A", "B", "c.com")).is_empty());
+        let a = lead(
+            Some("john@acme.com"),
+            Some("https://www.linkedin.com/in/j"),
+            "John",
+            "Smith",
+            "acme.com",
+        );
+        index.insert(&IdentityHashes::of(&a), 7);
+        let b = lead(
+            None,
+            Some("https://www.linkedin.com/in/j"),
+            "JOHN",
+            "Smith",
+            "acme.com",
+        );
+        let found: Vec<_> = index.candidates(&IdentityHashes::of(&b)).collect();
+        assert_eq!(found, vec![(KeyKind::Linkedin, 7), (KeyKind::Name, 7)]);
+        let c = lead(Some("x@y.com"), None, "A", "B", "c.com");
+        assert_eq!(index.candidates(&IdentityHashes::of(&c)).count(), 0);
     }
 }

@@ -120,7 +120,10 @@ impl Lead {
 
     /// The domain part of the email address, if there is an email.
     pub fn email_domain(&self) -> Option<&str> {
-        self.email.as_deref().and_then(|e| e.rsplit_once('@')).map(|(_, d)| d)
+        self.email
+            .as_deref()
+            .and_then(|e| e.rsplit_once('@'))
+            .map(|(_, d)| d)
     }
 
     /// Fills this lead's empty fields from `other`, never overwriting a value.

@@ -30,43 +30,57 @@ pub fn registrable_domain(raw: &str) -> Option<String> {
     let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
     let host_port = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
     let host = host_port.split(':').next().unwrap_or_default();
-    let host = normalize_host(host)?;
+    let mut host = normalize_host(host)?;
     let domain = psl::domain(host.as_bytes())?;
     if !domain.suffix().is_known() {
         return None;
     }
-    std::str::from_utf8(domain.as_bytes()).ok().map(str::to_owned)
+    // The registrable domain is a suffix of the host: cut the host down to it.
+    let keep = domain.as_bytes().len();
+    host.drain(..host.len() - keep);
+    Some(host)
 }
 
 /// The canonical form of a LinkedIn profile URL, `https://www.linkedin.com/in/<slug>`
 /// (lowercase, no query, fragment or trailing slash, any country subdomain), or
 /// `None` when the value is not a member profile URL.
 pub fn canonical_linkedin_url(raw: &str) -> Option<String> {
+    const CANONICAL: &str = "https://www.linkedin.com/in/";
     let raw = raw.trim();
-    let lower = raw.to_lowercase();
-    let rest = lower
-        .strip_prefix("https://")
-        .or_else(|| lower.strip_prefix("http://"))
-        .unwrap_or(&lower);
+    let rest = strip_prefix_ignore_case(raw, "https://")
+        .or_else(|| strip_prefix_ignore_case(raw, "http://"))
+        .unwrap_or(raw);
     let (host, path) = rest.split_once('/')?;
-    let host_ok = host == "linkedin.com"
-        || host
-            .strip_suffix(".linkedin.com")
-            .is_some_and(|sub| !sub.is_empty() && sub.bytes().all(|b| b.is_ascii_alphanumeric()));
+    let host_ok = host.eq_ignore_ascii_case("linkedin.com")
+        || host.len() > ".linkedin.com".len()
+            && host.is_char_boundary(host.len() - ".linkedin.com".len())
+            && host[host.len() - ".linkedin.com".len()..].eq_ignore_ascii_case(".linkedin.com")
+            && host[..host.len() - ".linkedin.com".len()]
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric());
     if !host_ok {
         return None;
     }
     let path = path.split(['?', '#']).next().unwrap_or_default();
     let mut segments = path.split('/').filter(|s| !s.is_empty());
     let kind = segments.next()?;
-    if kind != "in" && kind != "pub" {
+    if !kind.eq_ignore_ascii_case("in") && !kind.eq_ignore_ascii_case("pub") {
         return None;
     }
     let slug = segments.next()?;
-    let slug_ok = slug
+    let mut url = String::with_capacity(CANONICAL.len() + slug.len());
+    url.push_str(CANONICAL);
+    url.extend(slug.chars().flat_map(char::to_lowercase));
+    // Checked after lowercasing, which can add characters ('İ' → "i\u{307}").
+    let slug_ok = url[CANONICAL.len()..]
         .chars()
         .all(|c| c.is_alphanumeric() || matches!(c, '-' | '_' | '%' | '.'));
-    slug_ok.then(|| format!("https://www.linkedin.com/in/{slug}"))
+    slug_ok.then_some(url)
+}
+
+fn strip_prefix_ignore_case<'a>(s: &'a str, prefix: &str) -> Option<&'a str> {
+    let head = s.get(..prefix.len())?;
+    head.eq_ignore_ascii_case(prefix).then(|| &s[prefix.len()..])
 }
 
 /// Honorifics dropped from the front of a full name.
@@ -91,7 +105,11 @@ fn is_one_of(token: &str, list: &[&str]) -> bool {
 pub fn split_full_name(full: &str) -> (Option<String>, Option<String>) {
     let full = clean_text(full).unwrap_or_default();
     let mut parts: Vec<&str> = full.split(',').map(str::trim).filter(|p| !p.is_empty()).collect();
-    while parts.len() > 1 && parts[1..].iter().all(|p| p.split(' ').all(|t| is_one_of(t, NAME_SUFFIXES))) {
+    while parts.len() > 1
+        && parts[1..]
+            .iter()
+            .all(|p| p.split(' ').all(|t| is_one_of(t, NAME_SUFFIXES)))
+    {
         parts.pop();
     }
     let ordered = match parts.as_slice() {
@@ -167,8 +185,14 @@ mod tests {
         let s = |a: &str, b: Option<&str>| (Some(a.to_owned()), b.map(str::to_owned));
         assert_eq!(split_full_name("John Smith"), s("John", Some("Smith")));
         assert_eq!(split_full_name("Smith, John"), s("John", Some("Smith")));
-        assert_eq!(split_full_name("Dr. Anne van der Berg, PhD"), s("Anne", Some("van der Berg")));
-        assert_eq!(split_full_name("Jean-Luc O'Brien Jr."), s("Jean-Luc", Some("O'Brien")));
+        assert_eq!(
+            split_full_name("Dr. Anne van der Berg, PhD"),
+            s("Anne", Some("van der Berg"))
+        );
+        assert_eq!(
+            split_full_name("Jean-Luc O'Brien Jr."),
+            s("Jean-Luc", Some("O'Brien"))
+        );
         assert_eq!(split_full_name("Cher"), s("Cher", None));
         assert_eq!(split_full_name("  "), (None, None));
     }

@@ -62,7 +62,11 @@ impl ColumnMap {
                 .iter()
                 .position(|h| h.trim().eq_ignore_ascii_case(&o.header))
                 .ok_or_else(|| {
-                    format!("--map: the file has no column {:?} (columns: {})", o.header, headers.join(", "))
+                    format!(
+                        "--map: the file has no column {:?} (columns: {})",
+                        o.header,
+                        headers.join(", ")
+                    )
                 })?;
             targets[i] = Some(o.target.clone());
         }
@@ -89,7 +93,9 @@ impl ColumnMap {
                 },
             });
         }
-        Ok(ColumnMap { targets: targets.into_iter().map(|t| t.unwrap_or(Target::Skip)).collect() })
+        Ok(ColumnMap {
+            targets: targets.into_iter().map(|t| t.unwrap_or(Target::Skip)).collect(),
+        })
     }
 
     pub fn targets(&self) -> &[Target] {
@@ -110,29 +116,40 @@ pub struct NormalizedRow {
 }
 
 /// Normalises one row. Cells beyond the header are ignored; missing cells are empty.
-pub fn normalize_row(map: &ColumnMap, cells: &[&str]) -> Result<NormalizedRow, String> {
+pub fn normalize_row<'a>(
+    map: &ColumnMap,
+    cells: impl IntoIterator<Item = &'a str>,
+) -> Result<NormalizedRow, String> {
     let mut lead = Lead::default();
     let mut notes = Vec::new();
     for (target, raw) in map.targets.iter().zip(cells) {
-        let Some(value) = clean_text(raw) else { continue };
+        // Emails, URLs and domains hold no inner whitespace when valid, so they are
+        // checked on the trimmed cell; the cleaned text is made only for a note.
+        let trimmed = raw.trim();
+        if trimmed.is_empty() {
+            continue;
+        }
+        let dropped = |what: &str| format!("{:?} {what}, dropped", clean_text(raw).unwrap_or_default());
         match target {
             Target::Skip => {}
-            Target::Custom(name) => {
-                lead.custom.insert(name.clone(), value);
-            }
-            Target::Field(Field::Email) => match normalize_email(&value) {
+            Target::Field(Field::Email) => match normalize_email(trimmed) {
                 Ok(email) => lead.email = Some(email),
-                Err(why) => notes.push(format!("invalid email {value:?} dropped ({why})")),
+                Err(why) => notes.push(dropped(&format!("is not a valid email ({why})"))),
             },
-            Target::Field(Field::LinkedinUrl) => match canonical_linkedin_url(&value) {
+            Target::Field(Field::LinkedinUrl) => match canonical_linkedin_url(trimmed) {
                 Some(url) => lead.linkedin_url = Some(url),
-                None => notes.push(format!("{value:?} is not a LinkedIn profile URL, dropped")),
+                None => notes.push(dropped("is not a LinkedIn profile URL")),
             },
-            Target::Field(Field::Domain) => match registrable_domain(&value) {
+            Target::Field(Field::Domain) => match registrable_domain(trimmed) {
                 Some(domain) => lead.domain = Some(domain),
-                None => notes.push(format!("{value:?} is not a company web domain, dropped")),
+                None => notes.push(dropped("is not a company web domain")),
             },
-            Target::Field(field) => lead.set(*field, Some(value)),
+            Target::Custom(name) => {
+                if let Some(value) = clean_text(raw) {
+                    lead.custom.insert(name.clone(), value);
+                }
+            }
+            Target::Field(field) => lead.set(*field, clean_text(raw)),
         }
     }
     if lead.first_name.is_none() && lead.last_name.is_none() {
@@ -141,7 +158,11 @@ pub fn normalize_row(map: &ColumnMap, cells: &[&str]) -> Result<NormalizedRow, S
         }
     }
     if lead.full_name.is_none() {
-        let parts: Vec<&str> = [&lead.first_name, &lead.last_name].into_iter().flatten().map(String::as_str).collect();
+        let parts: Vec<&str> = [&lead.first_name, &lead.last_name]
+            .into_iter()
+            .flatten()
+            .map(String::as_str)
+            .collect();
         if !parts.is_empty() {
             lead.full_name = Some(parts.join(" "));
         }
@@ -151,7 +172,9 @@ pub fn normalize_row(map: &ColumnMap, cells: &[&str]) -> Result<NormalizedRow, S
     if lead.email.is_some() || lead.linkedin_url.is_some() || (has_name && has_org) {
         return Ok(NormalizedRow { lead, notes });
     }
-    let mut reason = String::from("no identity: needs a valid email, a LinkedIn profile URL, or a name with a company or domain");
+    let mut reason = String::from(
+        "no identity: needs a valid email, a LinkedIn profile URL, or a name with a company or domain",
+    );
     for note in notes {
         reason.push_str("; ");
         reason.push_str(&note);
@@ -171,28 +194,37 @@ mod tests {
     #[test]
     fn keeps_lead_with_invalid_email_when_it_has_another_identity() {
         let m = map(&["Email", "LinkedIn URL"]);
-        let row = normalize_row(&m, &["john at acme.com", "https://linkedin.com/in/John/"]).unwrap();
+        let row = normalize_row(&m, ["john at acme.com", "https://linkedin.com/in/John/"]).unwrap();
         assert_eq!(row.lead.email, None);
-        assert_eq!(row.lead.linkedin_url.as_deref(), Some("https://www.linkedin.com/in/john"));
+        assert_eq!(
+            row.lead.linkedin_url.as_deref(),
+            Some("https://www.linkedin.com/in/john")
+        );
         assert_eq!(row.notes.len(), 1);
     }
 
     #[test]
     fn rejects_rows_without_identity() {
         let m = map(&["First Name", "Email", "Title"]);
-        let why = normalize_row(&m, &["John", "nope", "CEO"]).unwrap_err();
-        assert!(why.contains("no identity") && why.contains("invalid email"), "{why}");
-        assert!(normalize_row(&m, &["", "", ""]).is_err());
+        let why = normalize_row(&m, ["John", "nope", "CEO"]).unwrap_err();
+        assert!(
+            why.contains("no identity") && why.contains("not a valid email"),
+            "{why}"
+        );
+        assert!(normalize_row(&m, ["", "", ""]).is_err());
     }
 
     #[test]
     fn splits_full_name_and_keeps_custom_columns() {
         let m = map(&["Name", "Organization", "Connected On", ""]);
-        let row = normalize_row(&m, &[" Smith,  John ", "Acme  Inc", "01 Jan 2024", "x"]).unwrap();
+        let row = normalize_row(&m, [" Smith,  John ", "Acme  Inc", "01 Jan 2024", "x"]).unwrap();
         assert_eq!(row.lead.first_name.as_deref(), Some("John"));
         assert_eq!(row.lead.last_name.as_deref(), Some("Smith"));
         assert_eq!(row.lead.company.as_deref(), Some("Acme Inc"));
-        assert_eq!(row.lead.custom.get("Connected On").map(String::as_str), Some("01 Jan 2024"));
+        assert_eq!(
+            row.lead.custom.get("Connected On").map(String::as_str),
+            Some("01 Jan 2024")
+        );
         assert_eq!(row.lead.custom.len(), 1);
     }
 
@@ -201,7 +233,7 @@ mod tests {
         let headers: Vec<String> = ["Web", "Boss"].iter().map(|s| s.to_string()).collect();
         let o: Override = "boss=full_name".parse().unwrap();
         let m = ColumnMap::new(&headers, &[o]).unwrap();
-        let row = normalize_row(&m, &["https://www.acme.co.uk/about", "Ann Lee"]).unwrap();
+        let row = normalize_row(&m, ["https://www.acme.co.uk/about", "Ann Lee"]).unwrap();
         assert_eq!(row.lead.domain.as_deref(), Some("acme.co.uk"));
         assert_eq!(row.lead.last_name.as_deref(), Some("Lee"));
         let missing: Override = "Nope=email".parse().unwrap();

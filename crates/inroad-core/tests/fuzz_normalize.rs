@@ -10,9 +10,7 @@
 use inroad_core::email::normalize_email;
 use inroad_core::headers::field_for_header;
 use inroad_core::identity::{matches, name_key, KeyKind};
-use inroad_core::normalize::{
-    canonical_linkedin_url, clean_text, registrable_domain, split_full_name,
-};
+use inroad_core::normalize::{canonical_linkedin_url, clean_text, registrable_domain, split_full_name};
 use inroad_core::row::{normalize_row, ColumnMap, Override};
 use inroad_core::{Field, Lead};
 use proptest::prelude::*;
@@ -137,10 +135,7 @@ fn header() -> impl Strategy<Value = String> {
 fn table() -> impl Strategy<Value = (Vec<String>, Vec<Vec<String>>)> {
     prop::collection::vec(header(), 0..8).prop_flat_map(|headers| {
         let n = headers.len();
-        let rows = prop::collection::vec(
-            prop::collection::vec(cell(), n.saturating_sub(3)..n + 4),
-            1..3,
-        );
+        let rows = prop::collection::vec(prop::collection::vec(cell(), n.saturating_sub(3)..n + 4), 1..3);
         (Just(headers), rows)
     })
 }
@@ -160,16 +155,12 @@ fn assert_clean(what: &str, s: &str) {
 /// The email rules: re-normalises to itself, domain is lowercase ASCII.
 fn assert_email_normal(email: &str) {
     let (local, domain) = email.rsplit_once('@').expect("normalised email has an @");
-    // KNOWN CORE BUG (see `known_bug_email_lowercasing_grows_local_part`): a local part
-    // that lowercasing pushed past 64 bytes is refused when normalised again. Until
-    // that is fixed, idempotence is checked for every other address only.
-    if local.len() <= 64 {
-        assert_eq!(
-            normalize_email(email).as_deref(),
-            Ok(email),
-            "email not idempotent: {email:?}"
-        );
-    }
+    assert!(local.len() <= 64, "local part over 64 bytes: {email:?}");
+    assert_eq!(
+        normalize_email(email).as_deref(),
+        Ok(email),
+        "email not idempotent: {email:?}"
+    );
     assert!(!local.is_empty(), "empty local part in {email:?}");
     assert!(
         domain
@@ -185,14 +176,8 @@ fn assert_email_normal(email: &str) {
 }
 
 fn assert_linkedin_normal(url: &str) {
-    assert!(
-        url.starts_with(LINKEDIN_PREFIX),
-        "bad LinkedIn prefix: {url:?}"
-    );
-    assert!(
-        url.len() > LINKEDIN_PREFIX.len(),
-        "empty LinkedIn slug: {url:?}"
-    );
+    assert!(url.starts_with(LINKEDIN_PREFIX), "bad LinkedIn prefix: {url:?}");
+    assert!(url.len() > LINKEDIN_PREFIX.len(), "empty LinkedIn slug: {url:?}");
     assert_eq!(
         canonical_linkedin_url(url).as_deref(),
         Some(url),
@@ -265,7 +250,7 @@ proptest! {
         prop_assert_eq!(map.targets().len(), headers.len());
         for row in &rows {
             let cells: Vec<&str> = row.iter().map(String::as_str).collect();
-            match normalize_row(&map, &cells) {
+            match normalize_row(&map, cells.iter().copied()) {
                 Ok(kept) => assert_lead_normal(&kept.lead),
                 Err(why) => prop_assert!(why.starts_with("no identity"), "{}", why),
             }
@@ -296,7 +281,6 @@ proptest! {
         }
     }
 
-    // Idempotence here is weakened by the KNOWN CORE BUG noted in assert_email_normal.
     #[test]
     fn email_is_idempotent_and_lowercase(raw in prop_oneof![email_like(), any_chars(30), separator_heavy()]) {
         if let Ok(email) = normalize_email(&raw) {
@@ -339,28 +323,17 @@ fn known_headers_map_to_fields() {
     for field in Field::ALL {
         assert_eq!(field_for_header(field.name()), Some(field));
     }
-    for h in [
-        "Email",
-        "First Name",
-        "URL",
-        "Website",
-        "Full Name",
-        "Company",
-    ] {
+    for h in ["Email", "First Name", "URL", "Website", "Full Name", "Company"] {
         assert!(field_for_header(h).is_some(), "{h}");
     }
 }
 
-/// KNOWN CORE BUG, reported and not fixed here (inroad-core is not this test's to
-/// change): `normalize_email` checks the local part's length (<= 64 bytes) before
-/// lowercasing it, and some letters grow when lowercased ('Ⱥ' U+023A is 2 bytes, 'ⱥ'
-/// U+2C65 is 3; 'İ' becomes "i\u{307}"). So 32 × 'Ⱥ' is accepted, comes out with a
-/// 96-byte local part, and normalising that output fails with `LocalTooLong`.
-/// Un-ignore once fixed: `cargo test -p inroad-core --test fuzz_normalize -- --ignored`.
+/// Found by this fuzzer: letters that grow when lowercased ('Ⱥ' is 2 bytes, 'ⱥ' 3)
+/// once let a local part pass the 64-byte limit before lowercasing and fail it after,
+/// so the normalised address was refused when normalised again.
 #[test]
-#[ignore = "known core bug: normalize_email is not idempotent when lowercasing lengthens the local part"]
-fn known_bug_email_lowercasing_grows_local_part() {
-    let raw = format!("{}@a.com", "Ⱥ".repeat(32));
-    let once = normalize_email(&raw).expect("accepted: 64-byte local part");
-    assert_eq!(normalize_email(&once).as_deref(), Ok(once.as_str()));
+fn email_length_is_checked_on_the_lowercased_form() {
+    assert!(normalize_email(&format!("{}@a.com", "Ⱥ".repeat(32))).is_err());
+    let fits = normalize_email(&format!("{}@a.com", "Ⱥ".repeat(21))).unwrap();
+    assert_eq!(normalize_email(&fits).as_deref(), Ok(fits.as_str()));
 }

@@ -11,10 +11,18 @@ use crate::{Error, Result};
 const PAGE: usize = 5_000;
 
 /// Calls `f` on every lead (optionally of one list) in id order, a page at a time.
-pub fn for_each_lead(store: &dyn Store, list: Option<&str>, f: &mut dyn FnMut(&StoredLead) -> Result<()>) -> Result<()> {
+pub fn for_each_lead(
+    store: &dyn Store,
+    list: Option<&str>,
+    f: &mut dyn FnMut(&StoredLead) -> Result<()>,
+) -> Result<()> {
     let mut after = 0;
     loop {
-        let page = store.leads(&LeadQuery { list, after, limit: PAGE })?;
+        let page = store.leads(&LeadQuery {
+            list,
+            after,
+            limit: PAGE,
+        })?;
         for lead in &page {
             f(lead)?;
         }
@@ -28,9 +36,9 @@ pub fn for_each_lead(store: &dyn Store, list: Option<&str>, f: &mut dyn FnMut(&S
 /// Fails with a helpful message when `list` names no list.
 pub fn check_list(store: &dyn Store, list: Option<&str>) -> Result<()> {
     match list {
-        Some(name) if !store.list_exists(name)? => {
-            Err(Error::Usage(format!("there is no list named {name:?}; `inroad leads import FILE --list {name}` creates it")))
-        }
+        Some(name) if !store.list_exists(name)? => Err(Error::Usage(format!(
+            "there is no list named {name:?}; `inroad leads import FILE --list {name}` creates it"
+        ))),
         _ => Ok(()),
     }
 }
@@ -58,12 +66,18 @@ pub fn export_leads(store: &dyn Store, list: Option<&str>, out: &mut dyn Write) 
     let mut written = 0;
     for_each_lead(store, list, &mut |l| {
         let mut record: Vec<&str> = Field::ALL.iter().map(|f| l.lead.get(*f).unwrap_or("")).collect();
-        record.extend(custom.iter().map(|name| l.lead.custom.get(name).map_or("", String::as_str)));
+        record.extend(
+            custom
+                .iter()
+                .map(|name| l.lead.custom.get(name).map_or("", String::as_str)),
+        );
         record.push(if l.suppressed { "true" } else { "false" });
         writer.write_record(&record).map_err(write_error)?;
         written += 1;
         Ok(())
     })?;
-    writer.flush().map_err(|e| Error::Io(format!("cannot write the export: {e}")))?;
+    writer
+        .flush()
+        .map_err(|e| Error::Io(format!("cannot write the export: {e}")))?;
     Ok(written)
 }

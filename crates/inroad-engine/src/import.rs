@@ -12,7 +12,7 @@ use std::io::{BufReader, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
 
-use inroad_core::identity::{key, matches, DedupIndex, KeyKind};
+use inroad_core::identity::{key, matches, DedupIndex, IdentityHashes, KeyKind};
 use inroad_core::row::{normalize_row, ColumnMap, NormalizedRow, Override};
 use inroad_core::{Field, Lead};
 use inroad_store::{LeadImport, Store};
@@ -60,7 +60,7 @@ const HEAD_BYTES: usize = 64 * 1024;
 /// A parsed row on its way to the writer.
 struct ParsedRow {
     line: u64,
-    outcome: Result<NormalizedRow, String>,
+    outcome: Result<(NormalizedRow, IdentityHashes), String>,
     /// The original cells, kept only for rows that end in the rejects file.
     raw: Option<csv::ByteRecord>,
 }
@@ -81,11 +81,17 @@ pub fn import_leads(
     let mut file = File::open(path).map_err(|e| io_error("open", path, e))?;
     let total = file.metadata().map_err(|e| io_error("read", path, e))?.len();
     let mut head = Vec::with_capacity(HEAD_BYTES);
-    (&mut file).take(HEAD_BYTES as u64).read_to_end(&mut head).map_err(|e| io_error("read", path, e))?;
+    (&mut file)
+        .take(HEAD_BYTES as u64)
+        .read_to_end(&mut head)
+        .map_err(|e| io_error("read", path, e))?;
     let override_headers: Vec<String> = options.overrides.iter().map(|o| o.header.clone()).collect();
     let layout = sniff(&head, &override_headers);
+    let head_lines = head.iter().filter(|&&b| b == b'\n').count().max(1) as u64;
+    let expected_rows = total.saturating_mul(head_lines) / (head.len() as u64).max(1);
     drop(head);
-    file.seek(SeekFrom::Start(layout.header_offset)).map_err(|e| io_error("read", path, e))?;
+    file.seek(SeekFrom::Start(layout.header_offset))
+        .map_err(|e| io_error("read", path, e))?;
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
@@ -94,17 +100,33 @@ pub fn import_leads(
         .from_reader(BufReader::with_capacity(256 * 1024, file));
 
     let mut header = csv::ByteRecord::new();
-    let has_header = reader.read_byte_record(&mut header).map_err(|e| csv_error(path, &e))?;
+    let has_header = reader
+        .read_byte_record(&mut header)
+        .map_err(|e| csv_error(path, &e))?;
     if !has_header {
-        return Err(Error::Usage(format!("{} is empty: expected a header row, then one lead per row", path.display())));
+        return Err(Error::Usage(format!(
+            "{} is empty: expected a header row, then one lead per row",
+            path.display()
+        )));
     }
     let headers: Vec<String> = header
         .iter()
         .map(|h| String::from_utf8(h.to_vec()))
         .collect::<Result<_, _>>()
-        .map_err(|_| Error::Usage(format!("{}: the header row is not UTF-8; save the file as UTF-8 (CSV UTF-8 in Excel)", path.display())))?;
+        .map_err(|_| {
+            Error::Usage(format!(
+                "{}: the header row is not UTF-8; save the file as UTF-8 (CSV UTF-8 in Excel)",
+                path.display()
+            ))
+        })?;
     let map = ColumnMap::new(&headers, &options.overrides).map_err(Error::Usage)?;
-    let identity_fields = [Field::Email, Field::LinkedinUrl, Field::FirstName, Field::LastName, Field::FullName];
+    let identity_fields = [
+        Field::Email,
+        Field::LinkedinUrl,
+        Field::FirstName,
+        Field::LastName,
+        Field::FullName,
+    ];
     if !identity_fields.iter().any(|f| map.has(*f)) {
         return Err(Error::Usage(format!(
             "{}: no column looks like an email, LinkedIn URL or name (columns: {}); name one with --map HEADER=FIELD",
@@ -118,8 +140,18 @@ pub fn import_leads(
     let result = std::thread::scope(|scope| {
         let (sender, receiver) = sync_channel::<Batch>(8);
         let line_base = layout.lines_skipped;
-        let reader_thread = scope.spawn(move || read_rows(reader, &map, line_base, sender));
-        let written = write_rows(store, receiver, options, &mut rejects, total, progress);
+        let reader_thread = std::thread::Builder::new()
+            .name("import-reader".into())
+            .spawn_scoped(scope, move || read_rows(reader, &map, line_base, sender))
+            .map_err(|e| ReadOrWrite::Other(Error::Io(format!("cannot start the reader thread: {e}"))))?;
+        let written = write_rows(
+            store,
+            receiver,
+            options,
+            &mut rejects,
+            (expected_rows, total),
+            progress,
+        );
         let read = reader_thread.join().expect("the row reader does not panic");
         // A read error also ends the writer early; report the read error first.
         read.and(written)
@@ -171,22 +203,36 @@ fn read_rows(
     line_base: u64,
     sender: SyncSender<Batch>,
 ) -> Result<(), ReadOrWrite> {
-    let mut record = csv::ByteRecord::new();
     let mut batch = Vec::with_capacity(BATCH_ROWS);
+    let mut bytes = csv::ByteRecord::new();
     loop {
-        let more = reader.read_byte_record(&mut record).map_err(ReadOrWrite::Read)?;
+        let more = reader.read_byte_record(&mut bytes).map_err(ReadOrWrite::Read)?;
         if more {
-            if record.iter().all(|cell| cell.iter().all(u8::is_ascii_whitespace)) {
+            if bytes.iter().all(|cell| cell.iter().all(u8::is_ascii_whitespace)) {
                 continue; // a blank line (or a row of empty cells), not a lead
             }
-            let line = line_base + record.position().map_or(0, |p| p.line());
-            let cells: Result<Vec<&str>, _> = record.iter().map(std::str::from_utf8).collect();
-            let outcome = match cells {
-                Ok(cells) => normalize_row(map, &cells),
-                Err(_) => Err("not valid UTF-8: save the file as UTF-8".to_owned()),
-            };
-            let raw = outcome.is_err().then(|| record.clone());
-            batch.push(ParsedRow { line, outcome, raw });
+            let line = line_base + bytes.position().map_or(0, |p| p.line());
+            // Validating in place reuses the record's buffers: no allocation per row.
+            match csv::StringRecord::from_byte_record(std::mem::take(&mut bytes)) {
+                Ok(record) => {
+                    let outcome = normalize_row(map, record.iter()).map(|row| {
+                        let hashes = IdentityHashes::of(&row.lead);
+                        (row, hashes)
+                    });
+                    let raw = outcome.is_err().then(|| record.as_byte_record().clone());
+                    batch.push(ParsedRow { line, outcome, raw });
+                    bytes = record.into_byte_record();
+                }
+                Err(invalid) => {
+                    bytes = invalid.into_byte_record();
+                    let reason = "not valid UTF-8: save the file as UTF-8".to_owned();
+                    batch.push(ParsedRow {
+                        line,
+                        outcome: Err(reason),
+                        raw: Some(bytes.clone()),
+                    });
+                }
+            }
         }
         if batch.len() == BATCH_ROWS || (!more && !batch.is_empty()) {
             let bytes_read = reader.position().byte();
@@ -207,19 +253,22 @@ fn write_rows(
     receiver: Receiver<Batch>,
     options: &ImportOptions,
     rejects: &mut RejectsWriter,
-    total: u64,
+    (expected_rows, total_bytes): (u64, u64),
     progress: &mut dyn FnMut(u64, u64),
 ) -> Result<ImportReport, ReadOrWrite> {
-    let mut tx = store.begin_import()?;
+    let mut tx = store.begin_import(expected_rows)?;
     let mut index = DedupIndex::default();
-    tx.for_each_identity(&mut |id, lead| index.insert(lead, id))?;
-    let mut report = ImportReport { dry_run: options.dry_run, ..ImportReport::default() };
+    tx.for_each_identity(&mut |id, lead| index.insert(&IdentityHashes::of(lead), id))?;
+    let mut report = ImportReport {
+        dry_run: options.dry_run,
+        ..ImportReport::default()
+    };
     for batch in receiver {
         for row in batch.rows {
             report.rows += 1;
             match row.outcome {
-                Ok(normalized) => {
-                    let id = write_lead(tx.as_mut(), &mut index, normalized, &mut report)?;
+                Ok((normalized, hashes)) => {
+                    let id = write_lead(tx.as_mut(), &mut index, normalized, &hashes, &mut report)?;
                     if let Some(list) = &options.list {
                         tx.add_to_list(list, id)?;
                     }
@@ -230,8 +279,9 @@ fn write_rows(
                 }
             }
         }
-        progress(batch.bytes_read, total);
+        progress(batch.bytes_read, total_bytes);
     }
+    drop(index); // its memory is better spent on the commit's index build
     if !options.dry_run {
         tx.commit()?;
     }
@@ -244,36 +294,45 @@ fn write_lead(
     tx: &mut dyn LeadImport,
     index: &mut DedupIndex,
     row: NormalizedRow,
+    hashes: &IdentityHashes,
     report: &mut ImportReport,
 ) -> Result<i64, ReadOrWrite> {
     let NormalizedRow { lead, notes } = row;
     if !notes.is_empty() {
         report.values_dropped += 1;
     }
-    if let Some((id, mut stored)) = find_duplicate(tx, index, &lead)? {
+    if let Some((id, mut stored)) = find_duplicate(tx, index, &lead, hashes)? {
         report.duplicates += 1;
         let mut keep_empty = Vec::new();
-        for (field, kind) in [(Field::Email, KeyKind::Email), (Field::LinkedinUrl, KeyKind::Linkedin)] {
+        for (field, kind) in [
+            (Field::Email, KeyKind::Email),
+            (Field::LinkedinUrl, KeyKind::Linkedin),
+        ] {
             if stored.get(field).is_none() && key(&lead, kind).is_some_and(|k| index.holds(kind, &k)) {
                 keep_empty.push(field); // another lead owns that address or profile
             }
         }
         if stored.fill_from(&lead, &keep_empty) {
             tx.update(id, &stored)?;
-            index.insert(&stored, id);
+            index.insert(&IdentityHashes::of(&stored), id);
             report.updated += 1;
         }
         return Ok(id);
     }
     let notes = (!notes.is_empty()).then(|| notes.join("; "));
     let id = tx.insert(&lead, notes.as_deref())?;
-    index.insert(&lead, id);
+    index.insert(hashes, id);
     report.imported += 1;
     Ok(id)
 }
 
-fn find_duplicate(tx: &mut dyn LeadImport, index: &mut DedupIndex, lead: &Lead) -> Result<Option<(i64, Lead)>, ReadOrWrite> {
-    for (kind, id) in index.candidates(lead) {
+fn find_duplicate(
+    tx: &mut dyn LeadImport,
+    index: &DedupIndex,
+    lead: &Lead,
+    hashes: &IdentityHashes,
+) -> Result<Option<(i64, Lead)>, ReadOrWrite> {
+    for (kind, id) in index.candidates(hashes) {
         let stored = tx.get(id)?;
         if matches(&stored, lead, kind) {
             return Ok(Some((id, stored)));
@@ -300,7 +359,11 @@ struct RejectsWriter {
 
 impl RejectsWriter {
     fn new(path: PathBuf, headers: Vec<String>) -> RejectsWriter {
-        RejectsWriter { path, headers, writer: None }
+        RejectsWriter {
+            path,
+            headers,
+            writer: None,
+        }
     }
 
     fn write(&mut self, line: u64, reason: &str, raw: Option<&csv::ByteRecord>) -> Result<()> {
@@ -318,7 +381,11 @@ impl RejectsWriter {
         for cell in raw.into_iter().flatten() {
             record.push_field(cell);
         }
-        let result = self.writer.as_mut().expect("created above").write_byte_record(&record);
+        let result = self
+            .writer
+            .as_mut()
+            .expect("created above")
+            .write_byte_record(&record);
         result.map_err(|e| self.error(e))
     }
 

@@ -58,7 +58,11 @@ pub fn sniff(head: &[u8], override_headers: &[String]) -> Layout {
     let bom = if head.starts_with(b"\xEF\xBB\xBF") { 3 } else { 0 };
     let mut offset = bom as u64;
     let mut first_nonblank: Option<(u64, u64, &[u8])> = None;
-    for (index, raw_line) in head[bom..].split_inclusive(|&b| b == b'\n').take(MAX_PREAMBLE_LINES).enumerate() {
+    for (index, raw_line) in head[bom..]
+        .split_inclusive(|&b| b == b'\n')
+        .take(MAX_PREAMBLE_LINES)
+        .enumerate()
+    {
         let line = raw_line.strip_suffix(b"\n").unwrap_or(raw_line);
         let line = line.strip_suffix(b"\r").unwrap_or(line);
         let start = offset;
@@ -73,7 +77,11 @@ pub fn sniff(head: &[u8], override_headers: &[String]) -> Layout {
             .max_by_key(|(s, _)| *s)
             .expect("there are delimiters");
         if best.0 .0 >= 2 {
-            return Layout { delimiter: best.1, header_offset: start, lines_skipped: index as u64 };
+            return Layout {
+                delimiter: best.1,
+                header_offset: start,
+                lines_skipped: index as u64,
+            };
         }
     }
     // No line looks like a known header: take the first non-blank line as the header
@@ -83,7 +91,11 @@ pub fn sniff(head: &[u8], override_headers: &[String]) -> Layout {
         .into_iter()
         .max_by_key(|d| line.iter().filter(|&&b| b == *d).count())
         .expect("there are delimiters");
-    Layout { delimiter, header_offset: start, lines_skipped: index }
+    Layout {
+        delimiter,
+        header_offset: start,
+        lines_skipped: index,
+    }
 }
 
 #[cfg(test)]
@@ -101,8 +113,14 @@ mod tests {
 
     #[test]
     fn detects_semicolons_tabs_and_bom() {
-        let layout = sniff(b"\xEF\xBB\xBFEmail;First Name;Company, Inc\nx@y.com;Jo;Acme\n", &[]);
-        assert_eq!((layout.delimiter, layout.header_offset, layout.lines_skipped), (b';', 3, 0));
+        let layout = sniff(
+            b"\xEF\xBB\xBFEmail;First Name;Company, Inc\nx@y.com;Jo;Acme\n",
+            &[],
+        );
+        assert_eq!(
+            (layout.delimiter, layout.header_offset, layout.lines_skipped),
+            (b';', 3, 0)
+        );
         assert_eq!(sniff(b"email\tname\tcompany\n", &[]).delimiter, b'\t');
     }
 

@@ -17,27 +17,40 @@ pub fn parse_entry(raw: &str) -> Result<String, String> {
             .map(|d| format!("@{d}"))
             .ok_or_else(|| format!("{raw:?} is not a valid @domain"));
     }
-    normalize_email(raw).map_err(|why| format!("{raw:?} is not a valid address ({why}); write a domain as @example.com"))
+    normalize_email(raw)
+        .map_err(|why| format!("{raw:?} is not a valid address ({why}); write a domain as @example.com"))
 }
 
 fn entries(values: impl IntoIterator<Item = String>, reason: Option<&str>) -> Vec<Suppression> {
     let created_at = inroad_store::now();
     values
         .into_iter()
-        .map(|value| Suppression { value, reason: reason.map(str::to_owned), created_at: created_at.clone() })
+        .map(|value| Suppression {
+            value,
+            reason: reason.map(str::to_owned),
+            created_at: created_at.clone(),
+        })
         .collect()
 }
 
 /// Adds addresses and @domains; all are checked before any is stored. Returns how
 /// many were new.
 pub fn add(store: &mut dyn Store, raw: &[String], reason: Option<&str>) -> Result<usize> {
-    let values = raw.iter().map(|r| parse_entry(r)).collect::<Result<Vec<_>, _>>().map_err(Error::Usage)?;
+    let values = raw
+        .iter()
+        .map(|r| parse_entry(r))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(Error::Usage)?;
     Ok(store.add_suppressions(&entries(values, reason))?)
 }
 
 /// Removes entries; returns how many were on the list.
 pub fn remove(store: &mut dyn Store, raw: &[String]) -> Result<usize> {
-    let values = raw.iter().map(|r| parse_entry(r)).collect::<Result<Vec<_>, _>>().map_err(Error::Usage)?;
+    let values = raw
+        .iter()
+        .map(|r| parse_entry(r))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(Error::Usage)?;
     Ok(store.remove_suppressions(&values)?)
 }
 
@@ -53,7 +66,10 @@ pub struct SuppressImport {
 /// wrong file never half-applies.
 pub fn import(store: &mut dyn Store, path: &Path, reason: Option<&str>) -> Result<SuppressImport> {
     let file = std::fs::File::open(path).map_err(|e| io_error("open", path, e))?;
-    let mut reader = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(file);
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(file);
     let mut column = 0;
     let mut values = Vec::new();
     let mut report = SuppressImport::default();
@@ -62,12 +78,17 @@ pub fn import(store: &mut dyn Store, path: &Path, reason: Option<&str>) -> Resul
         let record = record.map_err(|e| Error::Usage(format!("{}: {e}", path.display())))?;
         let line = record.position().map_or(0, |p| p.line());
         if i == 0 {
-            if let Some(c) = record.iter().position(|h| field_for_header(h) == Some(Field::Email)) {
+            if let Some(c) = record
+                .iter()
+                .position(|h| field_for_header(h) == Some(Field::Email))
+            {
                 column = c;
                 continue; // a header row
             }
         }
-        let Some(cell) = record.get(column).map(str::trim).filter(|c| !c.is_empty()) else { continue };
+        let Some(cell) = record.get(column).map(str::trim).filter(|c| !c.is_empty()) else {
+            continue;
+        };
         if cell.starts_with('#') {
             continue;
         }

@@ -94,7 +94,8 @@ pub trait Store {
 
     /// Starts an all-or-nothing lead import: nothing it writes is visible to others
     /// until [`LeadImport::commit`]; dropping it undoes everything.
-    fn begin_import(&mut self) -> Result<Box<dyn LeadImport + '_>>;
+    /// `expected_rows` (an estimate) lets the backend pick a bulk strategy.
+    fn begin_import(&mut self, expected_rows: u64) -> Result<Box<dyn LeadImport + '_>>;
 
     /// Number of leads, optionally on one list.
     fn count_leads(&self, list: Option<&str>) -> Result<u64>;

@@ -31,27 +31,41 @@ pub fn run(args: &DemoArgs) -> anyhow::Result<()> {
     };
     let db = dir.join("inroad.db");
     let leads_file = dir.join("leads.csv");
-    std::fs::write(&leads_file, SAMPLE_LEADS).with_context(|| format!("cannot write {}", leads_file.display()))?;
+    std::fs::write(&leads_file, SAMPLE_LEADS)
+        .with_context(|| format!("cannot write {}", leads_file.display()))?;
     let db_url = db.to_string_lossy().into_owned();
     let mut store = inroad_store::open(&db_url)?;
     println!("Inroad demo — workspace {}", dir.display());
 
     println!("\n1. Import a prospect list ({})", leads_file.display());
-    let options = ImportOptions { list: Some("demo".into()), ..ImportOptions::default() };
+    let options = ImportOptions {
+        list: Some("demo".into()),
+        ..ImportOptions::default()
+    };
     let report = import_with_progress(store.as_mut(), &leads_file, &options)?;
     println!(
         "   {} rows: {} new leads, {} duplicates merged ({} filled empty fields), {} rejected",
         report.rows, report.imported, report.duplicates, report.updated, report.rejected
     );
     if let Some(rejects) = &report.rejects_file {
-        println!("   rejected rows, with line numbers and reasons: {}", rejects.display());
+        println!(
+            "   rejected rows, with line numbers and reasons: {}",
+            rejects.display()
+        );
     }
     let again = import_with_progress(store.as_mut(), &leads_file, &ImportOptions::default())?;
-    println!("   importing the same file again adds {} leads ({} duplicates)", again.imported, again.duplicates);
+    println!(
+        "   importing the same file again adds {} leads ({} duplicates)",
+        again.imported, again.duplicates
+    );
 
     println!("\n2. Suppress an opted-out address and a whole domain");
     let first_email = store
-        .leads(&LeadQuery { list: Some("demo"), after: 0, limit: 1000 })?
+        .leads(&LeadQuery {
+            list: Some("demo"),
+            after: 0,
+            limit: 1000,
+        })?
         .into_iter()
         .find_map(|l| l.lead.email)
         .context("the sample has leads with emails")?;
@@ -61,7 +75,11 @@ pub fn run(args: &DemoArgs) -> anyhow::Result<()> {
 
     println!("\n3. Browse the list");
     let total = store.count_leads(Some("demo"))?;
-    for l in store.leads(&LeadQuery { list: Some("demo"), after: 0, limit: 5 })? {
+    for l in store.leads(&LeadQuery {
+        list: Some("demo"),
+        after: 0,
+        limit: 5,
+    })? {
         println!(
             "   #{:<3} {:<24} {:<40} {}",
             l.id,
@@ -73,9 +91,13 @@ pub fn run(args: &DemoArgs) -> anyhow::Result<()> {
     println!("   … {total} leads on list \"demo\"");
 
     let export = dir.join("export.csv");
-    let mut file = std::fs::File::create(&export).with_context(|| format!("cannot create {}", export.display()))?;
+    let mut file =
+        std::fs::File::create(&export).with_context(|| format!("cannot create {}", export.display()))?;
     let written = export_leads(store.as_ref(), Some("demo"), &mut file)?;
-    println!("\n4. Exported {written} leads with canonical columns to {}", export.display());
+    println!(
+        "\n4. Exported {written} leads with canonical columns to {}",
+        export.display()
+    );
 
     let db_arg = shell_quote(&db_url);
     println!("\nTry next:");

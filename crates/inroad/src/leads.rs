@@ -16,8 +16,18 @@ use crate::print_json;
 pub fn run(db: &str, cmd: LeadsCommand) -> anyhow::Result<()> {
     let mut store = inroad_store::open(db)?;
     match cmd {
-        LeadsCommand::Import { file, list, map, dry_run, json } => {
-            let options = ImportOptions { list, overrides: map, dry_run };
+        LeadsCommand::Import {
+            file,
+            list,
+            map,
+            dry_run,
+            json,
+        } => {
+            let options = ImportOptions {
+                list,
+                overrides: map,
+                dry_run,
+            };
             let report = import_with_progress(store.as_mut(), &file, &options)?;
             if json {
                 print_json(&import_json(&report))
@@ -33,7 +43,8 @@ pub fn run(db: &str, cmd: LeadsCommand) -> anyhow::Result<()> {
                     let mut file = std::fs::File::create(path)
                         .with_context(|| format!("cannot create {}", path.display()))?;
                     let n = export_leads(store.as_ref(), list.as_deref(), &mut file)?;
-                    file.sync_all().with_context(|| format!("cannot write {}", path.display()))?;
+                    file.sync_all()
+                        .with_context(|| format!("cannot write {}", path.display()))?;
                     n
                 }
                 None => export_leads(store.as_ref(), list.as_deref(), &mut std::io::stdout().lock())?,
@@ -45,7 +56,11 @@ pub fn run(db: &str, cmd: LeadsCommand) -> anyhow::Result<()> {
 }
 
 /// Runs an import with a progress bar on stderr when it is a terminal.
-pub fn import_with_progress(store: &mut dyn Store, file: &Path, options: &ImportOptions) -> anyhow::Result<ImportReport> {
+pub fn import_with_progress(
+    store: &mut dyn Store,
+    file: &Path,
+    options: &ImportOptions,
+) -> anyhow::Result<ImportReport> {
     let bar = if std::io::stderr().is_terminal() {
         let bar = ProgressBar::new(0);
         bar.set_style(
@@ -82,7 +97,11 @@ fn import_json(r: &ImportReport) -> Value {
 fn summary(r: &ImportReport) -> String {
     let mut s = format!(
         "{}{} row(s): {} imported, {} duplicate(s) ({} updated), {} rejected",
-        if r.dry_run { "dry run, nothing saved — " } else { "" },
+        if r.dry_run {
+            "dry run, nothing saved — "
+        } else {
+            ""
+        },
         r.rows,
         r.imported,
         r.duplicates,
@@ -96,7 +115,10 @@ fn summary(r: &ImportReport) -> String {
         ));
     }
     if let Some(path) = &r.rejects_file {
-        s.push_str(&format!("\nrejected rows, with line numbers and reasons: {}", path.display()));
+        s.push_str(&format!(
+            "\nrejected rows, with line numbers and reasons: {}",
+            path.display()
+        ));
     }
     s
 }
@@ -118,13 +140,21 @@ pub fn lead_json(l: &StoredLead) -> Value {
 fn list_leads(store: &dyn Store, list: Option<&str>, limit: usize, json: bool) -> anyhow::Result<()> {
     check_list(store, list)?;
     let total = store.count_leads(list)?;
-    let leads = store.leads(&LeadQuery { list, after: 0, limit })?;
+    let leads = store.leads(&LeadQuery {
+        list,
+        after: 0,
+        limit,
+    })?;
     if json {
         let leads: Vec<Value> = leads.iter().map(lead_json).collect();
         return print_json(&json!({ "total": total, "leads": leads }));
     }
     let mut out = std::io::stdout().lock();
-    writeln!(out, "{:>7}  {:<26} {:<34} {:<24} {}", "ID", "NAME", "EMAIL", "COMPANY", "FLAGS")?;
+    writeln!(
+        out,
+        "{:>7}  {:<26} {:<34} {:<24} {}",
+        "ID", "NAME", "EMAIL", "COMPANY", "FLAGS"
+    )?;
     for l in &leads {
         let lead = &l.lead;
         writeln!(

@@ -18,7 +18,12 @@ pub fn run(db: &str, cmd: SuppressCommand) -> anyhow::Result<()> {
             if json {
                 print_json(&report)?;
             } else {
-                eprintln!("{} read, {} added, {} already suppressed", report.read, report.added, report.read - report.added);
+                eprintln!(
+                    "{} read, {} added, {} already suppressed",
+                    report.read,
+                    report.added,
+                    report.read - report.added
+                );
             }
         }
         SuppressCommand::List { json } => {
@@ -31,14 +36,22 @@ pub fn run(db: &str, cmd: SuppressCommand) -> anyhow::Result<()> {
                 print_json(&json!({ "total": entries.len(), "suppressions": entries }))?;
             } else {
                 for e in &entries {
-                    println!("{}\t{}\t{}", e.value, e.created_at, e.reason.as_deref().unwrap_or(""));
+                    println!(
+                        "{}\t{}\t{}",
+                        e.value,
+                        e.created_at,
+                        e.reason.as_deref().unwrap_or("")
+                    );
                 }
                 eprintln!("{} suppressed address(es) and domain(s)", entries.len());
             }
         }
         SuppressCommand::Remove { entries } => {
             let removed = suppress::remove(store.as_mut(), &entries)?;
-            eprintln!("{removed} removed, {} were not on the list", entries.len() - removed);
+            eprintln!(
+                "{removed} removed, {} were not on the list",
+                entries.len() - removed
+            );
         }
     }
     Ok(())

@@ -17,8 +17,9 @@ CREATE TABLE leads (
     custom       TEXT NOT NULL DEFAULT '{}',
     -- What the import dropped from this lead and why (an invalid email, say).
     notes        TEXT,
-    created_at   TEXT NOT NULL,
-    updated_at   TEXT NOT NULL
+    -- Unix seconds, UTC: a million leads carry these, so they are kept compact.
+    created_at   INTEGER NOT NULL,
+    updated_at   INTEGER NOT NULL
 );
 CREATE UNIQUE INDEX leads_email ON leads (email) WHERE email IS NOT NULL;
 CREATE UNIQUE INDEX leads_linkedin_url ON leads (linkedin_url) WHERE linkedin_url IS NOT NULL;
