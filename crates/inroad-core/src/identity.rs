@@ -1,7 +1,7 @@
 //! When two lead records are the same person.
 //!
 //! Identity is tried strongest first: the email address, else the LinkedIn profile
-//! URL, else (first name, last name, company domain), case-insensitively. An email
+//! URL, else (first name, last name, company domain — or company name), case-insensitively. An email
 //! or a profile URL belongs to one person, so either match is decisive (a person may
 //! have two addresses; the stored one is kept). The name key is weaker: it never
 //! merges two records whose emails or profile URLs disagree, since two people with
@@ -24,7 +24,11 @@ pub enum KeyKind {
     Name,
 }
 
-/// The (first, last, domain) key, when all three are present.
+/// The name key: (first name, last name, company domain), case-insensitively. A
+/// lead with no domain is keyed by its company name instead (marked apart, so a
+/// company called "acme.com" never meets the domain acme.com), and one of the two
+/// names may be missing ("Cher"), so every row the importer keeps for its name has
+/// a key and a re-import finds it.
 pub fn name_key(lead: &Lead) -> Option<String> {
     let mut key = String::new();
     name_key_into(lead, &mut key).then_some(key)
@@ -33,14 +37,24 @@ pub fn name_key(lead: &Lead) -> Option<String> {
 /// Writes the name key into `buf` (cleared first); false when the lead has none.
 fn name_key_into(lead: &Lead, buf: &mut String) -> bool {
     buf.clear();
-    let (Some(first), Some(last), Some(domain)) = (&lead.first_name, &lead.last_name, &lead.domain) else {
+    if lead.first_name.is_none() && lead.last_name.is_none() {
         return false;
+    }
+    let lower = |buf: &mut String, part: &Option<String>| {
+        buf.extend(part.iter().flat_map(|p| p.chars()).flat_map(char::to_lowercase));
     };
-    buf.extend(first.chars().flat_map(char::to_lowercase));
+    lower(buf, &lead.first_name);
     buf.push('\u{1f}');
-    buf.extend(last.chars().flat_map(char::to_lowercase));
+    lower(buf, &lead.last_name);
     buf.push('\u{1f}');
-    buf.push_str(domain);
+    match (&lead.domain, &lead.company) {
+        (Some(domain), _) => buf.push_str(domain),
+        (None, Some(_)) => {
+            buf.push_str("company:");
+            lower(buf, &lead.company);
+        }
+        (None, None) => return false,
+    }
     true
 }
 

@@ -41,11 +41,14 @@ pub fn registrable_domain(raw: &str) -> Option<String> {
     Some(host)
 }
 
+/// What every canonical LinkedIn profile URL starts with; the slug follows.
+pub const LINKEDIN_PROFILE_PREFIX: &str = "https://www.linkedin.com/in/";
+
 /// The canonical form of a LinkedIn profile URL, `https://www.linkedin.com/in/<slug>`
 /// (lowercase, no query, fragment or trailing slash, any country subdomain), or
 /// `None` when the value is not a member profile URL.
 pub fn canonical_linkedin_url(raw: &str) -> Option<String> {
-    const CANONICAL: &str = "https://www.linkedin.com/in/";
+    const CANONICAL: &str = LINKEDIN_PROFILE_PREFIX;
     let raw = raw.trim();
     let rest = strip_prefix_ignore_case(raw, "https://")
         .or_else(|| strip_prefix_ignore_case(raw, "http://"))

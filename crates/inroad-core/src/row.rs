@@ -9,6 +9,8 @@ use crate::{Field, Lead};
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Target {
     Field(Field),
+    /// The lead's notes, as Inroad's own export writes them.
+    Notes,
     /// Kept as a custom field under this name (the header as written).
     Custom(String),
     Skip,
@@ -83,6 +85,7 @@ impl ColumnMap {
             }
             targets[i] = Some(match field_for_header(header) {
                 _ if is_export_only(header) => Target::Skip,
+                _ if header.trim() == "notes" => Target::Notes,
                 Some(f) if !taken.contains(&f) => {
                     taken.push(f);
                     Target::Field(f)
@@ -108,11 +111,13 @@ impl ColumnMap {
     }
 }
 
-/// A row that became a lead, with notes on values that were dropped.
+/// A row that became a lead: `notes` are the row's own notes column (if any), then
+/// one note per value that was dropped (`dropped` of them).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct NormalizedRow {
     pub lead: Lead,
     pub notes: Vec<String>,
+    pub dropped: usize,
 }
 
 /// Normalises one row. Cells beyond the header are ignored; missing cells are empty.
@@ -122,6 +127,7 @@ pub fn normalize_row<'a>(
 ) -> Result<NormalizedRow, String> {
     let mut lead = Lead::default();
     let mut notes = Vec::new();
+    let mut dropped = 0;
     for (target, raw) in map.targets.iter().zip(cells) {
         // Emails, URLs and domains hold no inner whitespace when valid, so they are
         // checked on the trimmed cell; the cleaned text is made only for a note.
@@ -129,20 +135,27 @@ pub fn normalize_row<'a>(
         if trimmed.is_empty() {
             continue;
         }
-        let dropped = |what: &str| format!("{:?} {what}, dropped", clean_text(raw).unwrap_or_default());
+        let mut drop_value = |what: &str| {
+            dropped += 1;
+            notes.push(format!(
+                "{:?} {what}, dropped",
+                clean_text(raw).unwrap_or_default()
+            ));
+        };
         match target {
             Target::Skip => {}
+            Target::Notes => notes.extend(clean_text(raw)),
             Target::Field(Field::Email) => match normalize_email(trimmed) {
                 Ok(email) => lead.email = Some(email),
-                Err(why) => notes.push(dropped(&format!("is not a valid email ({why})"))),
+                Err(why) => drop_value(&format!("is not a valid email ({why})")),
             },
             Target::Field(Field::LinkedinUrl) => match canonical_linkedin_url(trimmed) {
                 Some(url) => lead.linkedin_url = Some(url),
-                None => notes.push(dropped("is not a LinkedIn profile URL")),
+                None => drop_value("is not a LinkedIn profile URL"),
             },
             Target::Field(Field::Domain) => match registrable_domain(trimmed) {
                 Some(domain) => lead.domain = Some(domain),
-                None => notes.push(dropped("is not a company web domain")),
+                None => drop_value("is not a company web domain"),
             },
             Target::Custom(name) => {
                 if let Some(value) = clean_text(raw) {
@@ -170,7 +183,7 @@ pub fn normalize_row<'a>(
     let has_name = lead.first_name.is_some() || lead.last_name.is_some();
     let has_org = lead.company.is_some() || lead.domain.is_some();
     if lead.email.is_some() || lead.linkedin_url.is_some() || (has_name && has_org) {
-        return Ok(NormalizedRow { lead, notes });
+        return Ok(NormalizedRow { lead, notes, dropped });
     }
     let mut reason = String::from(
         "no identity: needs a valid email, a LinkedIn profile URL, or a name with a company or domain",

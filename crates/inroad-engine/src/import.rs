@@ -7,8 +7,9 @@
 //! hashed identity keys seeded from the database ([`DedupIndex`]); a hit is
 //! confirmed against the stored lead before it counts.
 
+use std::collections::VecDeque;
 use std::fs::File;
-use std::io::{BufReader, Read, Seek, SeekFrom};
+use std::io::{Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
 
@@ -97,7 +98,7 @@ pub fn import_leads(
         .flexible(true)
         .delimiter(layout.delimiter)
         .buffer_capacity(256 * 1024)
-        .from_reader(BufReader::with_capacity(256 * 1024, file));
+        .from_reader(LineIndex::new(file));
 
     let mut header = csv::ByteRecord::new();
     let has_header = reader
@@ -196,9 +197,62 @@ fn csv_error(path: &Path, e: &csv::Error) -> Error {
     }
 }
 
+/// Notes where the line breaks are as the file streams through, to give each
+/// record its physical line number: the csv crate's own count drifts after CRLF
+/// line ends and blank lines (rust-csv issues 208 and 395), and a record's byte
+/// position may point at the line break before it. Holds only the breaks read ahead
+/// of the parser, a buffer's worth.
+struct LineIndex<R> {
+    inner: R,
+    offset: u64,
+    /// Offsets of '\r' and '\n' bytes not yet passed, and whether each is a '\n'.
+    breaks: VecDeque<(u64, bool)>,
+    lines_passed: u64,
+}
+
+impl<R: Read> LineIndex<R> {
+    fn new(inner: R) -> Self {
+        LineIndex {
+            inner,
+            offset: 0,
+            breaks: VecDeque::new(),
+            lines_passed: 0,
+        }
+    }
+
+    /// The 1-based line of the first byte at or after `offset` that is not a line
+    /// break: where a record that csv positions at `offset` really starts.
+    /// Offsets must not decrease.
+    fn line_at(&mut self, offset: u64) -> u64 {
+        let mut cursor = offset;
+        while let Some(&(at, is_newline)) = self.breaks.front() {
+            if at > cursor {
+                break;
+            }
+            if at == cursor {
+                cursor += 1;
+            }
+            self.lines_passed += u64::from(is_newline);
+            self.breaks.pop_front();
+        }
+        self.lines_passed + 1
+    }
+}
+
+impl<R: Read> Read for LineIndex<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        let base = self.offset;
+        let found = memchr::memchr2_iter(b'\n', b'\r', &buf[..n]).map(|i| (base + i as u64, buf[i] == b'\n'));
+        self.breaks.extend(found);
+        self.offset += n as u64;
+        Ok(n)
+    }
+}
+
 /// The reader thread: parse and normalise, in batches, in file order.
 fn read_rows(
-    mut reader: csv::Reader<BufReader<File>>,
+    mut reader: csv::Reader<LineIndex<File>>,
     map: &ColumnMap,
     line_base: u64,
     sender: SyncSender<Batch>,
@@ -211,7 +265,8 @@ fn read_rows(
             if bytes.iter().all(|cell| cell.iter().all(u8::is_ascii_whitespace)) {
                 continue; // a blank line (or a row of empty cells), not a lead
             }
-            let line = line_base + bytes.position().map_or(0, |p| p.line());
+            let start = bytes.position().map_or(0, |p| p.byte());
+            let line = line_base + reader.get_mut().line_at(start);
             // Validating in place reuses the record's buffers: no allocation per row.
             match csv::StringRecord::from_byte_record(std::mem::take(&mut bytes)) {
                 Ok(record) => {
@@ -297,8 +352,8 @@ fn write_lead(
     hashes: &IdentityHashes,
     report: &mut ImportReport,
 ) -> Result<i64, ReadOrWrite> {
-    let NormalizedRow { lead, notes } = row;
-    if !notes.is_empty() {
+    let NormalizedRow { lead, notes, dropped } = row;
+    if dropped > 0 {
         report.values_dropped += 1;
     }
     if let Some((id, mut stored)) = find_duplicate(tx, index, &lead, hashes)? {

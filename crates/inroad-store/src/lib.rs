@@ -122,7 +122,7 @@ pub trait Store {
 /// narrow set of reads and writes it needs.
 pub trait LeadImport {
     /// Calls `f` with the id and identity fields (email, LinkedIn URL, first and last
-    /// name, domain) of every stored lead, to seed the in-memory dedup index.
+    /// name, domain, company) of every stored lead, to seed the in-memory dedup index.
     fn for_each_identity(&mut self, f: &mut dyn FnMut(i64, &Lead)) -> Result<()>;
 
     fn get(&mut self, id: i64) -> Result<Lead>;

@@ -4,7 +4,8 @@
 use std::borrow::Cow;
 use std::collections::HashMap;
 
-use inroad_core::identity::KeyKind;
+use inroad_core::identity::{name_key, KeyKind};
+use inroad_core::normalize::LINKEDIN_PROFILE_PREFIX;
 use inroad_core::Lead;
 use rusqlite::{params, Connection, OptionalExtension, Row, Statement, TransactionBehavior};
 
@@ -72,6 +73,19 @@ fn migrate(conn: &mut Connection) -> Result<Migrated> {
     Ok(Migrated { from, to })
 }
 
+/// The stored slug of a lead's canonical profile URL (see the migration).
+fn slug(lead: &Lead) -> Option<&str> {
+    let url = lead.linkedin_url.as_deref()?;
+    Some(url.strip_prefix(LINKEDIN_PROFILE_PREFIX).unwrap_or(url))
+}
+
+fn url_from_slug(slug: String) -> String {
+    let mut url = String::with_capacity(LINKEDIN_PROFILE_PREFIX.len() + slug.len());
+    url.push_str(LINKEDIN_PROFILE_PREFIX);
+    url.push_str(&slug);
+    url
+}
+
 fn custom_json(lead: &Lead) -> Cow<'static, str> {
     if lead.custom.is_empty() {
         return Cow::Borrowed("{}"); // most leads: no allocation
@@ -90,7 +104,7 @@ fn lead_from_row(row: &Row<'_>, first: usize) -> Result<Lead> {
         title: row.get(first + 4)?,
         company: row.get(first + 5)?,
         domain: row.get(first + 6)?,
-        linkedin_url: row.get(first + 7)?,
+        linkedin_url: row.get::<_, Option<String>>(first + 7)?.map(url_from_slug),
         location: row.get(first + 8)?,
         timezone: row.get(first + 9)?,
         phone: row.get(first + 10)?,
@@ -254,10 +268,11 @@ impl LeadImport for SqliteImport<'_> {
         let mut lead = Lead::default();
         while let Some(row) = rows.next()? {
             lead.email = row.get(1)?;
-            lead.linkedin_url = row.get(2)?;
+            lead.linkedin_url = row.get::<_, Option<String>>(2)?.map(url_from_slug);
             lead.first_name = row.get(3)?;
             lead.last_name = row.get(4)?;
             lead.domain = row.get(5)?;
+            lead.company = row.get(6)?;
             f(row.get(0)?, &lead);
         }
         Ok(())
@@ -272,7 +287,6 @@ impl LeadImport for SqliteImport<'_> {
     }
 
     fn find(&mut self, kind: KeyKind, lead: &Lead) -> Result<Option<i64>> {
-        let lower = |v: &Option<String>| v.as_deref().map(str::to_lowercase);
         let found = match kind {
             KeyKind::Email => self
                 .conn
@@ -282,16 +296,31 @@ impl LeadImport for SqliteImport<'_> {
             KeyKind::Linkedin => self
                 .conn
                 .prepare_cached(sql!("lead_by_linkedin"))?
-                .query_row([&lead.linkedin_url], |r| r.get(0))
+                .query_row([slug(lead)], |r| r.get(0))
                 .optional()?,
-            KeyKind::Name => self
-                .conn
-                .prepare_cached(sql!("lead_by_name"))?
-                .query_row(
-                    params![lower(&lead.first_name), lower(&lead.last_name), lead.domain],
-                    |r| r.get(0),
-                )
-                .optional()?,
+            KeyKind::Name => {
+                // Only reached on a hash collision in the import's index, so a scan
+                // is fine; comparing in Rust keeps one definition of the key (SQLite's
+                // lower() folds ASCII only).
+                let wanted = name_key(lead);
+                let mut stmt = self.conn.prepare_cached(sql!("lead_names"))?;
+                let mut rows = stmt.query([])?;
+                let mut found = None;
+                while let Some(row) = rows.next()? {
+                    let stored = Lead {
+                        first_name: row.get(1)?,
+                        last_name: row.get(2)?,
+                        domain: row.get(3)?,
+                        company: row.get(4)?,
+                        ..Lead::default()
+                    };
+                    if name_key(&stored) == wanted {
+                        found = Some(row.get(0)?);
+                        break;
+                    }
+                }
+                found
+            }
         };
         Ok(found)
     }
@@ -305,7 +334,7 @@ impl LeadImport for SqliteImport<'_> {
             lead.title,
             lead.company,
             lead.domain,
-            lead.linkedin_url,
+            slug(lead),
             lead.location,
             lead.timezone,
             lead.phone,
@@ -326,7 +355,7 @@ impl LeadImport for SqliteImport<'_> {
             lead.title,
             lead.company,
             lead.domain,
-            lead.linkedin_url,
+            slug(lead),
             lead.location,
             lead.timezone,
             lead.phone,

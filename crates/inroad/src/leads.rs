@@ -152,8 +152,8 @@ fn list_leads(store: &dyn Store, list: Option<&str>, limit: usize, json: bool) -
     let mut out = std::io::stdout().lock();
     writeln!(
         out,
-        "{:>7}  {:<26} {:<34} {:<24} {}",
-        "ID", "NAME", "EMAIL", "COMPANY", "FLAGS"
+        "{:>7}  {:<26} {:<34} {:<24} FLAGS",
+        "ID", "NAME", "EMAIL", "COMPANY"
     )?;
     for l in &leads {
         let lead = &l.lead;

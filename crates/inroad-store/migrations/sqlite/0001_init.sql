@@ -9,7 +9,9 @@ CREATE TABLE leads (
     title        TEXT,
     company      TEXT,
     domain       TEXT,
-    linkedin_url TEXT,
+    -- The profile's slug: the URL is https://www.linkedin.com/in/<slug>, and keeping
+    -- the constant part out of the row and its index saves ~60 bytes a lead.
+    linkedin_slug TEXT,
     location     TEXT,
     timezone     TEXT,
     phone        TEXT,
@@ -22,7 +24,10 @@ CREATE TABLE leads (
     updated_at   INTEGER NOT NULL
 );
 CREATE UNIQUE INDEX leads_email ON leads (email) WHERE email IS NOT NULL;
-CREATE UNIQUE INDEX leads_linkedin_url ON leads (linkedin_url) WHERE linkedin_url IS NOT NULL;
+-- No index on linkedin_slug: imports deduplicate through an in-memory index of every
+-- lead's keys (inroad-core's identity module), so nothing looks a lead up by profile
+-- but the rare hash-collision path, and a million-entry text index costs ~25 MB and a
+-- second on every bulk import.
 
 CREATE TABLE lists (
     id         INTEGER PRIMARY KEY,

@@ -1,1 +1,1 @@
-SELECT id, email, linkedin_url, first_name, last_name, domain FROM leads
+SELECT id, email, linkedin_slug, first_name, last_name, domain, company FROM leads

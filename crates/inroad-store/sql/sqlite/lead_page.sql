@@ -1,6 +1,6 @@
 -- Leads in id order after a cursor, optionally on one list, with the suppression flag.
 SELECT l.id, l.email, l.first_name, l.last_name, l.full_name, l.title, l.company, l.domain,
-       l.linkedin_url, l.location, l.timezone, l.phone, l.custom, l.notes,
+       l.linkedin_slug, l.location, l.timezone, l.phone, l.custom, l.notes,
        strftime('%Y-%m-%dT%H:%M:%SZ', l.created_at, 'unixepoch') AS created_at,
        EXISTS (SELECT 1 FROM suppressions s
                WHERE s.value = l.email

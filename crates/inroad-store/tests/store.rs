@@ -1,0 +1,640 @@
+//! The store's contract, written once and run against every backend.
+//!
+//! Each test loops over [`backends`]: today SQLite in a temporary directory; the
+//! PostgreSQL backend joins by adding a throwaway database to [`fresh_databases`].
+//! Tests only use the `Store` / `LeadImport` API, never SQL, so they hold for any
+//! backend.
+
+use std::any::Any;
+use std::collections::{BTreeMap, BTreeSet};
+
+use inroad_core::identity::KeyKind;
+use inroad_core::Lead;
+use inroad_store::{LeadImport, LeadQuery, Migrated, Store, StoredLead, Suppression};
+
+/// A fresh, empty database per backend: its name, the URL `inroad_store::open`
+/// takes, and a guard that keeps it alive (and removes it when dropped).
+fn fresh_databases() -> Vec<(&'static str, String, Box<dyn Any>)> {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let path = dir.path().join("inroad.db");
+    let url = path.to_str().expect("a UTF-8 temp path").to_owned();
+    vec![("sqlite", url, Box::new(dir))]
+}
+
+/// A store that owns the guard of its database, so the database lives exactly as
+/// long as the store (the store is dropped first: fields drop in order).
+struct Guarded {
+    store: Box<dyn Store>,
+    _guard: Box<dyn Any>,
+}
+
+impl Store for Guarded {
+    fn migrated(&self) -> Migrated {
+        self.store.migrated()
+    }
+    fn begin_import(&mut self, expected_rows: u64) -> inroad_store::Result<Box<dyn LeadImport + '_>> {
+        self.store.begin_import(expected_rows)
+    }
+    fn count_leads(&self, list: Option<&str>) -> inroad_store::Result<u64> {
+        self.store.count_leads(list)
+    }
+    fn leads(&self, query: &LeadQuery<'_>) -> inroad_store::Result<Vec<StoredLead>> {
+        self.store.leads(query)
+    }
+    fn list_exists(&self, name: &str) -> inroad_store::Result<bool> {
+        self.store.list_exists(name)
+    }
+    fn add_suppressions(&mut self, entries: &[Suppression]) -> inroad_store::Result<usize> {
+        self.store.add_suppressions(entries)
+    }
+    fn remove_suppressions(&mut self, values: &[String]) -> inroad_store::Result<usize> {
+        self.store.remove_suppressions(values)
+    }
+    fn suppressions(&self) -> inroad_store::Result<Vec<Suppression>> {
+        self.store.suppressions()
+    }
+    fn is_suppressed(&self, email: &str) -> inroad_store::Result<bool> {
+        self.store.is_suppressed(email)
+    }
+}
+
+/// Every backend, opened (and migrated) on a fresh database.
+fn backends() -> Vec<(&'static str, Box<dyn Store>)> {
+    fresh_databases()
+        .into_iter()
+        .map(|(name, url, guard)| {
+            let store = inroad_store::open(&url).unwrap_or_else(|e| panic!("{name}: open {url}: {e}"));
+            (name, Box::new(Guarded { store, _guard: guard }) as Box<dyn Store>)
+        })
+        .collect()
+}
+
+/// Both import strategies a backend may pick: a small import, and one large
+/// enough (in itself and next to what is stored) for a bulk path.
+const EXPECTED_ROWS: [u64; 2] = [10, 1_000_000];
+
+fn s(v: &str) -> Option<String> {
+    Some(v.to_owned())
+}
+
+/// A lead with every canonical field and custom fields that stress the encoding.
+fn full_lead(n: u32) -> Lead {
+    let mut custom = BTreeMap::new();
+    custom.insert("Connected On".to_owned(), format!("0{} Jan 2024", n % 9 + 1));
+    custom.insert(
+        "Notes \"quoted\" ünïcode".to_owned(),
+        "a, b; c\\d \"e\" 😀 new\nline".to_owned(),
+    );
+    Lead {
+        email: Some(format!("person{n}@acme.co.uk")),
+        first_name: s("Zoë"),
+        last_name: Some(format!("O'Brien-{n}")),
+        full_name: Some(format!("Zoë O'Brien-{n}")),
+        title: s("Head of Sales, EMEA"),
+        company: s("Acme, Inc."),
+        domain: s("acme.co.uk"),
+        linkedin_url: Some(format!("https://www.linkedin.com/in/zoe-obrien-{n}")),
+        location: s("São Paulo, Brazil"),
+        timezone: s("America/Sao_Paulo"),
+        phone: s("+44 20 7946 0000"),
+        custom,
+    }
+}
+
+fn email_lead(email: &str) -> Lead {
+    Lead {
+        email: s(email),
+        ..Lead::default()
+    }
+}
+
+fn all_leads(store: &dyn Store, list: Option<&str>) -> Vec<StoredLead> {
+    store
+        .leads(&LeadQuery {
+            list,
+            after: 0,
+            limit: usize::MAX,
+        })
+        .expect("leads")
+}
+
+/// Inserts `leads` in one committed import; returns their ids.
+fn import(store: &mut dyn Store, leads: &[Lead], list: Option<&str>) -> Vec<i64> {
+    let mut tx = store.begin_import(leads.len() as u64).expect("begin_import");
+    let mut ids = Vec::new();
+    for lead in leads {
+        let id = tx.insert(lead, None).expect("insert");
+        if let Some(list) = list {
+            tx.add_to_list(list, id).expect("add_to_list");
+        }
+        ids.push(id);
+    }
+    tx.commit().expect("commit");
+    ids
+}
+
+fn suppression(value: &str, reason: Option<&str>) -> Suppression {
+    Suppression {
+        value: value.to_owned(),
+        reason: reason.map(str::to_owned),
+        created_at: "2024-05-01T10:00:00Z".to_owned(),
+    }
+}
+
+#[test]
+fn migrations_are_idempotent() {
+    for (name, url, _guard) in fresh_databases() {
+        let first = inroad_store::open(&url).unwrap_or_else(|e| panic!("{name}: first open: {e}"));
+        let m1 = first.migrated();
+        assert_eq!(m1.from, 0, "{name}: a fresh database starts at version 0");
+        assert!(m1.to >= 1, "{name}: at least one migration: {m1:?}");
+        drop(first);
+        let second = inroad_store::open(&url).unwrap_or_else(|e| panic!("{name}: second open: {e}"));
+        let m2 = second.migrated();
+        assert_eq!(m2.from, m2.to, "{name}: reopening migrates nothing: {m2:?}");
+        assert_eq!(m2.to, m1.to, "{name}: same schema version");
+        assert_eq!(second.count_leads(None).unwrap(), 0, "{name}");
+        // A third open, while the second is still open, is also a no-op.
+        let third = inroad_store::open(&url).unwrap_or_else(|e| panic!("{name}: third open: {e}"));
+        assert_eq!(
+            third.migrated(),
+            Migrated {
+                from: m1.to,
+                to: m1.to
+            },
+            "{name}"
+        );
+    }
+}
+
+#[test]
+fn dropped_import_leaves_nothing() {
+    for expected in EXPECTED_ROWS {
+        for (name, mut store) in backends() {
+            // Something committed first, which the dropped import must not disturb.
+            let kept = import(store.as_mut(), &[full_lead(0)], Some("kept"));
+            {
+                let mut tx = store.begin_import(expected).unwrap();
+                for n in 1..=20 {
+                    let id = tx.insert(&full_lead(n), Some("a note")).unwrap();
+                    tx.add_to_list("dropped", id).unwrap();
+                }
+                tx.add_to_list("kept", kept[0]).unwrap();
+                let mut changed = full_lead(0);
+                changed.title = s("changed");
+                tx.update(kept[0], &changed).unwrap();
+                // Visible inside the transaction...
+                assert_eq!(tx.get(kept[0]).unwrap().title.as_deref(), Some("changed"));
+                // ...and dropped here without commit.
+            }
+            let ctx = format!("{name}, expected_rows={expected}");
+            assert_eq!(store.count_leads(None).unwrap(), 1, "{ctx}");
+            assert_eq!(store.count_leads(Some("kept")).unwrap(), 1, "{ctx}");
+            assert!(!store.list_exists("dropped").unwrap(), "{ctx}");
+            let leads = all_leads(store.as_ref(), None);
+            assert_eq!(leads[0].lead, full_lead(0), "{ctx}: the update was undone");
+
+            // The store is fully usable afterwards (and a fresh store is empty).
+            import(store.as_mut(), &[full_lead(99)], None);
+            assert_eq!(store.count_leads(None).unwrap(), 2, "{ctx}");
+        }
+        for (name, mut store) in backends() {
+            {
+                let mut tx = store.begin_import(expected).unwrap();
+                tx.insert(&full_lead(1), None).unwrap();
+            }
+            assert_eq!(
+                store.count_leads(None).unwrap(),
+                0,
+                "{name}, expected_rows={expected}"
+            );
+            assert!(all_leads(store.as_ref(), None).is_empty(), "{name}");
+        }
+    }
+}
+
+#[test]
+fn commit_makes_leads_visible_with_all_fields() {
+    for expected in EXPECTED_ROWS {
+        for (name, mut store) in backends() {
+            let ctx = format!("{name}, expected_rows={expected}");
+            let minimal = Lead {
+                linkedin_url: s("https://www.linkedin.com/in/minimal"),
+                ..Lead::default()
+            };
+            let ids = {
+                let mut tx = store.begin_import(expected).unwrap();
+                let a = tx
+                    .insert(&full_lead(1), Some("invalid email \"x\" dropped"))
+                    .unwrap();
+                let b = tx.insert(&minimal, None).unwrap();
+                assert_ne!(a, b, "{ctx}");
+                assert_eq!(tx.get(a).unwrap(), full_lead(1), "{ctx}: get inside the import");
+                assert_eq!(tx.get(b).unwrap(), minimal, "{ctx}");
+                tx.commit().unwrap();
+                [a, b]
+            };
+            assert_eq!(store.count_leads(None).unwrap(), 2, "{ctx}");
+            let leads = all_leads(store.as_ref(), None);
+            assert_eq!(leads.len(), 2, "{ctx}");
+            assert_eq!(leads[0].id, ids[0], "{ctx}");
+            assert_eq!(
+                leads[0].lead,
+                full_lead(1),
+                "{ctx}: every field and custom field round-trips"
+            );
+            assert_eq!(
+                leads[0].notes.as_deref(),
+                Some("invalid email \"x\" dropped"),
+                "{ctx}"
+            );
+            assert!(!leads[0].created_at.is_empty(), "{ctx}");
+            assert!(!leads[0].suppressed, "{ctx}");
+            assert_eq!(leads[1].id, ids[1], "{ctx}");
+            assert_eq!(leads[1].lead, minimal, "{ctx}: empty fields stay None");
+            assert_eq!(leads[1].notes, None, "{ctx}");
+        }
+    }
+}
+
+#[test]
+fn updates_inside_an_import_are_committed() {
+    for (name, mut store) in backends() {
+        let ids = import(store.as_mut(), &[full_lead(1)], None);
+        let mut tx = store.begin_import(1).unwrap();
+        let mut lead = tx.get(ids[0]).unwrap();
+        lead.title = s("CEO");
+        lead.custom.insert("Extra".into(), "yes".into());
+        tx.update(ids[0], &lead).unwrap();
+        tx.commit().unwrap();
+        let stored = all_leads(store.as_ref(), None);
+        assert_eq!(stored.len(), 1, "{name}");
+        assert_eq!(stored[0].lead, lead, "{name}");
+    }
+}
+
+#[test]
+fn for_each_identity_and_find_see_stored_leads() {
+    for (name, mut store) in backends() {
+        let plain = Lead {
+            first_name: s("John"),
+            last_name: s("Smith"),
+            domain: s("acme.com"),
+            ..Lead::default()
+        };
+        let ids = import(store.as_mut(), &[full_lead(1), plain.clone()], None);
+        let mut tx = store.begin_import(1).unwrap();
+        let mut seen = Vec::new();
+        tx.for_each_identity(&mut |id, lead| {
+            seen.push((
+                id,
+                lead.email.clone(),
+                lead.linkedin_url.clone(),
+                lead.first_name.clone(),
+            ))
+        })
+        .unwrap();
+        seen.sort();
+        assert_eq!(
+            seen,
+            vec![
+                (
+                    ids[0],
+                    full_lead(1).email,
+                    full_lead(1).linkedin_url,
+                    full_lead(1).first_name
+                ),
+                (ids[1], None, None, s("John")),
+            ],
+            "{name}"
+        );
+        let by_email = email_lead("person1@acme.co.uk");
+        assert_eq!(
+            tx.find(KeyKind::Email, &by_email).unwrap(),
+            Some(ids[0]),
+            "{name}"
+        );
+        assert_eq!(
+            tx.find(KeyKind::Email, &email_lead("no@acme.co.uk")).unwrap(),
+            None,
+            "{name}"
+        );
+        let by_url = Lead {
+            linkedin_url: full_lead(1).linkedin_url,
+            ..Lead::default()
+        };
+        assert_eq!(
+            tx.find(KeyKind::Linkedin, &by_url).unwrap(),
+            Some(ids[0]),
+            "{name}"
+        );
+        // The name key is case-insensitive (see inroad_core::identity::name_key).
+        let shouting = Lead {
+            first_name: s("JOHN"),
+            last_name: s("smith"),
+            domain: s("acme.com"),
+            ..Lead::default()
+        };
+        assert_eq!(tx.find(KeyKind::Name, &shouting).unwrap(), Some(ids[1]), "{name}");
+        let other_domain = Lead {
+            domain: s("acme.org"),
+            ..shouting
+        };
+        assert_eq!(tx.find(KeyKind::Name, &other_domain).unwrap(), None, "{name}");
+    }
+}
+
+// Regression: the name key folds case beyond ASCII ("Émile Zoë" = "ÉMILE ZOË"), also
+// on the store's exact-lookup path behind a dedup hash collision.
+#[test]
+fn find_by_name_folds_non_ascii_case() {
+    for (name, mut store) in backends() {
+        let lead = Lead {
+            first_name: s("Émile"),
+            last_name: s("Zoë"),
+            domain: s("acme.fr"),
+            ..Lead::default()
+        };
+        let ids = import(store.as_mut(), std::slice::from_ref(&lead), None);
+        let mut tx = store.begin_import(1).unwrap();
+        assert_eq!(
+            tx.find(KeyKind::Name, &lead).unwrap(),
+            Some(ids[0]),
+            "{name}: the very same name"
+        );
+        let upper = Lead {
+            first_name: s("ÉMILE"),
+            last_name: s("ZOË"),
+            ..lead.clone()
+        };
+        assert_eq!(
+            tx.find(KeyKind::Name, &upper).unwrap(),
+            Some(ids[0]),
+            "{name}: other case"
+        );
+    }
+}
+
+#[test]
+fn lists_membership_and_counts() {
+    for expected in EXPECTED_ROWS {
+        for (name, mut store) in backends() {
+            let ctx = format!("{name}, expected_rows={expected}");
+            assert!(!store.list_exists("a").unwrap(), "{ctx}");
+            let ids = {
+                let mut tx = store.begin_import(expected).unwrap();
+                let ids: Vec<i64> = (0..5).map(|n| tx.insert(&full_lead(n), None).unwrap()).collect();
+                for id in &ids[..3] {
+                    tx.add_to_list("a", *id).unwrap();
+                }
+                for id in &ids[2..4] {
+                    tx.add_to_list("b", *id).unwrap();
+                    tx.add_to_list("b", *id).unwrap(); // idempotent
+                }
+                tx.commit().unwrap();
+                ids
+            };
+            assert!(store.list_exists("a").unwrap(), "{ctx}");
+            assert!(store.list_exists("b").unwrap(), "{ctx}");
+            assert!(!store.list_exists("c").unwrap(), "{ctx}");
+            assert!(!store.list_exists("A").unwrap(), "{ctx}: list names are exact");
+            assert_eq!(store.count_leads(None).unwrap(), 5, "{ctx}");
+            assert_eq!(store.count_leads(Some("a")).unwrap(), 3, "{ctx}");
+            assert_eq!(store.count_leads(Some("b")).unwrap(), 2, "{ctx}");
+            assert_eq!(store.count_leads(Some("c")).unwrap(), 0, "{ctx}");
+            let on = |list| -> Vec<i64> {
+                all_leads(store.as_ref(), Some(list))
+                    .iter()
+                    .map(|l| l.id)
+                    .collect()
+            };
+            assert_eq!(on("a"), ids[..3].to_vec(), "{ctx}");
+            assert_eq!(on("b"), ids[2..4].to_vec(), "{ctx}: a lead may be on many lists");
+            assert!(on("c").is_empty(), "{ctx}");
+
+            // A later import adds to an existing list.
+            let mut tx = store.begin_import(1).unwrap();
+            tx.add_to_list("b", ids[4]).unwrap();
+            tx.add_to_list("b", ids[2]).unwrap();
+            tx.commit().unwrap();
+            assert_eq!(store.count_leads(Some("b")).unwrap(), 3, "{ctx}");
+            assert_eq!(store.count_leads(Some("a")).unwrap(), 3, "{ctx}");
+        }
+    }
+}
+
+#[test]
+fn keyset_paging_returns_every_lead_once_in_id_order() {
+    for (name, mut store) in backends() {
+        let leads: Vec<Lead> = (0..53).map(full_lead).collect();
+        let ids = import(store.as_mut(), &leads, None);
+        // Every third lead on a list, to page a list too.
+        let mut tx = store.begin_import(1).unwrap();
+        for id in ids.iter().step_by(3) {
+            tx.add_to_list("thirds", *id).unwrap();
+        }
+        tx.commit().unwrap();
+
+        for (list, want) in [
+            (None, ids.clone()),
+            (Some("thirds"), ids.iter().copied().step_by(3).collect::<Vec<_>>()),
+        ] {
+            for limit in [1, 7, 18, 53, 100] {
+                let mut got = Vec::new();
+                let mut after = 0;
+                loop {
+                    let page = store.leads(&LeadQuery { list, after, limit }).unwrap();
+                    assert!(page.len() <= limit, "{name}: page larger than limit {limit}");
+                    let Some(last) = page.last() else { break };
+                    after = last.id;
+                    got.extend(page.iter().map(|l| l.id));
+                }
+                assert_eq!(got, want, "{name}: list {list:?}, limit {limit}");
+            }
+        }
+        // Leads come back in id order, and their content matches what was inserted.
+        let all = all_leads(store.as_ref(), None);
+        assert!(all.windows(2).all(|w| w[0].id < w[1].id), "{name}");
+        let got: Vec<Lead> = all.into_iter().map(|l| l.lead).collect();
+        assert_eq!(got, leads, "{name}");
+        // A cursor past the end gives an empty page; limit 0 gives nothing.
+        let last = *ids.last().unwrap();
+        assert!(store
+            .leads(&LeadQuery {
+                list: None,
+                after: last,
+                limit: 10
+            })
+            .unwrap()
+            .is_empty());
+        assert!(store
+            .leads(&LeadQuery {
+                list: None,
+                after: 0,
+                limit: 0
+            })
+            .unwrap()
+            .is_empty());
+    }
+}
+
+#[test]
+fn suppressions_add_check_remove() {
+    for (name, mut store) in backends() {
+        assert!(store.suppressions().unwrap().is_empty(), "{name}");
+        let added = store
+            .add_suppressions(&[
+                suppression("a@x.com", Some("unsubscribed")),
+                suppression("@y.com", None),
+            ])
+            .unwrap();
+        assert_eq!(added, 2, "{name}");
+        // Duplicates are not re-added (nor is their reason changed).
+        let added = store
+            .add_suppressions(&[
+                suppression("a@x.com", Some("again")),
+                suppression("b@z.com", Some("bounced")),
+                suppression("b@z.com", Some("bounced twice in one call")),
+            ])
+            .unwrap();
+        assert_eq!(added, 1, "{name}: only b@z.com is new");
+        let list: BTreeSet<(String, Option<String>, String)> = store
+            .suppressions()
+            .unwrap()
+            .into_iter()
+            .map(|s| (s.value, s.reason, s.created_at))
+            .collect();
+        let at = "2024-05-01T10:00:00Z".to_owned();
+        assert_eq!(
+            list,
+            BTreeSet::from([
+                ("@y.com".to_owned(), None, at.clone()),
+                ("a@x.com".to_owned(), s("unsubscribed"), at.clone()),
+                ("b@z.com".to_owned(), s("bounced"), at.clone()),
+            ]),
+            "{name}"
+        );
+
+        assert!(store.is_suppressed("a@x.com").unwrap(), "{name}: the address");
+        assert!(
+            !store.is_suppressed("c@x.com").unwrap(),
+            "{name}: only that address at x.com"
+        );
+        assert!(
+            store.is_suppressed("anyone@y.com").unwrap(),
+            "{name}: the whole @domain"
+        );
+        assert!(
+            !store.is_suppressed("anyone@sub.y.com").unwrap(),
+            "{name}: not subdomains"
+        );
+        assert!(
+            !store.is_suppressed("anyone@noty.com").unwrap(),
+            "{name}: not suffixes"
+        );
+        assert!(!store.is_suppressed("nobody@else.com").unwrap(), "{name}");
+
+        let removed = store
+            .remove_suppressions(&["a@x.com".to_owned(), "never@listed.com".to_owned()])
+            .unwrap();
+        assert_eq!(removed, 1, "{name}");
+        assert!(!store.is_suppressed("a@x.com").unwrap(), "{name}");
+        assert_eq!(
+            store.remove_suppressions(&["@y.com".to_owned()]).unwrap(),
+            1,
+            "{name}"
+        );
+        assert!(!store.is_suppressed("anyone@y.com").unwrap(), "{name}");
+        assert_eq!(store.suppressions().unwrap().len(), 1, "{name}: b@z.com is left");
+        assert_eq!(store.add_suppressions(&[]).unwrap(), 0, "{name}");
+        assert_eq!(store.remove_suppressions(&[]).unwrap(), 0, "{name}");
+    }
+}
+
+#[test]
+fn leads_flag_suppressed_addresses_and_domains() {
+    for (name, mut store) in backends() {
+        let leads = [
+            email_lead("a@x.com"),
+            email_lead("b@y.com"),
+            email_lead("c@z.com"),
+            email_lead("a2@x.com"),
+            Lead {
+                linkedin_url: s("https://www.linkedin.com/in/no-email"),
+                ..Lead::default()
+            },
+        ];
+        import(store.as_mut(), &leads, Some("all"));
+        store
+            .add_suppressions(&[suppression("a@x.com", None), suppression("@y.com", None)])
+            .unwrap();
+        let flags = |store: &dyn Store, list| -> Vec<bool> {
+            all_leads(store, list).iter().map(|l| l.suppressed).collect()
+        };
+        assert_eq!(
+            flags(store.as_ref(), None),
+            [true, true, false, false, false],
+            "{name}"
+        );
+        assert_eq!(
+            flags(store.as_ref(), Some("all")),
+            [true, true, false, false, false],
+            "{name}"
+        );
+        store.remove_suppressions(&["@y.com".to_owned()]).unwrap();
+        store.add_suppressions(&[suppression("@z.com", None)]).unwrap();
+        assert_eq!(
+            flags(store.as_ref(), None),
+            [true, false, true, false, false],
+            "{name}"
+        );
+    }
+}
+
+#[test]
+fn suppression_outlives_leads() {
+    for (name, mut store) in backends() {
+        // Suppressing addresses no lead has is fine: there is no foreign key.
+        let added = store
+            .add_suppressions(&[
+                suppression("later@x.com", Some("objected")),
+                suppression("@gone.com", None),
+            ])
+            .unwrap();
+        assert_eq!(added, 2, "{name}");
+        // An import that is rolled back takes no suppression with it.
+        {
+            let mut tx = store.begin_import(1).unwrap();
+            tx.insert(&email_lead("later@x.com"), None).unwrap();
+        }
+        assert_eq!(store.suppressions().unwrap().len(), 2, "{name}");
+        // A lead imported after the suppression is flagged.
+        import(
+            store.as_mut(),
+            &[email_lead("later@x.com"), email_lead("x@gone.com")],
+            None,
+        );
+        assert!(
+            all_leads(store.as_ref(), None).iter().all(|l| l.suppressed),
+            "{name}"
+        );
+        assert!(store.is_suppressed("later@x.com").unwrap(), "{name}");
+    }
+}
+
+#[test]
+fn suppressions_persist_across_reopen() {
+    for (name, url, _guard) in fresh_databases() {
+        {
+            let mut store = inroad_store::open(&url).unwrap();
+            store
+                .add_suppressions(&[suppression("a@x.com", Some("r"))])
+                .unwrap();
+            import(store.as_mut(), &[full_lead(1)], Some("l"));
+        }
+        let store = inroad_store::open(&url).unwrap();
+        assert!(store.is_suppressed("a@x.com").unwrap(), "{name}");
+        assert_eq!(store.count_leads(Some("l")).unwrap(), 1, "{name}");
+        assert_eq!(all_leads(store.as_ref(), None)[0].lead, full_lead(1), "{name}");
+    }
+}
