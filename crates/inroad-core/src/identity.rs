@@ -98,11 +98,15 @@ pub struct IdentityHashes {
 
 impl IdentityHashes {
     pub fn of(lead: &Lead) -> IdentityHashes {
-        let mut buf = String::new();
+        thread_local! {
+            // One buffer per thread: hashing runs once per imported row.
+            static NAME_KEY: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
+        }
+        let name = NAME_KEY.with_borrow_mut(|buf| name_key_into(lead, buf).then(|| key_hash(buf)));
         IdentityHashes {
             email: lead.email.as_deref().map(key_hash),
             linkedin: lead.linkedin_url.as_deref().map(key_hash),
-            name: name_key_into(lead, &mut buf).then(|| key_hash(&buf)),
+            name,
         }
     }
 

@@ -171,14 +171,16 @@ pub fn normalize_row<'a>(
         }
     }
     if lead.full_name.is_none() {
-        let parts: Vec<&str> = [&lead.first_name, &lead.last_name]
-            .into_iter()
-            .flatten()
-            .map(String::as_str)
-            .collect();
-        if !parts.is_empty() {
-            lead.full_name = Some(parts.join(" "));
-        }
+        lead.full_name = match (&lead.first_name, &lead.last_name) {
+            (Some(first), Some(last)) => {
+                let mut full = String::with_capacity(first.len() + 1 + last.len());
+                full.push_str(first);
+                full.push(' ');
+                full.push_str(last);
+                Some(full)
+            }
+            (one, other) => one.clone().or_else(|| other.clone()),
+        };
     }
     let has_name = lead.first_name.is_some() || lead.last_name.is_some();
     let has_org = lead.company.is_some() || lead.domain.is_some();

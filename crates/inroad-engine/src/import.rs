@@ -140,14 +140,17 @@ pub fn import_leads(
     let mut rejects = RejectsWriter::new(rejects_file.clone(), headers);
     let result = std::thread::scope(|scope| {
         let (sender, receiver) = sync_channel::<Batch>(8);
+        let (used_sender, used_receiver) = sync_channel::<Vec<ParsedRow>>(8);
         let line_base = layout.lines_skipped;
         let reader_thread = std::thread::Builder::new()
             .name("import-reader".into())
-            .spawn_scoped(scope, move || read_rows(reader, &map, line_base, sender))
+            .spawn_scoped(scope, move || {
+                read_rows(reader, &map, line_base, sender, used_receiver)
+            })
             .map_err(|e| ReadOrWrite::Other(Error::Io(format!("cannot start the reader thread: {e}"))))?;
         let written = write_rows(
             store,
-            receiver,
+            (receiver, used_sender),
             options,
             &mut rejects,
             (expected_rows, total),
@@ -250,12 +253,23 @@ impl<R: Read> Read for LineIndex<R> {
     }
 }
 
+/// The record's cells as text, or `None` if any is not UTF-8. One validation of the
+/// record's whole buffer, then each cell is a slice of it (valid exactly when it
+/// starts and ends on character boundaries): no copy, no allocation.
+fn utf8_cells(record: &csv::ByteRecord) -> Option<impl Iterator<Item = &str>> {
+    let all = std::str::from_utf8(record.as_slice()).ok()?;
+    let boundaries_ok = (0..record.len()).all(|i| record.range(i).is_some_and(|r| all.get(r).is_some()));
+    boundaries_ok
+        .then(|| (0..record.len()).map(move |i| record.range(i).and_then(|r| all.get(r)).unwrap_or_default()))
+}
+
 /// The reader thread: parse and normalise, in batches, in file order.
 fn read_rows(
     mut reader: csv::Reader<LineIndex<File>>,
     map: &ColumnMap,
     line_base: u64,
     sender: SyncSender<Batch>,
+    used: Receiver<Vec<ParsedRow>>,
 ) -> Result<(), ReadOrWrite> {
     let mut batch = Vec::with_capacity(BATCH_ROWS);
     let mut bytes = csv::ByteRecord::new();
@@ -267,19 +281,16 @@ fn read_rows(
             }
             let start = bytes.position().map_or(0, |p| p.byte());
             let line = line_base + reader.get_mut().line_at(start);
-            // Validating in place reuses the record's buffers: no allocation per row.
-            match csv::StringRecord::from_byte_record(std::mem::take(&mut bytes)) {
-                Ok(record) => {
-                    let outcome = normalize_row(map, record.iter()).map(|row| {
+            match utf8_cells(&bytes) {
+                Some(cells) => {
+                    let outcome = normalize_row(map, cells).map(|row| {
                         let hashes = IdentityHashes::of(&row.lead);
                         (row, hashes)
                     });
-                    let raw = outcome.is_err().then(|| record.as_byte_record().clone());
+                    let raw = outcome.is_err().then(|| bytes.clone());
                     batch.push(ParsedRow { line, outcome, raw });
-                    bytes = record.into_byte_record();
                 }
-                Err(invalid) => {
-                    bytes = invalid.into_byte_record();
+                None => {
                     let reason = "not valid UTF-8: save the file as UTF-8".to_owned();
                     batch.push(ParsedRow {
                         line,
@@ -295,6 +306,12 @@ fn read_rows(
             if sender.send(Batch { rows, bytes_read }).is_err() {
                 return Ok(()); // the writer stopped; its error is the one to report
             }
+            // Freed here, where they were allocated, the strings go back to this
+            // thread's allocator caches instead of contending for them from the
+            // writer: it nearly halves the cost of allocation in an import.
+            while let Ok(rows) = used.try_recv() {
+                drop(rows);
+            }
         }
         if !more {
             return Ok(());
@@ -305,7 +322,7 @@ fn read_rows(
 /// The writer side: dedup and write every row inside one transaction.
 fn write_rows(
     store: &mut dyn Store,
-    receiver: Receiver<Batch>,
+    (receiver, used): (Receiver<Batch>, SyncSender<Vec<ParsedRow>>),
     options: &ImportOptions,
     rejects: &mut RejectsWriter,
     (expected_rows, total_bytes): (u64, u64),
@@ -319,22 +336,24 @@ fn write_rows(
         ..ImportReport::default()
     };
     for batch in receiver {
-        for row in batch.rows {
+        for row in &batch.rows {
             report.rows += 1;
-            match row.outcome {
+            match &row.outcome {
                 Ok((normalized, hashes)) => {
-                    let id = write_lead(tx.as_mut(), &mut index, normalized, &hashes, &mut report)?;
+                    let id = write_lead(tx.as_mut(), &mut index, normalized, hashes, &mut report)?;
                     if let Some(list) = &options.list {
                         tx.add_to_list(list, id)?;
                     }
                 }
                 Err(reason) => {
                     report.rejected += 1;
-                    rejects.write(row.line, &reason, row.raw.as_ref())?;
+                    rejects.write(row.line, reason, row.raw.as_ref())?;
                 }
             }
         }
         progress(batch.bytes_read, total_bytes);
+        // Back to the reader to be freed (see read_rows); if it lags, freed here.
+        let _ = used.try_send(batch.rows);
     }
     drop(index); // its memory is better spent on the commit's index build
     if !options.dry_run {
@@ -344,30 +363,30 @@ fn write_rows(
 }
 
 /// Writes one normalised row as a new lead or merges it into its duplicate; returns
-/// the lead's id.
+/// the stored lead's id.
 fn write_lead(
     tx: &mut dyn LeadImport,
     index: &mut DedupIndex,
-    row: NormalizedRow,
+    row: &NormalizedRow,
     hashes: &IdentityHashes,
     report: &mut ImportReport,
 ) -> Result<i64, ReadOrWrite> {
     let NormalizedRow { lead, notes, dropped } = row;
-    if dropped > 0 {
+    if *dropped > 0 {
         report.values_dropped += 1;
     }
-    if let Some((id, mut stored)) = find_duplicate(tx, index, &lead, hashes)? {
+    if let Some((id, mut stored)) = find_duplicate(tx, index, lead, hashes)? {
         report.duplicates += 1;
         let mut keep_empty = Vec::new();
         for (field, kind) in [
             (Field::Email, KeyKind::Email),
             (Field::LinkedinUrl, KeyKind::Linkedin),
         ] {
-            if stored.get(field).is_none() && key(&lead, kind).is_some_and(|k| index.holds(kind, &k)) {
+            if stored.get(field).is_none() && key(lead, kind).is_some_and(|k| index.holds(kind, &k)) {
                 keep_empty.push(field); // another lead owns that address or profile
             }
         }
-        if stored.fill_from(&lead, &keep_empty) {
+        if stored.fill_from(lead, &keep_empty) {
             tx.update(id, &stored)?;
             index.insert(&IdentityHashes::of(&stored), id);
             report.updated += 1;
@@ -375,7 +394,7 @@ fn write_lead(
         return Ok(id);
     }
     let notes = (!notes.is_empty()).then(|| notes.join("; "));
-    let id = tx.insert(&lead, notes.as_deref())?;
+    let id = tx.insert(lead, notes.as_deref())?;
     index.insert(hashes, id);
     report.imported += 1;
     Ok(id)
