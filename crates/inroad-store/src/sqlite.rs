@@ -205,9 +205,12 @@ impl Store for SqliteStore {
     }
 }
 
-/// Page cache for an import (negative: KiB). With the identity indexes deferred,
-/// inserts append to the table and a modest cache suffices.
-const IMPORT_CACHE_KIB: i64 = -16 * 1024;
+/// Page cache of an import that keeps the email index live (negative: KiB): room
+/// for the index pages that random inserts touch.
+const LIVE_INDEX_CACHE_KIB: i64 = -16 * 1024;
+/// Page cache of an import with the index deferred: inserts only append to the
+/// table, so a small cache does, and leaves memory to the dedup index.
+const DEFERRED_INDEX_CACHE_KIB: i64 = -4 * 1024;
 
 /// An import transaction. It holds its prepared statements for its whole life
 /// (a million rows, one statement lookup each, adds up) and rolls back on drop
@@ -242,11 +245,14 @@ impl<'c> SqliteImport<'c> {
         let stored: i64 = conn.query_row("SELECT coalesce(max(id), 0) FROM leads", [], |r| r.get(0))?;
         // Rebuilding costs a sort of the whole table: worth it when the import is
         // large both in itself and next to what is stored.
-        if expected_rows >= 20_000 && expected_rows.saturating_mul(2) >= stored.unsigned_abs() {
+        import.defer_indexes =
+            expected_rows >= 20_000 && expected_rows.saturating_mul(2) >= stored.unsigned_abs();
+        if import.defer_indexes {
             conn.execute_batch(sql!("import_defer_indexes"))?;
-            import.defer_indexes = true;
+            conn.pragma_update(None, "cache_size", DEFERRED_INDEX_CACHE_KIB)?;
+        } else {
+            conn.pragma_update(None, "cache_size", LIVE_INDEX_CACHE_KIB)?;
         }
-        conn.pragma_update(None, "cache_size", IMPORT_CACHE_KIB)?;
         Ok(import)
     }
 }
