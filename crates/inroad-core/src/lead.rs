@@ -118,6 +118,35 @@ impl Lead {
         }
     }
 
+    /// The full name that the first and last names make ("Ann Lee"), if any.
+    pub fn derived_full_name(&self) -> Option<String> {
+        match (&self.first_name, &self.last_name) {
+            (Some(first), Some(last)) => {
+                let mut full = String::with_capacity(first.len() + 1 + last.len());
+                full.push_str(first);
+                full.push(' ');
+                full.push_str(last);
+                Some(full)
+            }
+            (one, other) => one.clone().or_else(|| other.clone()),
+        }
+    }
+
+    /// Whether the full name is exactly the one the first and last names make, so a
+    /// store may leave it out and derive it again on reading.
+    pub fn full_name_is_derived(&self) -> bool {
+        match (&self.full_name, &self.first_name, &self.last_name) {
+            (Some(full), Some(first), Some(last)) => {
+                full.len() == first.len() + 1 + last.len()
+                    && full.starts_with(first.as_str())
+                    && full.ends_with(last.as_str())
+                    && full.as_bytes()[first.len()] == b' '
+            }
+            (Some(full), Some(one), None) | (Some(full), None, Some(one)) => full == one,
+            _ => false,
+        }
+    }
+
     /// The domain part of the email address, if there is an email.
     pub fn email_domain(&self) -> Option<&str> {
         self.email
@@ -149,5 +178,39 @@ impl Lead {
             }
         }
         changed
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn named(first: Option<&str>, last: Option<&str>, full: Option<&str>) -> Lead {
+        Lead {
+            first_name: first.map(str::to_owned),
+            last_name: last.map(str::to_owned),
+            full_name: full.map(str::to_owned),
+            ..Lead::default()
+        }
+    }
+
+    #[test]
+    fn full_name_derivation_round_trips() {
+        for lead in [
+            named(Some("Ann"), Some("van der Berg"), Some("Ann van der Berg")),
+            named(Some("Cher"), None, Some("Cher")),
+            named(None, Some("Lee"), Some("Lee")),
+        ] {
+            assert!(lead.full_name_is_derived(), "{lead:?}");
+            assert_eq!(lead.derived_full_name(), lead.full_name);
+        }
+        for lead in [
+            named(Some("Ann"), Some("Lee"), Some("Dr. Ann Lee")),
+            named(Some("Ann"), Some("Lee"), Some("AnnxLee")),
+            named(Some("Ann"), Some("Lee"), None),
+            named(None, None, Some("Ann Lee")),
+        ] {
+            assert!(!lead.full_name_is_derived(), "{lead:?}");
+        }
     }
 }

@@ -171,16 +171,7 @@ pub fn normalize_row<'a>(
         }
     }
     if lead.full_name.is_none() {
-        lead.full_name = match (&lead.first_name, &lead.last_name) {
-            (Some(first), Some(last)) => {
-                let mut full = String::with_capacity(first.len() + 1 + last.len());
-                full.push_str(first);
-                full.push(' ');
-                full.push_str(last);
-                Some(full)
-            }
-            (one, other) => one.clone().or_else(|| other.clone()),
-        };
+        lead.full_name = lead.derived_full_name();
     }
     let has_name = lead.first_name.is_some() || lead.last_name.is_some();
     let has_org = lead.company.is_some() || lead.domain.is_some();

@@ -1,7 +1,6 @@
 //! The SQLite backend (the embedded default): one file, WAL journal, and every
 //! write of an import inside one transaction so a killed import leaves no trace.
 
-use std::borrow::Cow;
 use std::collections::HashMap;
 
 use inroad_core::identity::{name_key, KeyKind};
@@ -86,17 +85,26 @@ fn url_from_slug(slug: String) -> String {
     url
 }
 
-fn custom_json(lead: &Lead) -> Cow<'static, str> {
-    if lead.custom.is_empty() {
-        return Cow::Borrowed("{}"); // most leads: no allocation
-    }
-    Cow::Owned(serde_json::to_string(&lead.custom).expect("a map of strings always serialises"))
+/// Custom fields as stored: NULL when there are none (most leads), else JSON.
+fn custom_json(lead: &Lead) -> Option<String> {
+    (!lead.custom.is_empty())
+        .then(|| serde_json::to_string(&lead.custom).expect("a map of strings always serialises"))
 }
 
-/// Reads a lead from columns `first..first+12` (email … phone, custom).
+/// The full name as stored: NULL when the first and last names make it.
+fn stored_full_name(lead: &Lead) -> Option<&str> {
+    if lead.full_name_is_derived() {
+        None
+    } else {
+        lead.full_name.as_deref()
+    }
+}
+
+/// Reads a lead from columns `first..first+12` (email … phone, custom), undoing the
+/// storage encodings (slug, derived full name, NULL custom fields).
 fn lead_from_row(row: &Row<'_>, first: usize) -> Result<Lead> {
-    let custom: String = row.get(first + 11)?;
-    Ok(Lead {
+    let custom: Option<String> = row.get(first + 11)?;
+    let mut lead = Lead {
         email: row.get(first)?,
         first_name: row.get(first + 1)?,
         last_name: row.get(first + 2)?,
@@ -108,9 +116,16 @@ fn lead_from_row(row: &Row<'_>, first: usize) -> Result<Lead> {
         location: row.get(first + 8)?,
         timezone: row.get(first + 9)?,
         phone: row.get(first + 10)?,
-        custom: serde_json::from_str(&custom)
-            .map_err(|e| StoreError::Corrupt(format!("custom fields {custom:?}: {e}")))?,
-    })
+        custom: match custom {
+            Some(json) => serde_json::from_str(&json)
+                .map_err(|e| StoreError::Corrupt(format!("custom fields {json:?}: {e}")))?,
+            None => Default::default(),
+        },
+    };
+    if lead.full_name.is_none() {
+        lead.full_name = lead.derived_full_name();
+    }
+    Ok(lead)
 }
 
 impl Store for SqliteStore {
@@ -336,7 +351,7 @@ impl LeadImport for SqliteImport<'_> {
             lead.email,
             lead.first_name,
             lead.last_name,
-            lead.full_name,
+            stored_full_name(lead),
             lead.title,
             lead.company,
             lead.domain,
@@ -357,7 +372,7 @@ impl LeadImport for SqliteImport<'_> {
             lead.email,
             lead.first_name,
             lead.last_name,
-            lead.full_name,
+            stored_full_name(lead),
             lead.title,
             lead.company,
             lead.domain,

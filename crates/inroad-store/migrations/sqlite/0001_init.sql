@@ -5,6 +5,7 @@ CREATE TABLE leads (
     email        TEXT,
     first_name   TEXT,
     last_name    TEXT,
+    -- NULL when it is just first_name || ' ' || last_name (derived on reading).
     full_name    TEXT,
     title        TEXT,
     company      TEXT,
@@ -15,8 +16,9 @@ CREATE TABLE leads (
     location     TEXT,
     timezone     TEXT,
     phone        TEXT,
-    -- Columns of the source file that map to no canonical field: a JSON object.
-    custom       TEXT NOT NULL DEFAULT '{}',
+    -- Columns of the source file that map to no canonical field: a JSON object,
+    -- NULL when there are none.
+    custom       TEXT,
     -- What the import dropped from this lead and why (an invalid email, say).
     notes        TEXT,
     -- Unix seconds, UTC: a million leads carry these, so they are kept compact.
