@@ -14,6 +14,10 @@ use crate::cli::LeadsCommand;
 use crate::print_json;
 
 pub fn run(db: &str, cmd: LeadsCommand) -> anyhow::Result<()> {
+    if let LeadsCommand::Import { file, .. } = &cmd {
+        // Before the database is opened (and perhaps created) for nothing.
+        std::fs::File::open(file).with_context(|| format!("cannot open {}", file.display()))?;
+    }
     let mut store = inroad_store::open(db)?;
     match cmd {
         LeadsCommand::Import {
