@@ -69,6 +69,9 @@ struct ParsedRow {
 struct Batch {
     rows: Vec<ParsedRow>,
     bytes_read: u64,
+    /// The file was read to its end: this is the last batch. Only then may the
+    /// writer commit; a reader that fails just stops sending.
+    last: bool,
 }
 
 /// Imports `path` into the store. `progress(bytes_read, total_bytes)` is called as
@@ -300,10 +303,17 @@ fn read_rows(
                 }
             }
         }
-        if batch.len() == BATCH_ROWS || (!more && !batch.is_empty()) {
+        if batch.len() == BATCH_ROWS || !more {
             let bytes_read = reader.position().byte();
             let rows = std::mem::replace(&mut batch, Vec::with_capacity(BATCH_ROWS));
-            if sender.send(Batch { rows, bytes_read }).is_err() {
+            if sender
+                .send(Batch {
+                    rows,
+                    bytes_read,
+                    last: !more,
+                })
+                .is_err()
+            {
                 return Ok(()); // the writer stopped; its error is the one to report
             }
             // Freed here, where they were allocated, the strings go back to this
@@ -335,7 +345,9 @@ fn write_rows(
         dry_run: options.dry_run,
         ..ImportReport::default()
     };
+    let mut read_to_end = false;
     for batch in receiver {
+        read_to_end = batch.last;
         for row in &batch.rows {
             report.rows += 1;
             match &row.outcome {
@@ -354,6 +366,12 @@ fn write_rows(
         progress(batch.bytes_read, total_bytes);
         // Back to the reader to be freed (see read_rows); if it lags, freed here.
         let _ = used.try_send(batch.rows);
+    }
+    if !read_to_end {
+        // The reader failed (its error is reported); roll back by dropping `tx`.
+        return Err(ReadOrWrite::Other(Error::Io(
+            "the file was not read to its end".into(),
+        )));
     }
     drop(index); // its memory is better spent on the commit's index build
     if !options.dry_run {
@@ -490,6 +508,61 @@ impl RejectsWriter {
     fn discard(self) {
         if self.writer.is_some() {
             let _ = std::fs::remove_file(&self.path);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lead_row(email: &str) -> ParsedRow {
+        let lead = Lead {
+            email: Some(email.to_owned()),
+            ..Lead::default()
+        };
+        let hashes = IdentityHashes::of(&lead);
+        let row = NormalizedRow {
+            lead,
+            notes: Vec::new(),
+            dropped: 0,
+        };
+        ParsedRow {
+            line: 2,
+            outcome: Ok((row, hashes)),
+            raw: None,
+        }
+    }
+
+    /// A reader that stops early (an I/O error mid-file) must not let the writer
+    /// commit what it got so far.
+    #[test]
+    fn writer_commits_only_a_file_read_to_its_end() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("t.db");
+        let mut store = inroad_store::open(db.to_str().unwrap()).unwrap();
+        let mut rejects = RejectsWriter::new(dir.path().join("r.csv"), Vec::new());
+        for last in [false, true] {
+            let (sender, receiver) = sync_channel(2);
+            let (used, _used_receiver) = sync_channel(2);
+            sender
+                .send(Batch {
+                    rows: vec![lead_row("a@acme.com")],
+                    bytes_read: 10,
+                    last,
+                })
+                .unwrap();
+            drop(sender);
+            let result = write_rows(
+                store.as_mut(),
+                (receiver, used),
+                &ImportOptions::default(),
+                &mut rejects,
+                (1, 10),
+                &mut |_, _| {},
+            );
+            assert_eq!(result.is_ok(), last);
+            assert_eq!(store.count_leads(None).unwrap(), u64::from(last));
         }
     }
 }

@@ -34,7 +34,7 @@ pub fn run(db: &str, cmd: LeadsCommand) -> anyhow::Result<()> {
             };
             let report = import_with_progress(store.as_mut(), &file, &options)?;
             if json {
-                print_json(&import_json(&report))
+                print_json(&report)
             } else {
                 eprintln!("{}", summary(&report));
                 Ok(())
@@ -82,20 +82,6 @@ pub fn import_with_progress(
     });
     bar.finish_and_clear();
     Ok(report?)
-}
-
-/// The `--json` object of an import (DESIGN.md §5), plus `values_dropped` and `dry_run`.
-fn import_json(r: &ImportReport) -> Value {
-    json!({
-        "rows": r.rows,
-        "imported": r.imported,
-        "updated": r.updated,
-        "duplicates": r.duplicates,
-        "rejected": r.rejected,
-        "rejects_file": r.rejects_file,
-        "values_dropped": r.values_dropped,
-        "dry_run": r.dry_run,
-    })
 }
 
 fn summary(r: &ImportReport) -> String {
