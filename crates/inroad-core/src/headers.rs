@@ -119,7 +119,7 @@ pub fn fold(header: &str) -> String {
 /// Columns Inroad writes in its own exports that describe state rather than the
 /// lead, and so are not imported back.
 pub fn is_export_only(header: &str) -> bool {
-    header.trim() == "suppressed"
+    matches!(header.trim(), "suppressed" | "email_status" | "email_source")
 }
 
 /// The canonical field a header stands for, if it is a known alias.

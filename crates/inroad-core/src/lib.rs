@@ -5,10 +5,14 @@
 //! fuzzed) on plain values, and the same rules serve every store backend.
 
 pub mod email;
+pub mod finder;
+pub mod flags;
 pub mod headers;
 pub mod identity;
 pub mod lead;
 pub mod normalize;
 pub mod row;
+pub mod smtp;
+pub mod verdict;
 
 pub use lead::{Field, Lead};

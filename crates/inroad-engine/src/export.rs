@@ -44,7 +44,8 @@ pub fn check_list(store: &dyn Store, list: Option<&str>) -> Result<()> {
 }
 
 /// Writes the leads as CSV: the canonical fields, every custom field seen, `notes`
-/// (which import reads back as notes) and `suppressed` (which import ignores). Returns the number of leads written.
+/// (which import reads back as notes), and `email_status`, `email_source` and
+/// `suppressed` (state, which import ignores). Returns the number of leads written.
 pub fn export_leads(store: &dyn Store, list: Option<&str>, out: &mut dyn Write) -> Result<u64> {
     check_list(store, list)?;
     // Custom columns are the union over the exported leads: one pass to find them.
@@ -55,14 +56,19 @@ pub fn export_leads(store: &dyn Store, list: Option<&str>, out: &mut dyn Write) 
     })?;
     let custom: Vec<String> = custom
         .into_iter()
-        .filter(|name| Field::from_name(name).is_none() && !matches!(name.as_str(), "notes" | "suppressed"))
+        .filter(|name| {
+            Field::from_name(name).is_none()
+                && !matches!(
+                    name.as_str(),
+                    "notes" | "email_status" | "email_source" | "suppressed"
+                )
+        })
         .collect();
     let mut writer = csv::Writer::from_writer(out);
     let write_error = |e: csv::Error| Error::Io(format!("cannot write the export: {e}"));
     let mut header: Vec<&str> = Field::ALL.iter().map(|f| f.name()).collect();
     header.extend(custom.iter().map(String::as_str));
-    header.push("notes");
-    header.push("suppressed");
+    header.extend(["notes", "email_status", "email_source", "suppressed"]);
     writer.write_record(&header).map_err(write_error)?;
     let mut written = 0;
     for_each_lead(store, list, &mut |l| {
@@ -73,6 +79,8 @@ pub fn export_leads(store: &dyn Store, list: Option<&str>, out: &mut dyn Write) 
                 .map(|name| l.lead.custom.get(name).map_or("", String::as_str)),
         );
         record.push(l.notes.as_deref().unwrap_or(""));
+        record.push(l.email_status.map_or("", |s| s.as_str()));
+        record.push(l.email_source.unwrap_or(""));
         record.push(if l.suppressed { "true" } else { "false" });
         writer.write_record(&record).map_err(write_error)?;
         written += 1;

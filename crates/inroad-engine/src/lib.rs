@@ -5,9 +5,11 @@
 //! CLI (and later the web server) only formats those reports.
 
 pub mod export;
+pub mod find;
 pub mod import;
 mod sniff;
 pub mod suppress;
+pub mod verify;
 
 /// A failure the user can act on, or one from the store.
 #[derive(Debug, thiserror::Error)]
@@ -26,4 +28,38 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 /// An I/O error with the path and the action that failed, in one line.
 pub(crate) fn io_error(action: &str, path: &std::path::Path, e: std::io::Error) -> Error {
     Error::Io(format!("cannot {action} {}: {e}", path.display()))
+}
+
+/// The values of an address file, with their line numbers: one value a line, or a
+/// CSV whose email column (any alias of it in the header) holds them. Blank lines
+/// and lines starting with `#` are skipped.
+pub fn read_address_file(path: &std::path::Path) -> Result<Vec<(u64, String)>> {
+    use inroad_core::headers::field_for_header;
+    use inroad_core::Field;
+
+    let file = std::fs::File::open(path).map_err(|e| io_error("open", path, e))?;
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(file);
+    let mut column = 0;
+    let mut values = Vec::new();
+    for (i, record) in reader.records().enumerate() {
+        let record = record.map_err(|e| Error::Usage(format!("{}: {e}", path.display())))?;
+        let line = record.position().map_or(0, |p| p.line());
+        if i == 0 {
+            if let Some(c) = record
+                .iter()
+                .position(|h| field_for_header(h) == Some(Field::Email))
+            {
+                column = c;
+                continue; // a header row
+            }
+        }
+        match record.get(column).map(str::trim) {
+            Some(cell) if !cell.is_empty() && !cell.starts_with('#') => values.push((line, cell.to_owned())),
+            _ => {}
+        }
+    }
+    Ok(values)
 }

@@ -3,11 +3,9 @@
 use std::path::Path;
 
 use inroad_core::email::{normalize_email, normalize_host};
-use inroad_core::headers::field_for_header;
-use inroad_core::Field;
 use inroad_store::{Store, Suppression};
 
-use crate::{io_error, Error, Result};
+use crate::{read_address_file, Error, Result};
 
 /// Normalises `jo@Acme.com` or `@Acme.com` to the stored form, or says why not.
 pub fn parse_entry(raw: &str) -> Result<String, String> {
@@ -65,35 +63,12 @@ pub struct SuppressImport {
 /// column (any alias) holds them. Nothing is stored if any value is invalid, so a
 /// wrong file never half-applies.
 pub fn import(store: &mut dyn Store, path: &Path, reason: Option<&str>) -> Result<SuppressImport> {
-    let file = std::fs::File::open(path).map_err(|e| io_error("open", path, e))?;
-    let mut reader = csv::ReaderBuilder::new()
-        .has_headers(false)
-        .flexible(true)
-        .from_reader(file);
-    let mut column = 0;
     let mut values = Vec::new();
     let mut report = SuppressImport::default();
     let mut invalid = Vec::new();
-    for (i, record) in reader.records().enumerate() {
-        let record = record.map_err(|e| Error::Usage(format!("{}: {e}", path.display())))?;
-        let line = record.position().map_or(0, |p| p.line());
-        if i == 0 {
-            if let Some(c) = record
-                .iter()
-                .position(|h| field_for_header(h) == Some(Field::Email))
-            {
-                column = c;
-                continue; // a header row
-            }
-        }
-        let Some(cell) = record.get(column).map(str::trim).filter(|c| !c.is_empty()) else {
-            continue;
-        };
-        if cell.starts_with('#') {
-            continue;
-        }
+    for (line, cell) in read_address_file(path)? {
         report.read += 1;
-        match parse_entry(cell) {
+        match parse_entry(&cell) {
             Ok(v) => values.push(v),
             Err(why) => invalid.push((line, why)),
         }

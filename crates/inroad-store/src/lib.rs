@@ -10,6 +10,7 @@ mod sqlite;
 use std::fmt;
 
 use inroad_core::identity::KeyKind;
+use inroad_core::verdict::EmailStatus;
 use inroad_core::Lead;
 
 pub use sqlite::{now, SqliteStore};
@@ -51,6 +52,28 @@ pub struct StoredLead {
     pub created_at: String,
     /// The address or its domain is on the suppression list.
     pub suppressed: bool,
+    /// The email's status as last verified or found (None: never checked).
+    pub email_status: Option<EmailStatus>,
+    /// Where the email came from: "imported" or "found" (None without an email).
+    pub email_source: Option<&'static str>,
+}
+
+/// A stored verification result (see `inroad_core::verdict`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct EmailCheck {
+    pub email: String,
+    pub status: EmailStatus,
+    pub reason: String,
+    pub mx: Option<String>,
+    pub smtp_code: Option<u16>,
+    pub enhanced_code: Option<String>,
+    pub catch_all: Option<bool>,
+    pub disposable: bool,
+    pub role: bool,
+    pub free: bool,
+    pub confidence: f64,
+    /// Unix seconds, UTC.
+    pub checked_at: i64,
 }
 
 /// One entry of the suppression list: an address, or a domain written `@domain`.
@@ -116,6 +139,24 @@ pub trait Store {
 
     /// Whether this (normalised) address, or its domain, is suppressed.
     fn is_suppressed(&self, email: &str) -> Result<bool>;
+
+    /// The stored check of `email` if it was made at or after `fresh_after`.
+    fn email_check(&self, email: &str, fresh_after: i64) -> Result<Option<EmailCheck>>;
+
+    /// Stores checks (replacing older ones) and sets the status of leads with
+    /// those addresses.
+    fn save_email_checks(&mut self, checks: &[EmailCheck]) -> Result<()>;
+
+    /// Whether the domain is catch-all, if learned at or after `fresh_after`:
+    /// `None` when there is no fresh record, `Some(None)` when it was not learnable.
+    fn domain_catch_all(&self, domain: &str, fresh_after: i64) -> Result<Option<Option<bool>>>;
+
+    fn save_domain_catch_all(&mut self, domain: &str, catch_all: Option<bool>, checked_at: i64)
+        -> Result<()>;
+
+    /// Gives a lead without an email the finder's address; false when the lead
+    /// already has one or another lead holds that address.
+    fn set_found_email(&mut self, lead_id: i64, email: &str, status: EmailStatus) -> Result<bool>;
 }
 
 /// An open import transaction. The dedup logic lives in the engine; this is the

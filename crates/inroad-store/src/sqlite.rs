@@ -5,13 +5,19 @@ use std::collections::HashMap;
 
 use inroad_core::identity::{name_key, KeyKind};
 use inroad_core::normalize::LINKEDIN_PROFILE_PREFIX;
+use inroad_core::verdict::EmailStatus;
 use inroad_core::Lead;
 use rusqlite::{params, Connection, OptionalExtension, Row, Statement, TransactionBehavior};
 
-use crate::{LeadImport, LeadQuery, Migrated, Result, Store, StoreError, StoredLead, Suppression};
+use crate::{
+    EmailCheck, LeadImport, LeadQuery, Migrated, Result, Store, StoreError, StoredLead, Suppression,
+};
 
 /// Migrations in order; the schema version is their count (`PRAGMA user_version`).
-const MIGRATIONS: &[&str] = &[include_str!("../migrations/sqlite/0001_init.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("../migrations/sqlite/0001_init.sql"),
+    include_str!("../migrations/sqlite/0002_email_checks.sql"),
+];
 
 macro_rules! sql {
     ($name:literal) => {
@@ -157,6 +163,18 @@ impl Store for SqliteStore {
                 notes: row.get(13)?,
                 created_at: row.get(14)?,
                 suppressed: row.get(15)?,
+                email_status: row
+                    .get::<_, Option<String>>(16)?
+                    .as_deref()
+                    .and_then(EmailStatus::parse),
+                email_source: match (
+                    row.get::<_, Option<String>>(1)?,
+                    row.get::<_, Option<String>>(17)?,
+                ) {
+                    (None, _) => None,
+                    (Some(_), Some(source)) if source == "found" => Some("found"),
+                    (Some(_), _) => Some("imported"),
+                },
             });
         }
         Ok(out)
@@ -217,6 +235,92 @@ impl Store for SqliteStore {
             .conn
             .prepare_cached(sql!("suppression_check"))?
             .query_row([email, &domain], |r| r.get(0))?)
+    }
+
+    fn email_check(&self, email: &str, fresh_after: i64) -> Result<Option<EmailCheck>> {
+        let mut stmt = self.conn.prepare_cached(sql!("email_check_get"))?;
+        let check = stmt
+            .query_row(params![email, fresh_after], |r| {
+                let status: String = r.get(1)?;
+                Ok((
+                    status,
+                    EmailCheck {
+                        email: r.get(0)?,
+                        status: EmailStatus::Unknown,
+                        reason: r.get(2)?,
+                        mx: r.get(3)?,
+                        smtp_code: r.get(4)?,
+                        enhanced_code: r.get(5)?,
+                        catch_all: r.get(6)?,
+                        disposable: r.get(7)?,
+                        role: r.get(8)?,
+                        free: r.get(9)?,
+                        confidence: r.get(10)?,
+                        checked_at: r.get(11)?,
+                    },
+                ))
+            })
+            .optional()?;
+        check
+            .map(|(status, check)| match EmailStatus::parse(&status) {
+                Some(status) => Ok(EmailCheck { status, ..check }),
+                None => Err(StoreError::Corrupt(format!("email check status {status:?}"))),
+            })
+            .transpose()
+    }
+
+    fn save_email_checks(&mut self, checks: &[EmailCheck]) -> Result<()> {
+        let tx = self.conn.transaction()?;
+        {
+            let mut put = tx.prepare_cached(sql!("email_check_put"))?;
+            let mut status = tx.prepare_cached(sql!("lead_set_email_status"))?;
+            for c in checks {
+                put.execute(params![
+                    c.email,
+                    c.status.as_str(),
+                    c.reason,
+                    c.mx,
+                    c.smtp_code,
+                    c.enhanced_code,
+                    c.catch_all,
+                    c.disposable,
+                    c.role,
+                    c.free,
+                    c.confidence,
+                    c.checked_at,
+                ])?;
+                status.execute(params![c.email, c.status.as_str()])?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn domain_catch_all(&self, domain: &str, fresh_after: i64) -> Result<Option<Option<bool>>> {
+        let mut stmt = self.conn.prepare_cached(sql!("domain_check_get"))?;
+        Ok(stmt
+            .query_row(params![domain, fresh_after], |r| r.get::<_, Option<bool>>(0))
+            .optional()?)
+    }
+
+    fn save_domain_catch_all(
+        &mut self,
+        domain: &str,
+        catch_all: Option<bool>,
+        checked_at: i64,
+    ) -> Result<()> {
+        self.conn
+            .prepare_cached(sql!("domain_check_put"))?
+            .execute(params![domain, catch_all, checked_at])?;
+        Ok(())
+    }
+
+    fn set_found_email(&mut self, lead_id: i64, email: &str, status: EmailStatus) -> Result<bool> {
+        let changed = self
+            .conn
+            .prepare_cached(sql!("lead_set_found_email"))?
+            .execute(params![lead_id, email, status.as_str(), unix_now()])?;
+        Ok(changed == 1)
     }
 }
 

@@ -9,8 +9,9 @@ use std::any::Any;
 use std::collections::{BTreeMap, BTreeSet};
 
 use inroad_core::identity::KeyKind;
+use inroad_core::verdict::EmailStatus;
 use inroad_core::Lead;
-use inroad_store::{LeadImport, LeadQuery, Migrated, Store, StoredLead, Suppression};
+use inroad_store::{EmailCheck, LeadImport, LeadQuery, Migrated, Store, StoredLead, Suppression};
 
 /// A fresh, empty database per backend: its name, the URL `inroad_store::open`
 /// takes, and a guard that keeps it alive (and removes it when dropped).
@@ -55,6 +56,31 @@ impl Store for Guarded {
     }
     fn is_suppressed(&self, email: &str) -> inroad_store::Result<bool> {
         self.store.is_suppressed(email)
+    }
+    fn email_check(&self, email: &str, fresh_after: i64) -> inroad_store::Result<Option<EmailCheck>> {
+        self.store.email_check(email, fresh_after)
+    }
+    fn save_email_checks(&mut self, checks: &[EmailCheck]) -> inroad_store::Result<()> {
+        self.store.save_email_checks(checks)
+    }
+    fn domain_catch_all(&self, domain: &str, fresh_after: i64) -> inroad_store::Result<Option<Option<bool>>> {
+        self.store.domain_catch_all(domain, fresh_after)
+    }
+    fn save_domain_catch_all(
+        &mut self,
+        domain: &str,
+        catch_all: Option<bool>,
+        checked_at: i64,
+    ) -> inroad_store::Result<()> {
+        self.store.save_domain_catch_all(domain, catch_all, checked_at)
+    }
+    fn set_found_email(
+        &mut self,
+        lead_id: i64,
+        email: &str,
+        status: EmailStatus,
+    ) -> inroad_store::Result<bool> {
+        self.store.set_found_email(lead_id, email, status)
     }
 }
 
@@ -636,5 +662,136 @@ fn suppressions_persist_across_reopen() {
         assert!(store.is_suppressed("a@x.com").unwrap(), "{name}");
         assert_eq!(store.count_leads(Some("l")).unwrap(), 1, "{name}");
         assert_eq!(all_leads(store.as_ref(), None)[0].lead, full_lead(1), "{name}");
+    }
+}
+
+fn check(email: &str, status: EmailStatus, checked_at: i64) -> EmailCheck {
+    EmailCheck {
+        email: email.to_owned(),
+        status,
+        reason: "because".into(),
+        mx: s("mx.acme.com"),
+        smtp_code: Some(250),
+        enhanced_code: s("2.1.5"),
+        catch_all: Some(false),
+        disposable: false,
+        role: true,
+        free: false,
+        confidence: 0.97,
+        checked_at,
+    }
+}
+
+#[test]
+fn email_checks_are_reused_until_stale_and_mark_leads() {
+    for (name, mut store) in backends() {
+        let lead = Lead {
+            email: s("ann@acme.com"),
+            ..Lead::default()
+        };
+        import(store.as_mut(), std::slice::from_ref(&lead), None);
+        let saved = check("ann@acme.com", EmailStatus::Deliverable, 1_000);
+        store.save_email_checks(std::slice::from_ref(&saved)).unwrap();
+        assert_eq!(
+            store.email_check("ann@acme.com", 1_000).unwrap(),
+            Some(saved.clone()),
+            "{name}"
+        );
+        assert_eq!(
+            store.email_check("ann@acme.com", 1_001).unwrap(),
+            None,
+            "{name}: stale"
+        );
+        let newer = check("ann@acme.com", EmailStatus::Risky, 2_000);
+        store.save_email_checks(std::slice::from_ref(&newer)).unwrap();
+        assert_eq!(
+            store.email_check("ann@acme.com", 0).unwrap(),
+            Some(newer),
+            "{name}: replaced"
+        );
+        let listed = store
+            .leads(&LeadQuery {
+                list: None,
+                after: 0,
+                limit: 10,
+            })
+            .unwrap();
+        assert_eq!(listed[0].email_status, Some(EmailStatus::Risky), "{name}");
+        assert_eq!(listed[0].email_source, Some("imported"), "{name}");
+    }
+}
+
+#[test]
+fn domain_catch_all_is_tri_state_with_freshness() {
+    for (name, mut store) in backends() {
+        assert_eq!(store.domain_catch_all("acme.com", 0).unwrap(), None, "{name}");
+        store.save_domain_catch_all("acme.com", Some(true), 100).unwrap();
+        store.save_domain_catch_all("unknown.com", None, 100).unwrap();
+        assert_eq!(
+            store.domain_catch_all("acme.com", 50).unwrap(),
+            Some(Some(true)),
+            "{name}"
+        );
+        assert_eq!(
+            store.domain_catch_all("unknown.com", 50).unwrap(),
+            Some(None),
+            "{name}"
+        );
+        assert_eq!(
+            store.domain_catch_all("acme.com", 101).unwrap(),
+            None,
+            "{name}: stale"
+        );
+    }
+}
+
+#[test]
+fn found_email_only_fills_an_empty_email_nobody_else_holds() {
+    for (name, mut store) in backends() {
+        let leads = [
+            Lead {
+                first_name: s("Ann"),
+                last_name: s("Lee"),
+                domain: s("acme.com"),
+                ..Lead::default()
+            },
+            Lead {
+                email: s("bob@acme.com"),
+                ..Lead::default()
+            },
+        ];
+        let ids = import(store.as_mut(), &leads, None);
+        assert!(
+            !store
+                .set_found_email(ids[0], "bob@acme.com", EmailStatus::Deliverable)
+                .unwrap(),
+            "{name}"
+        );
+        assert!(
+            store
+                .set_found_email(ids[0], "ann.lee@acme.com", EmailStatus::Deliverable)
+                .unwrap(),
+            "{name}"
+        );
+        assert!(
+            !store
+                .set_found_email(ids[0], "ann@acme.com", EmailStatus::Risky)
+                .unwrap(),
+            "{name}: has one"
+        );
+        let listed = store
+            .leads(&LeadQuery {
+                list: None,
+                after: 0,
+                limit: 10,
+            })
+            .unwrap();
+        assert_eq!(
+            listed[0].lead.email.as_deref(),
+            Some("ann.lee@acme.com"),
+            "{name}"
+        );
+        assert_eq!(listed[0].email_source, Some("found"), "{name}");
+        assert_eq!(listed[0].email_status, Some(EmailStatus::Deliverable), "{name}");
     }
 }

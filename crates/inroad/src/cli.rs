@@ -31,11 +31,84 @@ pub enum Command {
     /// Manage the global suppression list (never contacted, by any campaign).
     #[command(subcommand)]
     Suppress(SuppressCommand),
+    /// Find work emails for leads that have a name and a company domain but no email:
+    /// learns each domain's address pattern, then probes candidates (or, with
+    /// --no-verify, only infers them).
+    Find(FindArgs),
+    /// Check whether addresses are deliverable: syntax, DNS, then an SMTP probe
+    /// (RCPT TO only: no mail is sent). Results are cached and reused until their TTL.
+    Verify(VerifyArgs),
     /// Print a shell completion script, e.g. `inroad completions bash > /etc/bash_completion.d/inroad`.
     Completions {
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },
+}
+
+#[derive(Debug, Args)]
+pub struct FindArgs {
+    /// Only leads on this list.
+    #[arg(long)]
+    pub list: Option<String>,
+    /// Infer the most probable address without probing any server (status "unverified").
+    #[arg(long)]
+    pub no_verify: bool,
+    #[command(flatten)]
+    pub net: NetArgs,
+    /// {"considered","found","deliverable","risky","unverified","results":[...]} on stdout.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// Addresses to check.
+    #[arg(value_name = "ADDRESS", required_unless_present = "file")]
+    pub addresses: Vec<String>,
+    /// Also check every address in this file (one a line, or a CSV with an email column).
+    #[arg(long)]
+    pub file: Option<PathBuf>,
+    #[command(flatten)]
+    pub net: NetArgs,
+    /// {"results":[{"email","status","reason","mx","smtp_code","enhanced_code","catch_all",
+    /// "disposable","role","free","confidence","checked_at"}]} on stdout.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// How Inroad talks to DNS and to mail servers when it checks addresses.
+#[derive(Debug, Args)]
+pub struct NetArgs {
+    /// The name to give in EHLO; it should resolve to this machine's public address.
+    #[arg(long, env = "INROAD_HELO_NAME", value_name = "NAME")]
+    pub helo_name: Option<String>,
+    /// The envelope sender of the probes (a real mailbox of yours: servers check it).
+    #[arg(long, env = "INROAD_MAIL_FROM", value_name = "ADDRESS")]
+    pub mail_from: Option<String>,
+    /// Ask this DNS server (e.g. 127.0.0.1:5353) instead of the system's.
+    #[arg(long, value_name = "ADDR:PORT")]
+    pub dns: Option<std::net::SocketAddr>,
+    /// Probe mail servers on this port instead of 25 (for tests and relays).
+    #[arg(long, default_value_t = 25, value_name = "PORT")]
+    pub smtp_port: u16,
+    /// At most this many sessions at once to one mail host.
+    #[arg(long, default_value_t = 2, value_name = "N")]
+    pub sessions_per_host: usize,
+    /// At most this many sessions at once in all.
+    #[arg(long, default_value_t = 64, value_name = "N")]
+    pub max_sessions: usize,
+    /// Seconds to wait before each retry of addresses that got a temporary failure
+    /// (greylisting), comma-separated.
+    #[arg(
+        long,
+        default_value = "120,300",
+        value_name = "SECS,...",
+        value_delimiter = ','
+    )]
+    pub retry_after: Vec<u64>,
+    /// Seconds to wait for a connection, and for each reply.
+    #[arg(long, default_value_t = 30, value_name = "SECS")]
+    pub timeout: u64,
 }
 
 #[derive(Debug, Args)]

@@ -6,6 +6,7 @@ mod cli;
 mod demo;
 mod leads;
 mod suppress;
+mod verify;
 
 use std::process::ExitCode;
 
@@ -36,6 +37,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Demo(args) => demo::run(&args),
         Command::Leads(cmd) => leads::run(&cli.db, cmd),
         Command::Suppress(cmd) => suppress::run(&cli.db, cmd),
+        Command::Verify(args) => verify::run(&cli.db, args),
+        Command::Find(args) => verify::run_find(&cli.db, args),
         Command::Completions { shell } => {
             clap_complete::generate(shell, &mut Cli::command(), "inroad", &mut std::io::stdout());
             Ok(())

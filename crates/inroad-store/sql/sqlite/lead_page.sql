@@ -4,7 +4,8 @@ SELECT l.id, l.email, l.first_name, l.last_name, l.full_name, l.title, l.company
        strftime('%Y-%m-%dT%H:%M:%SZ', l.created_at, 'unixepoch') AS created_at,
        EXISTS (SELECT 1 FROM suppressions s
                WHERE s.value = l.email
-                  OR s.value = '@' || substr(l.email, instr(l.email, '@') + 1)) AS suppressed
+                  OR s.value = '@' || substr(l.email, instr(l.email, '@') + 1)) AS suppressed,
+       l.email_status, l.email_source
 FROM leads l
 WHERE l.id > ?1
   AND (?2 IS NULL OR l.id IN (SELECT m.lead_id FROM list_members m
