@@ -2,7 +2,7 @@
 //! probe, then a verdict — with results cached per address and the catch-all
 //! answer cached per domain, so a second run asks the servers nothing new.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::net::SocketAddr;
 use std::time::Duration;
 
@@ -14,6 +14,7 @@ use inroad_mail::dns::{MailHosts, MailResolver};
 use inroad_mail::probe::{probe_domains, DomainJob, Probe, ProbeConfig, ProbeStats};
 use inroad_store::{EmailCheck, Store};
 use serde::Serialize;
+use tokio::task::JoinSet;
 
 use crate::{Error, Result};
 
@@ -88,7 +89,7 @@ pub fn verify(
         .enable_all()
         .build()
         .map_err(|e| Error::Io(format!("cannot start the network runtime: {e}")))?;
-    runtime.block_on(async {
+    let outcome = runtime.block_on(async {
         let mut checker = Checker::new(store, options)?;
         let mut valid = Vec::new();
         let mut invalid = HashMap::new();
@@ -127,7 +128,10 @@ pub fn verify(
             })
             .collect();
         Ok((results, stats))
-    })
+    });
+    // Closed sessions may still be winding down; nothing they do matters now.
+    runtime.shutdown_background();
+    outcome
 }
 
 /// DNS, catch-all and result caches over one run, shared by `verify` and `find`.
@@ -162,25 +166,42 @@ impl<'s> Checker<'s> {
         let now = jiff::Timestamp::now().as_second();
         let mut done = Vec::new();
         let mut by_domain: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        let mut seen = HashSet::new();
         for email in emails {
             if let Some(check) = self.store.email_check(email, self.fresh_after)? {
                 progress(1);
                 done.push(check);
                 continue;
             }
-            let domain = email
-                .rsplit_once('@')
-                .map(|(_, d)| d.to_owned())
-                .unwrap_or_default();
-            let list = by_domain.entry(domain).or_default();
-            if !list.contains(email) {
-                list.push(email.clone());
+            if seen.insert(email.as_str()) {
+                let domain = email
+                    .rsplit_once('@')
+                    .map(|(_, d)| d.to_owned())
+                    .unwrap_or_default();
+                by_domain.entry(domain).or_default().push(email.clone());
             }
         }
+        // DNS answers come while the store is asked what it knows.
+        let lookups = self.start_lookups(by_domain.keys());
+        let mut suppressed = HashSet::new();
+        let mut cached_catch_all = HashMap::new();
+        for (domain, addresses) in &by_domain {
+            for email in addresses {
+                if self.store.is_suppressed(email)? {
+                    suppressed.insert(email.clone());
+                }
+            }
+            cached_catch_all.insert(
+                domain.clone(),
+                self.store.domain_catch_all(domain, self.fresh_after)?,
+            );
+        }
+        self.finish_lookups(lookups).await;
         let mut fresh = Vec::new();
         let mut jobs = Vec::new();
         for (domain, addresses) in by_domain {
-            let route = self.route(&domain).await;
+            let route = (self.routes.get(&domain).cloned())
+                .unwrap_or_else(|| MailHosts::Failed("the DNS lookup did not finish".into()));
             let (mail_route, hosts) = match route {
                 MailHosts::Hosts(hosts) => (MailRoute::Hosts, hosts),
                 MailHosts::NoSuchDomain => (MailRoute::NoSuchDomain, Vec::new()),
@@ -200,28 +221,31 @@ impl<'s> Checker<'s> {
                         now,
                     ));
                     progress(1);
-                } else if self.store.is_suppressed(&email)? {
-                    let verdict = judge(
-                        mail_route,
-                        Some(&RcptResult::NoAnswer("suppressed: never probed".into())),
+                } else if suppressed.contains(&email) {
+                    let never = RcptResult::NoAnswer("suppressed: never probed".into());
+                    fresh.push(record(
+                        &email,
+                        judge(mail_route, Some(&never), None, false),
                         None,
-                        false,
-                    );
-                    fresh.push(record(&email, verdict, None, None, None, now));
+                        None,
+                        None,
+                        now,
+                    ));
                     progress(1);
                 } else {
                     to_probe.push(email);
                 }
             }
             if !to_probe.is_empty() {
-                let cached = self.store.domain_catch_all(&domain, self.fresh_after)?;
+                let cached = cached_catch_all.get(&domain).copied().flatten();
+                let probe_catch_all = cached.is_none();
                 jobs.push((
                     cached,
                     DomainJob {
                         domain,
                         hosts,
                         addresses: to_probe,
-                        probe_catch_all: cached.is_none(),
+                        probe_catch_all,
                     },
                 ));
             }
@@ -264,13 +288,25 @@ impl<'s> Checker<'s> {
         Ok((done, stats))
     }
 
-    async fn route(&mut self, domain: &str) -> MailHosts {
-        if let Some(route) = self.routes.get(domain) {
-            return route.clone();
+    /// Starts looking up the mail hosts of every domain not looked up yet, all at once.
+    fn start_lookups<'d>(&self, domains: impl Iterator<Item = &'d String>) -> JoinSet<(String, MailHosts)> {
+        let mut lookups = JoinSet::new();
+        for domain in domains.filter(|d| !self.routes.contains_key(*d)) {
+            let (resolver, domain) = (self.resolver.clone(), domain.clone());
+            lookups.spawn(async move {
+                let hosts = resolver.mail_hosts(&domain).await;
+                (domain, hosts)
+            });
         }
-        let route = self.resolver.mail_hosts(domain).await;
-        self.routes.insert(domain.to_owned(), route.clone());
-        route
+        lookups
+    }
+
+    async fn finish_lookups(&mut self, mut lookups: JoinSet<(String, MailHosts)>) {
+        while let Some(done) = lookups.join_next().await {
+            if let Ok((domain, hosts)) = done {
+                self.routes.insert(domain, hosts);
+            }
+        }
     }
 }
 

@@ -5,7 +5,7 @@
 //! host gets at most `sessions_per_host` sessions (a global cap bounds them all),
 //! and one session carries many RCPTs, pipelined when the server offers PIPELINING,
 //! a transaction at a time with RSET between. A domain's catch-all probe (a random
-//! local part) goes in a transaction of its own. A 4xx is not a verdict: those
+//! local part) comes after its real addresses. A 4xx is not a verdict: those
 //! addresses are tried again in later rounds, on the configured schedule.
 //!
 //! Nothing is ever sent past RCPT TO: no DATA, no message.
@@ -56,7 +56,7 @@ impl Default for ProbeConfig {
             sessions_per_host: 2,
             max_sessions: 64,
             rcpts_per_session: 100,
-            rcpts_per_transaction: 25,
+            rcpts_per_transaction: 50,
             connect_timeout: Duration::from_secs(10),
             command_timeout: Duration::from_secs(30),
             domain_deadline: Duration::from_secs(600),
@@ -127,6 +127,9 @@ struct Item {
 struct HostQueue {
     hosts: Vec<MxHost>,
     items: Mutex<VecDeque<Item>>,
+    /// RCPTs per transaction: the work split evenly over the host's sessions, so
+    /// they finish together, within the configured cap.
+    batch: usize,
 }
 
 #[derive(Default)]
@@ -288,9 +291,15 @@ async fn run_round(
             .len()
             .div_ceil(config.rcpts_per_transaction)
             .clamp(1, config.sessions_per_host.max(1));
+        let batch = items
+            .len()
+            .div_ceil(sessions)
+            .min(config.rcpts_per_transaction)
+            .max(1);
         let queue = Arc::new(HostQueue {
             hosts,
             items: Mutex::new(items),
+            batch,
         });
         for _ in 0..sessions {
             let (queue, shared, global, config) =
@@ -373,13 +382,14 @@ async fn run_transactions(
     let mut sent_in_session = 0;
     loop {
         let room = config.rcpts_per_session.saturating_sub(sent_in_session);
-        let batch = take_batch(queue, config.rcpts_per_transaction.min(room));
+        let (batch, more) = take_batch(queue, queue.batch.min(room));
         if batch.is_empty() {
-            let _ = session.command(config, "QUIT").await;
+            session.quit().await;
             return SessionEnd::Done;
         }
         sent_in_session += batch.len();
-        match transaction(config, session, &batch).await {
+        let last = !more || sent_in_session >= config.rcpts_per_session;
+        match transaction(config, session, &batch, last).await {
             Ok(replies) => {
                 let mut results = shared.results.lock().expect("not poisoned");
                 shared.stats.lock().expect("not poisoned").rcpts += batch.len() as u64;
@@ -397,38 +407,30 @@ async fn run_transactions(
                 return SessionEnd::Broken;
             }
         }
-        if sent_in_session >= config.rcpts_per_session {
-            let _ = session.command(config, "QUIT").await;
+        if last {
             return SessionEnd::Done;
         }
     }
 }
 
-/// The next transaction's RCPTs: real addresses together, a catch-all probe alone.
-fn take_batch(queue: &HostQueue, max: usize) -> Vec<Item> {
+/// The next transaction's RCPTs (a domain's catch-all probe is queued after its
+/// real addresses, so it never precedes them in a transaction), and whether more
+/// remain in the queue.
+fn take_batch(queue: &HostQueue, max: usize) -> (Vec<Item>, bool) {
     let mut items = queue.items.lock().expect("not poisoned");
-    let mut batch = Vec::new();
-    while batch.len() < max.max(1) {
-        match items.front() {
-            Some(item) if item.address.is_none() => {
-                if batch.is_empty() {
-                    batch.extend(items.pop_front());
-                }
-                break;
-            }
-            Some(_) => batch.extend(items.pop_front()),
-            None => break,
-        }
-    }
-    batch
+    let take = max.max(1).min(items.len());
+    let batch: Vec<Item> = items.drain(..take).collect();
+    (batch, !items.is_empty())
 }
 
-/// MAIL FROM, the RCPTs, RSET: pipelined when the server allows it. Returns one
+/// MAIL FROM and the RCPTs, pipelined when the server allows it, then RSET — or,
+/// for the session's last transaction, QUIT, whose reply nobody needs. Returns one
 /// probe per item; `Err` when the session broke.
 async fn transaction(
     config: &ProbeConfig,
     session: &mut Session,
     batch: &[Item],
+    last: bool,
 ) -> Result<Vec<Probe>, String> {
     let mail = format!("MAIL FROM:<{}>", config.mail_from);
     let rcpts: Vec<String> = batch
@@ -436,10 +438,9 @@ async fn transaction(
         .map(|item| format!("RCPT TO:<{}>", item.rcpt))
         .collect();
     let replies = if session.pipelining {
-        let mut commands = Vec::with_capacity(rcpts.len() + 2);
+        let mut commands = Vec::with_capacity(rcpts.len() + 1);
         commands.push(mail);
         commands.extend(rcpts);
-        commands.push("RSET".to_owned());
         session.pipeline(config, &commands).await?
     } else {
         let mut replies = vec![session.command(config, &mail).await?];
@@ -448,12 +449,12 @@ async fn transaction(
                 replies.push(session.command(config, rcpt).await?);
             }
         }
-        replies.push(session.command(config, "RSET").await?);
         replies
     };
     if replies.iter().any(|r| r.code == 421) {
         return Err("the server closed the session (421)".into());
     }
+    session.end_transaction(config, last).await?;
     let mail_reply = &replies[0];
     if mail_reply.code / 100 != 2 {
         // The sender was refused: no verdict on any recipient.
@@ -546,6 +547,26 @@ impl Session {
         } else {
             Err(format!("HELO refused: {} {}", helo.code, first_line(&helo)))
         }
+    }
+
+    /// RSET between transactions; QUIT (without waiting for its reply) after the last.
+    async fn end_transaction(&mut self, config: &ProbeConfig, last: bool) -> Result<(), String> {
+        if last {
+            self.quit().await;
+            return Ok(());
+        }
+        let reset = self.command(config, "RSET").await?;
+        if reset.code / 100 == 2 {
+            Ok(())
+        } else {
+            Err(format!("RSET refused: {} {}", reset.code, first_line(&reset)))
+        }
+    }
+
+    /// Says goodbye; the reply only costs time, and the verdicts are in.
+    async fn quit(&mut self) {
+        let _ = self.send("QUIT\r\n").await;
+        let _ = self.stream.shutdown().await;
     }
 
     async fn command(&mut self, config: &ProbeConfig, command: &str) -> Result<Reply, String> {

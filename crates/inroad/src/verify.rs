@@ -8,7 +8,6 @@ use inroad_core::email::normalize_email;
 use inroad_engine::find::{find, FindOptions};
 use inroad_engine::verify::{verify, VerifyOptions};
 use inroad_mail::probe::ProbeConfig;
-use serde_json::json;
 
 use crate::cli::{FindArgs, NetArgs, VerifyArgs};
 use crate::print_json;
@@ -71,7 +70,11 @@ pub fn run(db: &str, args: VerifyArgs) -> anyhow::Result<()> {
     let (results, _) = verify(store.as_mut(), &addresses, &options, &|n| bar.inc(n as u64))?;
     bar.finish_and_clear();
     if args.json {
-        return print_json(&json!({ "results": results }));
+        #[derive(serde::Serialize)]
+        struct Report<'a> {
+            results: &'a [inroad_engine::verify::VerifyResult],
+        }
+        return print_json(&Report { results: &results });
     }
     for r in &results {
         println!("{:<40} {:<13} {}", r.email, r.status, r.reason);

@@ -15,13 +15,25 @@ fn shared_dir() -> PathBuf {
     let dir = std::env::var_os("INROAD_SHARED")
         .map(PathBuf::from)
         .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared"));
-    assert!(dir.join("tools/gen_leads.py").is_file(), "set INROAD_SHARED to the shared/ directory");
+    assert!(
+        dir.join("tools/gen_leads.py").is_file(),
+        "set INROAD_SHARED to the shared/ directory"
+    );
     dir
 }
 
 fn inroad(db: &Path, args: &[&str]) -> Value {
-    let out = Command::new(env!("CARGO_BIN_EXE_inroad")).arg("--db").arg(db).args(args).output().expect("runs");
-    assert!(out.status.success(), "inroad {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    let out = Command::new(env!("CARGO_BIN_EXE_inroad"))
+        .arg("--db")
+        .arg(db)
+        .args(args)
+        .output()
+        .expect("runs");
+    assert!(
+        out.status.success(),
+        "inroad {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     serde_json::from_slice(&out.stdout).expect("JSON")
 }
 
@@ -36,7 +48,14 @@ fn finder_accuracy_on_generated_leads() {
     let (leads, truth) = (dir.path().join("leads.csv"), dir.path().join("truth.csv"));
     let status = Command::new("python3")
         .arg(shared_dir().join("tools/gen_leads.py"))
-        .args(["800", leads.to_str().unwrap(), "--style", "salesnav", "--seed", "21"])
+        .args([
+            "800",
+            leads.to_str().unwrap(),
+            "--style",
+            "salesnav",
+            "--seed",
+            "21",
+        ])
         .args(["--truth", truth.to_str().unwrap()])
         .status()
         .expect("python3 runs");
@@ -54,7 +73,10 @@ fn finder_accuracy_on_generated_leads() {
             continue; // a duplicate row
         }
         true_email.insert(profile(&row[6]), email.to_owned());
-        users.entry(domain.to_owned()).or_default().insert(email.split('@').next().unwrap().to_owned());
+        users
+            .entry(domain.to_owned())
+            .or_default()
+            .insert(email.split('@').next().unwrap().to_owned());
     }
     // Every fifth domain accepts anything; each domain has its own mail host.
     let domains: Vec<&String> = users.keys().collect();
@@ -115,7 +137,10 @@ fn finder_accuracy_on_generated_leads() {
     let (mut catch, mut catch_right) = (0, 0);
     for r in report["results"].as_array().unwrap() {
         let domain = r["domain"].as_str().unwrap();
-        let Some(truth) = by_id.get(&r["lead_id"].as_i64().unwrap()).and_then(|p| true_email.get(p)) else {
+        let Some(truth) = by_id
+            .get(&r["lead_id"].as_i64().unwrap())
+            .and_then(|p| true_email.get(p))
+        else {
             continue;
         };
         let right = r["email"].as_str() == Some(truth.as_str());
@@ -133,13 +158,24 @@ fn finder_accuracy_on_generated_leads() {
             strict_right += usize::from(right);
         }
     }
-    assert!(strict > 100 && catch > 20, "enough leads to judge: {strict} strict, {catch} catch-all");
+    assert!(
+        strict > 100 && catch > 20,
+        "enough leads to judge: {strict} strict, {catch} catch-all"
+    );
     assert_eq!(wrong_deliverable, 0, "wrong addresses marked deliverable");
     let strict_rate = strict_right as f64 / strict as f64;
     let catch_rate = catch_right as f64 / catch as f64;
-    assert!(strict_rate >= 0.98, "non-catch-all accuracy {strict_rate:.3} ({strict_right}/{strict})");
-    assert!(catch_rate >= 0.80, "catch-all top-pick accuracy {catch_rate:.3} ({catch_right}/{catch})");
-    eprintln!("finder: {strict_right}/{strict} at non-catch-all, {catch_right}/{catch} top picks at catch-all");
+    assert!(
+        strict_rate >= 0.98,
+        "non-catch-all accuracy {strict_rate:.3} ({strict_right}/{strict})"
+    );
+    assert!(
+        catch_rate >= 0.80,
+        "catch-all top-pick accuracy {catch_rate:.3} ({catch_right}/{catch})"
+    );
+    eprintln!(
+        "finder: {strict_right}/{strict} at non-catch-all, {catch_right}/{catch} top picks at catch-all"
+    );
 }
 
 #[test]
@@ -155,7 +191,10 @@ fn no_verify_infers_without_touching_the_network() {
     let db = dir.path().join("inroad.db");
     inroad(&db, &["leads", "import", file.to_str().unwrap(), "--json"]);
     let report = inroad(&db, &["find", "--no-verify", "--json"]);
-    assert_eq!((report["considered"].as_u64(), report["unverified"].as_u64()), (Some(1), Some(1)));
+    assert_eq!(
+        (report["considered"].as_u64(), report["unverified"].as_u64()),
+        (Some(1), Some(1))
+    );
     let found = &report["results"][0];
     assert_eq!(found["email"], "jose.nunez@acme.com", "{found}");
     assert_eq!(found["status"], "unverified");
@@ -166,6 +205,12 @@ fn no_verify_infers_without_touching_the_network() {
         .output()
         .unwrap();
     let text = String::from_utf8(export.stdout).unwrap();
-    assert!(text.lines().next().unwrap().contains("email_status,email_source"), "{text}");
-    assert!(text.contains("jose.nunez@acme.com") && text.contains("unverified,found"), "{text}");
+    assert!(
+        text.lines().next().unwrap().contains("email_status,email_source"),
+        "{text}"
+    );
+    assert!(
+        text.contains("jose.nunez@acme.com") && text.contains("unverified,found"),
+        "{text}"
+    );
 }
