@@ -10,7 +10,7 @@
 //!
 //! Nothing is ever sent past RCPT TO: no DATA, no message.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -41,8 +41,13 @@ pub struct ProbeConfig {
     pub connect_timeout: Duration,
     /// For the greeting and for every reply.
     pub command_timeout: Duration,
-    /// A domain whose probes are not done by then gets `unknown` for the rest.
+    /// How long a run may take, retries included; addresses without an answer by
+    /// then get [`Probe::DeadlineExceeded`]. Domains are probed side by side, so this
+    /// is each domain's deadline too.
     pub domain_deadline: Duration,
+    /// At most this many RCPTs per second to one mail host (`None`: no pacing
+    /// beyond the session limits).
+    pub host_rcpts_per_second: Option<f64>,
     /// Waits before the second, third, … round for addresses that got a 4xx.
     pub retry_delays: Vec<Duration>,
 }
@@ -61,6 +66,7 @@ impl Default for ProbeConfig {
             command_timeout: Duration::from_secs(30),
             domain_deadline: Duration::from_secs(600),
             retry_delays: vec![Duration::from_secs(120), Duration::from_secs(300)],
+            host_rcpts_per_second: None,
         }
     }
 }
@@ -130,6 +136,30 @@ struct HostQueue {
     /// RCPTs per transaction: the work split evenly over the host's sessions, so
     /// they finish together, within the configured cap.
     batch: usize,
+    pacer: Option<Pacer>,
+}
+
+/// Spaces one host's RCPTs to at most a given rate, over all its sessions.
+struct Pacer {
+    interval: Duration,
+    next: Mutex<Instant>,
+}
+
+impl Pacer {
+    fn new(rcpts_per_second: f64, now: Instant) -> Option<Pacer> {
+        (rcpts_per_second > 0.0 && rcpts_per_second.is_finite()).then(|| Pacer {
+            interval: Duration::from_secs_f64(1.0 / rcpts_per_second),
+            next: Mutex::new(now),
+        })
+    }
+
+    /// When a transaction of `rcpts` RCPTs may start, booking the time it takes.
+    fn reserve(&self, rcpts: usize, now: Instant) -> Instant {
+        let mut next = self.next.lock().expect("not poisoned");
+        let start = (*next).max(now);
+        *next = start + self.interval * u32::try_from(rcpts).unwrap_or(u32::MAX);
+        start
+    }
 }
 
 #[derive(Default)]
@@ -173,20 +203,28 @@ pub async fn probe_domains(
         if pending.is_empty() {
             break;
         }
+        let remaining = config.domain_deadline.saturating_sub(started.elapsed());
         if round > 0 {
-            tokio::time::sleep(config.retry_delays[round - 1]).await;
+            tokio::time::sleep(config.retry_delays[round - 1].min(remaining)).await;
         }
-        let (expired, live): (Vec<Item>, Vec<Item>) = pending
-            .drain(..)
-            .partition(|_| started.elapsed() >= config.domain_deadline);
-        finals.extend(
-            expired
-                .into_iter()
-                .map(|item| (item, Probe::DeadlineExceeded, None)),
-        );
-        run_round(config, jobs, live, &shared, &global).await;
-        let last_round = round == config.retry_delays.len();
-        for (mut item, probe, mx) in shared.results.lock().expect("not poisoned").drain(..) {
+        let remaining = config.domain_deadline.saturating_sub(started.elapsed());
+        let sent: Vec<(usize, Option<usize>)> = pending.iter().map(|i| (i.domain, i.address)).collect();
+        let live = std::mem::take(&mut pending);
+        let finished = !remaining.is_zero()
+            && timeout(remaining, run_round(config, jobs, live.clone(), &shared, &global))
+                .await
+                .is_ok();
+        let mut answered: Vec<(Item, Probe, Option<String>)> =
+            shared.results.lock().expect("not poisoned").drain(..).collect();
+        if !finished {
+            // The deadline cut the round short: whatever has no answer now never will.
+            let have: HashSet<(usize, Option<usize>)> =
+                answered.iter().map(|(i, _, _)| (i.domain, i.address)).collect();
+            let missing = live.into_iter().zip(sent).filter(|(_, key)| !have.contains(key));
+            answered.extend(missing.map(|(item, _)| (item, Probe::DeadlineExceeded, None)));
+        }
+        let last_round = round == config.retry_delays.len() || !finished;
+        for (mut item, probe, mx) in answered {
             item.attempts += 1;
             if is_temporary(&probe) && !last_round {
                 pending.push(item);
@@ -296,10 +334,14 @@ async fn run_round(
             .div_ceil(sessions)
             .min(config.rcpts_per_transaction)
             .max(1);
+        let pacer = config
+            .host_rcpts_per_second
+            .and_then(|rate| Pacer::new(rate, Instant::now()));
         let queue = Arc::new(HostQueue {
             hosts,
             items: Mutex::new(items),
             batch,
+            pacer,
         });
         for _ in 0..sessions {
             let (queue, shared, global, config) =
@@ -386,6 +428,9 @@ async fn run_transactions(
         if batch.is_empty() {
             session.quit().await;
             return SessionEnd::Done;
+        }
+        if let Some(pacer) = &queue.pacer {
+            tokio::time::sleep_until(pacer.reserve(batch.len(), Instant::now())).await;
         }
         sent_in_session += batch.len();
         let last = !more || sent_in_session >= config.rcpts_per_session;
@@ -634,4 +679,21 @@ fn random_local_part(salt: usize) -> String {
     let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
     hasher.write_usize(salt);
     format!("inroad-check-{:016x}", hasher.finish())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pacer_books_time_for_every_rcpt_across_sessions() {
+        let t0 = Instant::now();
+        let pacer = Pacer::new(10.0, t0).unwrap();
+        assert_eq!(pacer.reserve(5, t0), t0);
+        assert_eq!(pacer.reserve(5, t0), t0 + Duration::from_millis(500));
+        assert_eq!(pacer.reserve(1, t0), t0 + Duration::from_millis(1000));
+        let later = t0 + Duration::from_secs(5);
+        assert_eq!(pacer.reserve(1, later), later, "idle time is not saved up");
+        assert!(Pacer::new(0.0, t0).is_none() && Pacer::new(f64::NAN, t0).is_none());
+    }
 }

@@ -109,6 +109,12 @@ pub struct NetArgs {
     /// Seconds to wait for a connection, and for each reply.
     #[arg(long, default_value_t = 30, value_name = "SECS")]
     pub timeout: u64,
+    /// At most this many RCPTs per second to one mail host (default: unpaced).
+    #[arg(long, value_name = "N")]
+    pub host_rate: Option<f64>,
+    /// Give up on addresses still unanswered after this many seconds, retries included.
+    #[arg(long, default_value_t = 600, value_name = "SECS")]
+    pub deadline: u64,
 }
 
 #[derive(Debug, Args)]

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use inroad_engine::export::export_leads;
+use inroad_engine::find::{find, FindOptions};
 use inroad_engine::import::ImportOptions;
 use inroad_engine::suppress;
 use inroad_store::LeadQuery;
@@ -90,12 +91,38 @@ pub fn run(args: &DemoArgs) -> anyhow::Result<()> {
     }
     println!("   … {total} leads on list \"demo\"");
 
+    println!("\n4. Find work emails — offline inference (the demo uses no network)");
+    let report = find(
+        store.as_mut(),
+        &FindOptions {
+            list: Some("demo".into()),
+            verify: None,
+        },
+        &|_| {},
+    )?;
+    for r in report.results.iter().filter(|r| r.email.is_some()).take(5) {
+        println!(
+            "   {:<24} {:<40} {} (pattern {}, p={:.2})",
+            r.name,
+            r.email.as_deref().unwrap_or_default(),
+            r.status.as_deref().unwrap_or_default(),
+            r.pattern.as_deref().unwrap_or_default(),
+            r.confidence
+        );
+    }
+    println!(
+        "   {} of {} leads without email got an inferred address, status \"unverified\": learned from",
+        report.found, report.considered
+    );
+    println!("   the known addresses at each domain. With network access, `inroad find` probes the");
+    println!("   mail servers (RCPT TO only, no mail sent) and marks confirmed ones deliverable.");
+
     let export = dir.join("export.csv");
     let mut file =
         std::fs::File::create(&export).with_context(|| format!("cannot create {}", export.display()))?;
     let written = export_leads(store.as_ref(), Some("demo"), &mut file)?;
     println!(
-        "\n4. Exported {written} leads with canonical columns to {}",
+        "\n5. Exported {written} leads with canonical columns to {}",
         export.display()
     );
 
@@ -104,6 +131,7 @@ pub fn run(args: &DemoArgs) -> anyhow::Result<()> {
     println!("   inroad --db {db_arg} leads list --json");
     println!("   inroad --db {db_arg} suppress list");
     println!("   inroad --db {db_arg} leads import YOUR_EXPORT.csv --list prospects --dry-run");
+    println!("   inroad --db {db_arg} verify someone@example.com --helo-name HOST --mail-from YOU@DOMAIN");
     Ok(())
 }
 

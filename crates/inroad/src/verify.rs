@@ -34,6 +34,8 @@ pub fn verify_options(net: &NetArgs) -> anyhow::Result<VerifyOptions> {
         connect_timeout: timeout,
         command_timeout: timeout,
         retry_delays: net.retry_after.iter().map(|s| Duration::from_secs(*s)).collect(),
+        host_rcpts_per_second: net.host_rate,
+        domain_deadline: Duration::from_secs(net.deadline),
         ..ProbeConfig::default()
     };
     let mut options = VerifyOptions::new(probe);
