@@ -1,5 +1,6 @@
 //! Inroad's pure domain: what a lead is, how raw export rows become clean leads,
-//! and how leads are recognised as the same person.
+//! how leads are recognised as the same person, what mail servers' replies mean,
+//! how work addresses are guessed from names, and what a check's verdict is.
 //!
 //! Nothing here does I/O or knows about a database, so every rule can be tested (and
 //! fuzzed) on plain values, and the same rules serve every store backend.
