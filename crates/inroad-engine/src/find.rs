@@ -80,6 +80,15 @@ pub fn find(
         }
         Ok(())
     })?;
+    // A suppressed domain gets no address and no probe.
+    let mut suppressed_domains = HashMap::new();
+    for t in &targets {
+        if !suppressed_domains.contains_key(&t.domain) {
+            let suppressed = store.is_suppressed(&format!("@{}", t.domain))?;
+            suppressed_domains.insert(t.domain.clone(), suppressed);
+        }
+    }
+    targets.retain(|t| !suppressed_domains[&t.domain]);
     let mut report = FindReport {
         considered: targets.len() as u64,
         ..FindReport::default()

@@ -185,11 +185,19 @@ fn no_verify_infers_without_touching_the_network() {
     std::fs::write(
         &file,
         "First Name,Last Name,Email,Website\nAnn,Lee,ann.lee@acme.com,acme.com\nBo,Chan,bo.chan@acme.com,acme.com\n\
-         Cy,Dorn,cy.dorn@acme.com,acme.com\nJosé,Núñez,,https://www.acme.com/\n",
+         Cy,Dorn,cy.dorn@acme.com,acme.com\nJosé,Núñez,,https://www.acme.com/\nDee,Eck,,optout.com\n",
     )
     .unwrap();
     let db = dir.path().join("inroad.db");
     inroad(&db, &["leads", "import", file.to_str().unwrap(), "--json"]);
+    let status = Command::new(env!("CARGO_BIN_EXE_inroad"))
+        .arg("--db")
+        .arg(&db)
+        .args(["suppress", "add", "@optout.com"])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    // Dee Eck's domain is suppressed: not considered at all.
     let report = inroad(&db, &["find", "--no-verify", "--json"]);
     assert_eq!(
         (report["considered"].as_u64(), report["unverified"].as_u64()),
