@@ -188,14 +188,30 @@ fn sessions_are_reused_and_limited_per_host_and_results_cached() {
 #[test]
 fn the_deadline_ends_a_run_against_a_tarpit() {
     let tarpit = Ipv4Addr::new(127, 0, 1, 20);
-    let dns = FakeDns::start(DnsZone::new().mx("tarpit.test", 10, "mx.tarpit.test").a("mx.tarpit.test", tarpit));
+    let dns = FakeDns::start(
+        DnsZone::new()
+            .mx("tarpit.test", 10, "mx.tarpit.test")
+            .a("mx.tarpit.test", tarpit),
+    );
     let mx = FakeMx::builder().host(tarpit, HostScript::hang()).start();
     let dir = tempfile::tempdir().unwrap();
     let out = Command::new(env!("CARGO_BIN_EXE_inroad"))
         .arg("--db")
         .arg(dir.path().join("inroad.db"))
-        .args(["verify", "--json", "--helo-name", "probe.inroad.test", "--mail-from", "check@inroad.test"])
-        .args(["--dns", &dns.addr().to_string(), "--smtp-port", &mx.port().to_string()])
+        .args([
+            "verify",
+            "--json",
+            "--helo-name",
+            "probe.inroad.test",
+            "--mail-from",
+            "check@inroad.test",
+        ])
+        .args([
+            "--dns",
+            &dns.addr().to_string(),
+            "--smtp-port",
+            &mx.port().to_string(),
+        ])
         .args(["--timeout", "600", "--deadline", "1", "ann@tarpit.test"])
         .output()
         .unwrap();
@@ -203,5 +219,8 @@ fn the_deadline_ends_a_run_against_a_tarpit() {
     let json: Value = serde_json::from_slice(&out.stdout).unwrap();
     let result = &json["results"][0];
     assert_eq!(result["status"], "unknown", "{result}");
-    assert!(result["reason"].as_str().unwrap().contains("deadline"), "{result}");
+    assert!(
+        result["reason"].as_str().unwrap().contains("deadline"),
+        "{result}"
+    );
 }
