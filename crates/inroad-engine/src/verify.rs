@@ -168,10 +168,15 @@ impl<'s> Checker<'s> {
         let mut by_domain: BTreeMap<String, Vec<String>> = BTreeMap::new();
         let mut seen = HashSet::new();
         for email in emails {
-            if let Some(check) = self.store.email_check(email, self.fresh_after)? {
-                progress(1);
-                done.push(check);
-                continue;
+            // A stored answer is reused; an `unknown` one (a busy host, a timeout)
+            // is not an answer, and a suppressed address is looked at below.
+            let cached = self.store.email_check(email, self.fresh_after)?;
+            if let Some(check) = cached.filter(|c| c.status != EmailStatus::Unknown) {
+                if !self.store.is_suppressed(email)? {
+                    progress(1);
+                    done.push(check);
+                    continue;
+                }
             }
             if seen.insert(email.as_str()) {
                 let domain = email
@@ -237,7 +242,12 @@ impl<'s> Checker<'s> {
                 }
             }
             if !to_probe.is_empty() {
-                let cached = cached_catch_all.get(&domain).copied().flatten();
+                // Only a learned answer is reused; "could not tell" is asked again.
+                let cached = cached_catch_all
+                    .get(&domain)
+                    .copied()
+                    .flatten()
+                    .filter(Option::is_some);
                 let probe_catch_all = cached.is_none();
                 jobs.push((
                     cached,

@@ -434,23 +434,17 @@ async fn run_transactions(
         }
         sent_in_session += batch.len();
         let last = !more || sent_in_session >= config.rcpts_per_session;
-        match transaction(config, session, &batch, last).await {
-            Ok(replies) => {
-                let mut results = shared.results.lock().expect("not poisoned");
-                shared.stats.lock().expect("not poisoned").rcpts += batch.len() as u64;
-                for (item, probe) in batch.into_iter().zip(replies) {
-                    results.push((item, probe, Some(mx.to_owned())));
-                }
+        let (probes, broken) = transaction(config, session, &batch, last).await;
+        {
+            let mut results = shared.results.lock().expect("not poisoned");
+            shared.stats.lock().expect("not poisoned").rcpts += batch.len() as u64;
+            for (item, probe) in batch.into_iter().zip(probes) {
+                let mx = matches!(probe, Probe::Replied { .. }).then(|| mx.to_owned());
+                results.push((item, probe, mx));
             }
-            Err(why) => {
-                let mut results = shared.results.lock().expect("not poisoned");
-                results.extend(
-                    batch
-                        .into_iter()
-                        .map(|item| (item, Probe::Interrupted(why.clone()), None)),
-                );
-                return SessionEnd::Broken;
-            }
+        }
+        if broken.is_some() {
+            return SessionEnd::Broken;
         }
         if last {
             return SessionEnd::Done;
@@ -470,52 +464,55 @@ fn take_batch(queue: &HostQueue, max: usize) -> (Vec<Item>, bool) {
 
 /// MAIL FROM and the RCPTs, pipelined when the server allows it, then RSET — or,
 /// for the session's last transaction, QUIT, whose reply nobody needs. Returns one
-/// probe per item; `Err` when the session broke.
+/// probe per item, and why the session broke if it did: RCPTs answered before a
+/// 421 or a lost connection keep their answers; only the rest are `Interrupted`
+/// (and retried).
 async fn transaction(
     config: &ProbeConfig,
     session: &mut Session,
     batch: &[Item],
     last: bool,
-) -> Result<Vec<Probe>, String> {
+) -> (Vec<Probe>, Option<String>) {
     let mail = format!("MAIL FROM:<{}>", config.mail_from);
-    let rcpts: Vec<String> = batch
-        .iter()
-        .map(|item| format!("RCPT TO:<{}>", item.rcpt))
-        .collect();
-    let replies = if session.pipelining {
-        let mut commands = Vec::with_capacity(rcpts.len() + 1);
-        commands.push(mail);
-        commands.extend(rcpts);
-        session.pipeline(config, &commands).await?
+    let rcpts = batch.iter().map(|item| format!("RCPT TO:<{}>", item.rcpt));
+    let (mut replies, mut broken) = if session.pipelining {
+        session
+            .pipeline(config, std::iter::once(mail).chain(rcpts).collect())
+            .await
     } else {
-        let mut replies = vec![session.command(config, &mail).await?];
-        if replies[0].code / 100 == 2 {
-            for rcpt in &rcpts {
-                replies.push(session.command(config, rcpt).await?);
-            }
-        }
-        replies
+        session.one_by_one(config, mail, rcpts).await
     };
-    if replies.iter().any(|r| r.code == 421) {
-        return Err("the server closed the session (421)".into());
+    if let Some(closed) = replies.iter().position(|r| r.code == 421) {
+        replies.truncate(closed);
+        broken.get_or_insert_with(|| "the server closed the session (421)".into());
     }
-    session.end_transaction(config, last).await?;
-    let mail_reply = &replies[0];
-    if mail_reply.code / 100 != 2 {
+    if broken.is_none() {
+        if let Err(why) = session.end_transaction(config, last).await {
+            broken = Some(why);
+        }
+    }
+    let interrupted = Probe::Interrupted(broken.clone().unwrap_or_else(|| "no reply".into()));
+    let probes = match replies.first() {
+        None => vec![interrupted; batch.len()],
         // The sender was refused: no verdict on any recipient.
-        let probe = Probe::Replied {
-            reply: mail_reply.clone(),
-            outcome: classify_sender_refusal(mail_reply),
-        };
-        return Ok(vec![probe; batch.len()]);
-    }
-    Ok(replies[1..=batch.len()]
-        .iter()
-        .map(|reply| Probe::Replied {
-            reply: reply.clone(),
-            outcome: classify_rcpt(reply),
-        })
-        .collect())
+        Some(mail) if mail.code / 100 != 2 => {
+            let probe = Probe::Replied {
+                reply: mail.clone(),
+                outcome: classify_sender_refusal(mail),
+            };
+            vec![probe; batch.len()]
+        }
+        Some(_) => (0..batch.len())
+            .map(|i| match replies.get(i + 1) {
+                Some(reply) => Probe::Replied {
+                    reply: reply.clone(),
+                    outcome: classify_rcpt(reply),
+                },
+                None => interrupted.clone(),
+            })
+            .collect(),
+    };
+    (probes, broken)
 }
 
 /// A refused MAIL FROM says nothing about the recipients: a 4xx is retried, a 5xx
@@ -620,23 +617,59 @@ impl Session {
     }
 
     /// Sends all commands in one write, then reads one reply per command.
-    async fn pipeline(&mut self, config: &ProbeConfig, commands: &[String]) -> Result<Vec<Reply>, String> {
+    /// Sends all commands in one write, then reads one reply per command. Returns
+    /// the replies that came (stopping after a 421), and what broke the session.
+    async fn pipeline(
+        &mut self,
+        config: &ProbeConfig,
+        commands: Vec<String>,
+    ) -> (Vec<Reply>, Option<String>) {
         let mut wire = String::with_capacity(commands.iter().map(|c| c.len() + 2).sum());
-        for command in commands {
+        for command in &commands {
             wire.push_str(command);
             wire.push_str("\r\n");
         }
-        self.send(&wire).await?;
+        if let Err(why) = self.send(&wire).await {
+            return (Vec::new(), Some(why));
+        }
         let mut replies = Vec::with_capacity(commands.len());
-        for _ in commands {
-            let reply = self.reply(config).await?;
-            let closing = reply.code == 421;
-            replies.push(reply);
-            if closing {
-                break;
+        for _ in &commands {
+            match self.reply(config).await {
+                Ok(reply) => {
+                    let closing = reply.code == 421;
+                    replies.push(reply);
+                    if closing {
+                        break;
+                    }
+                }
+                Err(why) => return (replies, Some(why)),
             }
         }
-        Ok(replies)
+        (replies, None)
+    }
+
+    /// MAIL FROM, then (if accepted) each RCPT, each awaiting its reply; stops at a
+    /// 421 or a broken connection.
+    async fn one_by_one(
+        &mut self,
+        config: &ProbeConfig,
+        mail: String,
+        rcpts: impl Iterator<Item = String>,
+    ) -> (Vec<Reply>, Option<String>) {
+        let mut replies = Vec::new();
+        for (i, command) in std::iter::once(mail).chain(rcpts).enumerate() {
+            match self.command(config, &command).await {
+                Ok(reply) => {
+                    let stop = reply.code == 421 || (i == 0 && reply.code / 100 != 2);
+                    replies.push(reply);
+                    if stop {
+                        break;
+                    }
+                }
+                Err(why) => return (replies, Some(why)),
+            }
+        }
+        (replies, None)
     }
 
     async fn send(&mut self, wire: &str) -> Result<(), String> {

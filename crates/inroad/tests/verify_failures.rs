@@ -274,14 +274,9 @@ fn a_per_session_rcpt_cap_on_the_server_still_gets_every_address_its_verdict() {
     args.extend(addresses.iter().map(String::as_str));
     let results = w.verify(&args);
     assert_eq!(results.len(), 30);
-    // BUG (crates/inroad-mail/src/probe.rs, `transaction`): when a pipelined batch's
-    // replies contain a 421, the whole batch is reported `Interrupted`, including the
-    // RCPTs the server had already answered (here the first 10 of every session), and
-    // every round resends the same 31 RCPTs in one session that the server cuts at 10.
-    // Input: 30 addresses at a host with max_rcpts_per_session(10), --retry-after 0,0,0.
-    // Expected: user0..14 deliverable, user15..29 undeliverable.
-    // Actual: all 30 "unknown" ("the server closed the session (421)"), although the
-    // server answered 250/550 for user0..user9 in each of the 4 sessions.
+    // Regression: RCPTs the server answered before its 421 keep their answers; only
+    // the unanswered ones are retried, so a 10-per-session cap still gets all 30 (and
+    // the catch-all probe) answered over the rounds.
     let wrong: Vec<String> = addresses
         .iter()
         .enumerate()
