@@ -43,14 +43,23 @@ pub fn verify_options(net: &NetArgs) -> anyhow::Result<VerifyOptions> {
     Ok(options)
 }
 
-/// A progress bar over `total` items on stderr, hidden when stderr is not a terminal.
-pub fn progress_bar(total: usize, what: &str) -> ProgressBar {
+/// A progress bar over `total` items on stderr (a counter when the total is not
+/// known), hidden when stderr is not a terminal.
+pub fn progress_bar(total: Option<usize>, what: &str) -> ProgressBar {
     use std::io::IsTerminal;
     if !std::io::stderr().is_terminal() {
         return ProgressBar::hidden();
     }
-    let bar = ProgressBar::new(total as u64);
-    let template = format!("{{spinner}} {what} [{{bar:40}}] {{pos}}/{{len}} ({{eta}} left)");
+    let (bar, template) = match total {
+        Some(total) => (
+            ProgressBar::new(total as u64),
+            format!("{{spinner}} {what} [{{bar:40}}] {{pos}}/{{len}} ({{eta}} left)"),
+        ),
+        None => (
+            ProgressBar::no_length(),
+            format!("{{spinner}} {what}: {{pos}} done ({{elapsed}})"),
+        ),
+    };
     bar.set_style(
         ProgressStyle::with_template(&template)
             .expect("the template is valid")
@@ -68,7 +77,7 @@ pub fn run(db: &str, args: VerifyArgs) -> anyhow::Result<()> {
         addresses.extend(values.into_iter().map(|(_, value)| value));
     }
     let mut store = inroad_store::open(db)?;
-    let bar = progress_bar(addresses.len(), "verifying");
+    let bar = progress_bar(Some(addresses.len()), "verifying");
     let (results, _) = verify(store.as_mut(), &addresses, &options, &|n| bar.inc(n as u64))?;
     bar.finish_and_clear();
     if args.json {
@@ -95,7 +104,7 @@ pub fn run_find(db: &str, args: FindArgs) -> anyhow::Result<()> {
         list: args.list.clone(),
         verify,
     };
-    let bar = progress_bar(0, "finding");
+    let bar = progress_bar(None, "finding emails");
     let report = find(store.as_mut(), &options, &|n| bar.inc(n as u64))?;
     bar.finish_and_clear();
     if args.json {
