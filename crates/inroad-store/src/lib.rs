@@ -58,6 +58,49 @@ pub struct StoredLead {
     pub email_source: Option<&'static str>,
 }
 
+/// A sending mailbox. It holds no secret: `password_env` names the environment
+/// variable with the password or OAuth token, read when a connection is made.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Mailbox {
+    pub id: i64,
+    pub name: String,
+    pub from_name: Option<String>,
+    pub from_address: String,
+    pub smtp_host: String,
+    pub smtp_port: u16,
+    /// `none`, `starttls` or `tls`.
+    pub smtp_tls: String,
+    pub smtp_user: Option<String>,
+    pub password_env: Option<String>,
+    pub daily_cap: u32,
+    /// (start, step) of the warm-up ramp.
+    pub warmup: Option<(u32, u32)>,
+    /// Seconds between two sends, drawn in [min, max].
+    pub gap_secs: (u32, u32),
+    pub timezone: String,
+    pub dkim_selector: Option<String>,
+    pub dkim_key_file: Option<String>,
+    pub dkim_domain: Option<String>,
+    pub imap_host: Option<String>,
+    pub imap_port: Option<u16>,
+    pub imap_tls: Option<String>,
+    pub imap_user: Option<String>,
+    /// Why the mailbox stopped sending, if it did (circuit breaker, auth failure).
+    pub paused_reason: Option<String>,
+}
+
+/// A campaign as stored: its file, and where it stands.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CampaignRecord {
+    pub id: i64,
+    pub name: String,
+    /// `draft`, `active`, `paused` or `stopped`.
+    pub status: String,
+    /// The campaign file (TOML) as it was created.
+    pub spec: String,
+    pub created_at: String,
+}
+
 /// A stored verification result (see `inroad_core::verdict`).
 #[derive(Clone, Debug, PartialEq)]
 pub struct EmailCheck {
@@ -157,6 +200,18 @@ pub trait Store {
     /// Gives a lead without an email the finder's address; false when the lead
     /// already has one or another lead holds that address.
     fn set_found_email(&mut self, lead_id: i64, email: &str, status: EmailStatus) -> Result<bool>;
+
+    /// Adds a mailbox (its `id` is ignored); a taken name is a usage error.
+    fn add_mailbox(&mut self, mailbox: &Mailbox) -> Result<i64>;
+
+    /// Every mailbox, by name.
+    fn mailboxes(&self) -> Result<Vec<Mailbox>>;
+
+    /// Stores a new draft campaign; a taken name is a usage error.
+    fn create_campaign(&mut self, name: &str, spec: &str) -> Result<i64>;
+
+    /// Every campaign, by id.
+    fn campaigns(&self) -> Result<Vec<CampaignRecord>>;
 }
 
 /// An open import transaction. The dedup logic lives in the engine; this is the

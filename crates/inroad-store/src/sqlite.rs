@@ -10,13 +10,15 @@ use inroad_core::Lead;
 use rusqlite::{params, Connection, OptionalExtension, Row, Statement, TransactionBehavior};
 
 use crate::{
-    EmailCheck, LeadImport, LeadQuery, Migrated, Result, Store, StoreError, StoredLead, Suppression,
+    CampaignRecord, EmailCheck, LeadImport, LeadQuery, Mailbox, Migrated, Result, Store, StoreError,
+    StoredLead, Suppression,
 };
 
 /// Migrations in order; the schema version is their count (`PRAGMA user_version`).
 const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/sqlite/0001_init.sql"),
     include_str!("../migrations/sqlite/0002_email_checks.sql"),
+    include_str!("../migrations/sqlite/0003_mailboxes_campaigns.sql"),
 ];
 
 macro_rules! sql {
@@ -33,6 +35,10 @@ pub struct SqliteStore {
 /// The current instant as stored in text columns (RFC 3339, UTC, whole seconds).
 pub fn now() -> String {
     jiff::Timestamp::now().strftime("%Y-%m-%dT%H:%M:%SZ").to_string()
+}
+
+fn is_unique_violation(e: &rusqlite::Error) -> bool {
+    matches!(e, rusqlite::Error::SqliteFailure(f, _) if f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE)
 }
 
 fn unix_now() -> i64 {
@@ -321,6 +327,103 @@ impl Store for SqliteStore {
             .prepare_cached(sql!("lead_set_found_email"))?
             .execute(params![lead_id, email, status.as_str(), unix_now()])?;
         Ok(changed == 1)
+    }
+
+    fn add_mailbox(&mut self, m: &Mailbox) -> Result<i64> {
+        let added = self.conn.prepare_cached(sql!("mailbox_add"))?.execute(params![
+            m.name,
+            m.from_name,
+            m.from_address,
+            m.smtp_host,
+            m.smtp_port,
+            m.smtp_tls,
+            m.smtp_user,
+            m.password_env,
+            m.daily_cap,
+            m.warmup.map(|w| w.0),
+            m.warmup.map(|w| w.1),
+            m.gap_secs.0,
+            m.gap_secs.1,
+            m.timezone,
+            m.dkim_selector,
+            m.dkim_key_file,
+            m.dkim_domain,
+            m.imap_host,
+            m.imap_port,
+            m.imap_tls,
+            m.imap_user,
+            unix_now(),
+        ]);
+        match added {
+            Ok(_) => Ok(self.conn.last_insert_rowid()),
+            Err(e) if is_unique_violation(&e) => Err(StoreError::Usage(format!(
+                "a mailbox named {:?} exists already",
+                m.name
+            ))),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    fn mailboxes(&self) -> Result<Vec<Mailbox>> {
+        let mut stmt = self.conn.prepare_cached(sql!("mailbox_list"))?;
+        let rows = stmt.query_map([], |r| {
+            let warmup = match (r.get::<_, Option<u32>>(10)?, r.get::<_, Option<u32>>(11)?) {
+                (Some(start), Some(step)) => Some((start, step)),
+                _ => None,
+            };
+            Ok(Mailbox {
+                id: r.get(0)?,
+                name: r.get(1)?,
+                from_name: r.get(2)?,
+                from_address: r.get(3)?,
+                smtp_host: r.get(4)?,
+                smtp_port: r.get(5)?,
+                smtp_tls: r.get(6)?,
+                smtp_user: r.get(7)?,
+                password_env: r.get(8)?,
+                daily_cap: r.get(9)?,
+                warmup,
+                gap_secs: (r.get(12)?, r.get(13)?),
+                timezone: r.get(14)?,
+                dkim_selector: r.get(15)?,
+                dkim_key_file: r.get(16)?,
+                dkim_domain: r.get(17)?,
+                imap_host: r.get(18)?,
+                imap_port: r.get(19)?,
+                imap_tls: r.get(20)?,
+                imap_user: r.get(21)?,
+                paused_reason: r.get(22)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn create_campaign(&mut self, name: &str, spec: &str) -> Result<i64> {
+        match self
+            .conn
+            .prepare_cached(sql!("campaign_create"))?
+            .execute(params![name, spec, unix_now()])
+        {
+            Ok(_) => Ok(self.conn.last_insert_rowid()),
+            Err(e) if is_unique_violation(&e) => Err(StoreError::Usage(format!(
+                "a campaign named {name:?} exists already"
+            ))),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    fn campaigns(&self) -> Result<Vec<CampaignRecord>> {
+        let mut stmt = self.conn.prepare_cached(sql!("campaign_list"))?;
+        let rows = stmt.query_map([], |r| {
+            Ok(CampaignRecord {
+                id: r.get(0)?,
+                name: r.get(1)?,
+                status: r.get(2)?,
+                spec: r.get(3)?,
+                created_at: r.get(4)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
     }
 }
 

@@ -11,86 +11,28 @@ use std::collections::{BTreeMap, BTreeSet};
 use inroad_core::identity::KeyKind;
 use inroad_core::verdict::EmailStatus;
 use inroad_core::Lead;
-use inroad_store::{EmailCheck, LeadImport, LeadQuery, Migrated, Store, StoredLead, Suppression};
+use inroad_store::{EmailCheck, LeadQuery, Mailbox, Migrated, Store, StoredLead, Suppression};
 
 /// A fresh, empty database per backend: its name, the URL `inroad_store::open`
 /// takes, and a guard that keeps it alive (and removes it when dropped).
-fn fresh_databases() -> Vec<(&'static str, String, Box<dyn Any>)> {
+fn fresh_databases() -> Vec<(&'static str, String, Guard)> {
     let dir = tempfile::tempdir().expect("a temporary directory");
     let path = dir.path().join("inroad.db");
     let url = path.to_str().expect("a UTF-8 temp path").to_owned();
     vec![("sqlite", url, Box::new(dir))]
 }
 
-/// A store that owns the guard of its database, so the database lives exactly as
-/// long as the store (the store is dropped first: fields drop in order).
-struct Guarded {
-    store: Box<dyn Store>,
-    _guard: Box<dyn Any>,
-}
+/// Whatever keeps a test database alive (a temporary directory, a cluster).
+type Guard = Box<dyn Any>;
 
-impl Store for Guarded {
-    fn migrated(&self) -> Migrated {
-        self.store.migrated()
-    }
-    fn begin_import(&mut self, expected_rows: u64) -> inroad_store::Result<Box<dyn LeadImport + '_>> {
-        self.store.begin_import(expected_rows)
-    }
-    fn count_leads(&self, list: Option<&str>) -> inroad_store::Result<u64> {
-        self.store.count_leads(list)
-    }
-    fn leads(&self, query: &LeadQuery<'_>) -> inroad_store::Result<Vec<StoredLead>> {
-        self.store.leads(query)
-    }
-    fn list_exists(&self, name: &str) -> inroad_store::Result<bool> {
-        self.store.list_exists(name)
-    }
-    fn add_suppressions(&mut self, entries: &[Suppression]) -> inroad_store::Result<usize> {
-        self.store.add_suppressions(entries)
-    }
-    fn remove_suppressions(&mut self, values: &[String]) -> inroad_store::Result<usize> {
-        self.store.remove_suppressions(values)
-    }
-    fn suppressions(&self) -> inroad_store::Result<Vec<Suppression>> {
-        self.store.suppressions()
-    }
-    fn is_suppressed(&self, email: &str) -> inroad_store::Result<bool> {
-        self.store.is_suppressed(email)
-    }
-    fn email_check(&self, email: &str, fresh_after: i64) -> inroad_store::Result<Option<EmailCheck>> {
-        self.store.email_check(email, fresh_after)
-    }
-    fn save_email_checks(&mut self, checks: &[EmailCheck]) -> inroad_store::Result<()> {
-        self.store.save_email_checks(checks)
-    }
-    fn domain_catch_all(&self, domain: &str, fresh_after: i64) -> inroad_store::Result<Option<Option<bool>>> {
-        self.store.domain_catch_all(domain, fresh_after)
-    }
-    fn save_domain_catch_all(
-        &mut self,
-        domain: &str,
-        catch_all: Option<bool>,
-        checked_at: i64,
-    ) -> inroad_store::Result<()> {
-        self.store.save_domain_catch_all(domain, catch_all, checked_at)
-    }
-    fn set_found_email(
-        &mut self,
-        lead_id: i64,
-        email: &str,
-        status: EmailStatus,
-    ) -> inroad_store::Result<bool> {
-        self.store.set_found_email(lead_id, email, status)
-    }
-}
-
-/// Every backend, opened (and migrated) on a fresh database.
-fn backends() -> Vec<(&'static str, Box<dyn Store>)> {
+/// Every backend, opened (and migrated) on a fresh database, with the guard that
+/// keeps the database alive: bind it (`_guard`, not `_`) for as long as the store.
+fn backends() -> Vec<(&'static str, Box<dyn Store>, Guard)> {
     fresh_databases()
         .into_iter()
         .map(|(name, url, guard)| {
             let store = inroad_store::open(&url).unwrap_or_else(|e| panic!("{name}: open {url}: {e}"));
-            (name, Box::new(Guarded { store, _guard: guard }) as Box<dyn Store>)
+            (name, store, guard)
         })
         .collect()
 }
@@ -196,7 +138,7 @@ fn migrations_are_idempotent() {
 #[test]
 fn dropped_import_leaves_nothing() {
     for expected in EXPECTED_ROWS {
-        for (name, mut store) in backends() {
+        for (name, mut store, _guard) in backends() {
             // Something committed first, which the dropped import must not disturb.
             let kept = import(store.as_mut(), &[full_lead(0)], Some("kept"));
             {
@@ -224,7 +166,7 @@ fn dropped_import_leaves_nothing() {
             import(store.as_mut(), &[full_lead(99)], None);
             assert_eq!(store.count_leads(None).unwrap(), 2, "{ctx}");
         }
-        for (name, mut store) in backends() {
+        for (name, mut store, _guard) in backends() {
             {
                 let mut tx = store.begin_import(expected).unwrap();
                 tx.insert(&full_lead(1), None).unwrap();
@@ -242,7 +184,7 @@ fn dropped_import_leaves_nothing() {
 #[test]
 fn commit_makes_leads_visible_with_all_fields() {
     for expected in EXPECTED_ROWS {
-        for (name, mut store) in backends() {
+        for (name, mut store, _guard) in backends() {
             let ctx = format!("{name}, expected_rows={expected}");
             let minimal = Lead {
                 linkedin_url: s("https://www.linkedin.com/in/minimal"),
@@ -285,7 +227,7 @@ fn commit_makes_leads_visible_with_all_fields() {
 
 #[test]
 fn updates_inside_an_import_are_committed() {
-    for (name, mut store) in backends() {
+    for (name, mut store, _guard) in backends() {
         let ids = import(store.as_mut(), &[full_lead(1)], None);
         let mut tx = store.begin_import(1).unwrap();
         let mut lead = tx.get(ids[0]).unwrap();
@@ -301,7 +243,7 @@ fn updates_inside_an_import_are_committed() {
 
 #[test]
 fn for_each_identity_and_find_see_stored_leads() {
-    for (name, mut store) in backends() {
+    for (name, mut store, _guard) in backends() {
         let plain = Lead {
             first_name: s("John"),
             last_name: s("Smith"),
@@ -374,7 +316,7 @@ fn for_each_identity_and_find_see_stored_leads() {
 // on the store's exact-lookup path behind a dedup hash collision.
 #[test]
 fn find_by_name_folds_non_ascii_case() {
-    for (name, mut store) in backends() {
+    for (name, mut store, _guard) in backends() {
         let lead = Lead {
             first_name: s("Émile"),
             last_name: s("Zoë"),
@@ -404,7 +346,7 @@ fn find_by_name_folds_non_ascii_case() {
 #[test]
 fn lists_membership_and_counts() {
     for expected in EXPECTED_ROWS {
-        for (name, mut store) in backends() {
+        for (name, mut store, _guard) in backends() {
             let ctx = format!("{name}, expected_rows={expected}");
             assert!(!store.list_exists("a").unwrap(), "{ctx}");
             let ids = {
@@ -451,7 +393,7 @@ fn lists_membership_and_counts() {
 
 #[test]
 fn keyset_paging_returns_every_lead_once_in_id_order() {
-    for (name, mut store) in backends() {
+    for (name, mut store, _guard) in backends() {
         let leads: Vec<Lead> = (0..53).map(full_lead).collect();
         let ids = import(store.as_mut(), &leads, None);
         // Every third lead on a list, to page a list too.
@@ -506,7 +448,7 @@ fn keyset_paging_returns_every_lead_once_in_id_order() {
 
 #[test]
 fn suppressions_add_check_remove() {
-    for (name, mut store) in backends() {
+    for (name, mut store, _guard) in backends() {
         assert!(store.suppressions().unwrap().is_empty(), "{name}");
         let added = store
             .add_suppressions(&[
@@ -579,7 +521,7 @@ fn suppressions_add_check_remove() {
 
 #[test]
 fn leads_flag_suppressed_addresses_and_domains() {
-    for (name, mut store) in backends() {
+    for (name, mut store, _guard) in backends() {
         let leads = [
             email_lead("a@x.com"),
             email_lead("b@y.com"),
@@ -619,7 +561,7 @@ fn leads_flag_suppressed_addresses_and_domains() {
 
 #[test]
 fn suppression_outlives_leads() {
-    for (name, mut store) in backends() {
+    for (name, mut store, _guard) in backends() {
         // Suppressing addresses no lead has is fine: there is no foreign key.
         let added = store
             .add_suppressions(&[
@@ -684,7 +626,7 @@ fn check(email: &str, status: EmailStatus, checked_at: i64) -> EmailCheck {
 
 #[test]
 fn email_checks_are_reused_until_stale_and_mark_leads() {
-    for (name, mut store) in backends() {
+    for (name, mut store, _guard) in backends() {
         let lead = Lead {
             email: s("ann@acme.com"),
             ..Lead::default()
@@ -723,7 +665,7 @@ fn email_checks_are_reused_until_stale_and_mark_leads() {
 
 #[test]
 fn domain_catch_all_is_tri_state_with_freshness() {
-    for (name, mut store) in backends() {
+    for (name, mut store, _guard) in backends() {
         assert_eq!(store.domain_catch_all("acme.com", 0).unwrap(), None, "{name}");
         store.save_domain_catch_all("acme.com", Some(true), 100).unwrap();
         store.save_domain_catch_all("unknown.com", None, 100).unwrap();
@@ -747,7 +689,7 @@ fn domain_catch_all_is_tri_state_with_freshness() {
 
 #[test]
 fn found_email_only_fills_an_empty_email_nobody_else_holds() {
-    for (name, mut store) in backends() {
+    for (name, mut store, _guard) in backends() {
         let leads = [
             Lead {
                 first_name: s("Ann"),
@@ -793,5 +735,65 @@ fn found_email_only_fills_an_empty_email_nobody_else_holds() {
         );
         assert_eq!(listed[0].email_source, Some("found"), "{name}");
         assert_eq!(listed[0].email_status, Some(EmailStatus::Deliverable), "{name}");
+    }
+}
+
+#[test]
+fn mailboxes_round_trip_and_names_are_unique() {
+    for (name, mut store, _guard) in backends() {
+        let mailbox = Mailbox {
+            id: 0,
+            name: "primary".into(),
+            from_name: s("Ann Lee"),
+            from_address: "ann@acme.com".into(),
+            smtp_host: "smtp.acme.com".into(),
+            smtp_port: 587,
+            smtp_tls: "starttls".into(),
+            smtp_user: s("ann@acme.com"),
+            password_env: s("ACME_SMTP_PASSWORD"),
+            daily_cap: 40,
+            warmup: Some((15, 2)),
+            gap_secs: (60, 180),
+            timezone: "Europe/Berlin".into(),
+            dkim_selector: s("s1"),
+            dkim_key_file: s("/etc/inroad/s1.pem"),
+            dkim_domain: s("acme.com"),
+            imap_host: s("imap.acme.com"),
+            imap_port: Some(993),
+            imap_tls: s("tls"),
+            imap_user: s("ann@acme.com"),
+            paused_reason: None,
+        };
+        let id = store.add_mailbox(&mailbox).unwrap();
+        assert_eq!(
+            store.mailboxes().unwrap(),
+            vec![Mailbox {
+                id,
+                ..mailbox.clone()
+            }],
+            "{name}"
+        );
+        let again = store.add_mailbox(&mailbox).unwrap_err().to_string();
+        assert!(again.contains("exists"), "{name}: {again}");
+    }
+}
+
+#[test]
+fn campaigns_start_as_drafts_with_their_file() {
+    for (name, mut store, _guard) in backends() {
+        let id = store.create_campaign("q4", "name = \"q4\"\n").unwrap();
+        let all = store.campaigns().unwrap();
+        assert_eq!(
+            (all[0].id, all[0].status.as_str(), all[0].spec.as_str()),
+            (id, "draft", "name = \"q4\"\n")
+        );
+        assert!(
+            store
+                .create_campaign("q4", "")
+                .unwrap_err()
+                .to_string()
+                .contains("exists"),
+            "{name}"
+        );
     }
 }
