@@ -28,6 +28,9 @@ pub enum Command {
     /// Import, browse and export leads.
     #[command(subcommand)]
     Leads(LeadsCommand),
+    /// Sending mailboxes: add, list.
+    #[command(subcommand)]
+    Mailbox(MailboxCommand),
     /// Manage the global suppression list (never contacted, by any campaign).
     #[command(subcommand)]
     Suppress(SuppressCommand),
@@ -168,6 +171,86 @@ pub enum LeadsCommand {
         #[arg(short = 'o', long = "output")]
         output: Option<PathBuf>,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum MailboxCommand {
+    /// Add a mailbox to send from. No secret is stored: --password-env names the
+    /// environment variable that will hold the password (or OAuth token) when sending.
+    Add(Box<MailboxAddArgs>),
+    /// List mailboxes with their limits and why any is paused.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct MailboxAddArgs {
+    /// A short name for the mailbox, used in campaign files.
+    pub name: String,
+    /// The sender, as `Name <address>` or a bare address.
+    #[arg(long, value_name = "\"NAME <ADDRESS>\"")]
+    pub from: String,
+    #[arg(long, value_name = "HOST")]
+    pub smtp_host: String,
+    #[arg(long, default_value_t = 587, value_name = "PORT")]
+    pub smtp_port: u16,
+    #[arg(long, value_enum, default_value = "starttls")]
+    pub smtp_tls: Security,
+    /// The login (default: the From address).
+    #[arg(long, value_name = "USER")]
+    pub smtp_user: Option<String>,
+    /// The environment variable that holds the SMTP password or OAuth token.
+    #[arg(long, value_name = "VAR")]
+    pub password_env: Option<String>,
+    /// Most cold emails a day once warmed up (30–50 keeps a mailbox healthy).
+    #[arg(long, default_value_t = 30, value_name = "N")]
+    pub daily_cap: u32,
+    /// Warm-up ramp: START emails on the first day, STEP more each day after, up to the cap.
+    #[arg(long, value_name = "START:STEP")]
+    pub warmup: Option<String>,
+    /// Seconds between two sends from this mailbox, drawn in [MIN, MAX].
+    #[arg(long, default_value = "60-180", value_name = "MIN[-MAX]")]
+    pub gap: String,
+    /// The mailbox's time zone (IANA name): daily caps are counted per day there.
+    #[arg(long, default_value = "UTC", value_name = "TZ")]
+    pub timezone: String,
+    #[arg(long, value_name = "SELECTOR", requires = "dkim_key")]
+    pub dkim_selector: Option<String>,
+    /// The DKIM private key (PEM); it stays in its file.
+    #[arg(long, value_name = "FILE", requires = "dkim_selector")]
+    pub dkim_key: Option<PathBuf>,
+    /// The signing domain (default: the From address's domain).
+    #[arg(long, value_name = "DOMAIN")]
+    pub dkim_domain: Option<String>,
+    #[arg(long, value_name = "HOST")]
+    pub imap_host: Option<String>,
+    #[arg(long, default_value_t = 993, value_name = "PORT")]
+    pub imap_port: u16,
+    #[arg(long, value_enum, default_value = "tls")]
+    pub imap_tls: Security,
+    #[arg(long, value_name = "USER")]
+    pub imap_user: Option<String>,
+}
+
+/// How a mail connection is secured.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Security {
+    /// Plain text (only sensible on loopback).
+    None,
+    Starttls,
+    Tls,
+}
+
+impl Security {
+    pub fn name(self) -> &'static str {
+        match self {
+            Security::None => "none",
+            Security::Starttls => "starttls",
+            Security::Tls => "tls",
+        }
+    }
 }
 
 #[derive(Debug, Subcommand)]

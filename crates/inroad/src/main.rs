@@ -5,6 +5,7 @@
 mod cli;
 mod demo;
 mod leads;
+mod mailbox;
 mod suppress;
 mod verify;
 
@@ -36,6 +37,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Demo(args) => demo::run(&args),
         Command::Leads(cmd) => leads::run(&cli.db, cmd),
+        Command::Mailbox(cmd) => mailbox::run(&cli.db, cmd),
         Command::Suppress(cmd) => suppress::run(&cli.db, cmd),
         Command::Verify(args) => verify::run(&cli.db, args),
         Command::Find(args) => verify::run_find(&cli.db, args),

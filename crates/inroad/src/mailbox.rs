@@ -1,0 +1,219 @@
+//! `inroad mailbox …`
+
+use anyhow::{bail, Context};
+use inroad_core::email::{normalize_email, normalize_host};
+use inroad_store::Mailbox;
+use serde_json::json;
+
+use crate::cli::{MailboxAddArgs, MailboxCommand};
+use crate::print_json;
+
+pub fn run(db: &str, cmd: MailboxCommand) -> anyhow::Result<()> {
+    match cmd {
+        MailboxCommand::Add(args) => {
+            let mailbox = mailbox_from_args(&args)?;
+            let mut store = inroad_store::open(db)?;
+            store.add_mailbox(&mailbox)?;
+            eprintln!("added mailbox {} <{}>", mailbox.name, mailbox.from_address);
+            if let Some(var) = &mailbox.password_env {
+                if std::env::var_os(var).is_none() {
+                    eprintln!("note: {var} is not set in this shell; set it where `inroad run` runs");
+                }
+            }
+            Ok(())
+        }
+        MailboxCommand::List { json } => {
+            let store = inroad_store::open(db)?;
+            let mailboxes = store.mailboxes()?;
+            if json {
+                let list: Vec<_> = mailboxes.iter().map(mailbox_json).collect();
+                return print_json(&json!({ "mailboxes": list }));
+            }
+            for m in &mailboxes {
+                let warmup = m.warmup.map_or("no warm-up".to_owned(), |(start, step)| {
+                    format!("warm-up {start}+{step}/day")
+                });
+                let state = m
+                    .paused_reason
+                    .as_deref()
+                    .map_or("active".to_owned(), |why| format!("PAUSED: {why}"));
+                println!(
+                    "{:<16} {:<36} cap {:>3}/day, {warmup}, gap {}-{}s, {}  {state}",
+                    m.name, m.from_address, m.daily_cap, m.gap_secs.0, m.gap_secs.1, m.timezone
+                );
+            }
+            eprintln!("{} mailbox(es)", mailboxes.len());
+            Ok(())
+        }
+    }
+}
+
+/// A mailbox as `mailbox list --json` shows it (the password's variable name, never a secret).
+fn mailbox_json(m: &Mailbox) -> serde_json::Value {
+    json!({
+        "name": m.name,
+        "from_name": m.from_name,
+        "from_address": m.from_address,
+        "smtp_host": m.smtp_host,
+        "smtp_port": m.smtp_port,
+        "smtp_tls": m.smtp_tls,
+        "smtp_user": m.smtp_user,
+        "password_env": m.password_env,
+        "daily_cap": m.daily_cap,
+        "warmup": m.warmup.map(|(start, step)| json!({"start": start, "step": step})),
+        "gap_secs": [m.gap_secs.0, m.gap_secs.1],
+        "timezone": m.timezone,
+        "dkim_selector": m.dkim_selector,
+        "dkim_domain": m.dkim_domain,
+        "imap_host": m.imap_host,
+        "paused_reason": m.paused_reason,
+    })
+}
+
+/// Checks every setting, so a typo fails here rather than at the first send.
+fn mailbox_from_args(a: &MailboxAddArgs) -> anyhow::Result<Mailbox> {
+    let (from_name, address) = parse_from(&a.from)?;
+    let from_address = normalize_email(&address)
+        .map_err(|why| anyhow::anyhow!("--from: {address:?} is not a valid address ({why})"))?;
+    let smtp_host = normalize_host(&a.smtp_host)
+        .or_else(|| (a.smtp_host == "localhost").then(|| a.smtp_host.clone()))
+        .or_else(|| {
+            a.smtp_host
+                .parse::<std::net::IpAddr>()
+                .ok()
+                .map(|_| a.smtp_host.clone())
+        })
+        .with_context(|| format!("--smtp-host {:?} is not a host name or IP address", a.smtp_host))?;
+    if let Some(var) = &a.password_env {
+        if var.is_empty() || !var.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+            bail!("--password-env takes the NAME of an environment variable (like SMTP_PASSWORD), not a password");
+        }
+    }
+    if a.daily_cap == 0 {
+        bail!("--daily-cap must be at least 1");
+    }
+    let warmup = a.warmup.as_deref().map(parse_warmup).transpose()?;
+    let gap = parse_gap(&a.gap)?;
+    if jiff::tz::TimeZone::get(&a.timezone).is_err() {
+        bail!(
+            "--timezone {:?} is not an IANA time zone (like Europe/Berlin or America/New_York)",
+            a.timezone
+        );
+    }
+    let dkim_key_file = match &a.dkim_key {
+        Some(path) => {
+            std::fs::metadata(path).with_context(|| format!("--dkim-key {}", path.display()))?;
+            Some(
+                path.canonicalize()
+                    .unwrap_or_else(|_| path.clone())
+                    .to_string_lossy()
+                    .into_owned(),
+            )
+        }
+        None => None,
+    };
+    let dkim_domain = match (&a.dkim_selector, &a.dkim_domain) {
+        (Some(_), Some(domain)) => Some(
+            normalize_host(domain).with_context(|| format!("--dkim-domain {domain:?} is not a domain"))?,
+        ),
+        (Some(_), None) => from_address.rsplit_once('@').map(|(_, d)| d.to_owned()),
+        (None, _) => None,
+    };
+    Ok(Mailbox {
+        id: 0,
+        name: a.name.trim().to_owned(),
+        from_name,
+        smtp_user: a.smtp_user.clone().or_else(|| Some(from_address.clone())),
+        imap_user: a
+            .imap_host
+            .as_ref()
+            .map(|_| a.imap_user.clone().unwrap_or_else(|| from_address.clone())),
+        from_address,
+        smtp_host,
+        smtp_port: a.smtp_port,
+        smtp_tls: a.smtp_tls.name().to_owned(),
+        password_env: a.password_env.clone(),
+        daily_cap: a.daily_cap,
+        warmup,
+        gap_secs: gap,
+        timezone: a.timezone.clone(),
+        dkim_selector: a.dkim_selector.clone(),
+        dkim_key_file,
+        dkim_domain,
+        imap_port: a.imap_host.as_ref().map(|_| a.imap_port),
+        imap_tls: a.imap_host.as_ref().map(|_| a.imap_tls.name().to_owned()),
+        imap_host: a.imap_host.clone(),
+        paused_reason: None,
+    })
+}
+
+/// `Ann Lee <ann@acme.com>`, `"Lee, Ann" <ann@acme.com>` or `ann@acme.com`.
+fn parse_from(from: &str) -> anyhow::Result<(Option<String>, String)> {
+    let from = from.trim();
+    match from.strip_suffix('>').and_then(|f| f.rsplit_once('<')) {
+        Some((name, address)) => {
+            let name = name.trim().trim_matches('"').trim();
+            if name.chars().any(char::is_control) {
+                bail!("--from: the display name has control characters");
+            }
+            Ok((
+                (!name.is_empty()).then(|| name.to_owned()),
+                address.trim().to_owned(),
+            ))
+        }
+        None if from.contains('<') || from.contains('>') => {
+            bail!("--from {from:?}: write it as \"Name <address>\"")
+        }
+        None => Ok((None, from.to_owned())),
+    }
+}
+
+fn parse_warmup(spec: &str) -> anyhow::Result<(u32, u32)> {
+    let parsed = spec
+        .split_once(':')
+        .and_then(|(start, step)| Some((start.trim().parse().ok()?, step.trim().parse().ok()?)));
+    match parsed {
+        Some((start, step)) if start > 0 => Ok((start, step)),
+        _ => bail!("--warmup {spec:?}: expected START:STEP, e.g. 15:2 (15 the first day, 2 more each day)"),
+    }
+}
+
+fn parse_gap(spec: &str) -> anyhow::Result<(u32, u32)> {
+    let number = |s: &str| s.trim().parse::<u32>().ok();
+    let parsed = match spec.split_once('-') {
+        Some((min, max)) => number(min).zip(number(max)),
+        None => number(spec).map(|n| (n, n)),
+    };
+    match parsed {
+        Some((min, max)) if min <= max => Ok((min, max)),
+        _ => bail!("--gap {spec:?}: expected seconds as MIN or MIN-MAX with MIN <= MAX, e.g. 60-180"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn from_forms() {
+        assert_eq!(
+            parse_from("Ann Lee <ann@acme.com>").unwrap(),
+            (Some("Ann Lee".into()), "ann@acme.com".into())
+        );
+        assert_eq!(
+            parse_from("\"Lee, Ann\" <ann@acme.com>").unwrap().0.as_deref(),
+            Some("Lee, Ann")
+        );
+        assert_eq!(parse_from("ann@acme.com").unwrap(), (None, "ann@acme.com".into()));
+        assert!(parse_from("Ann <ann@acme.com").is_err());
+    }
+
+    #[test]
+    fn warmup_and_gap_specs() {
+        assert_eq!(parse_warmup("15:2").unwrap(), (15, 2));
+        assert!(parse_warmup("15").is_err() && parse_warmup("0:2").is_err());
+        assert_eq!(parse_gap("60-180").unwrap(), (60, 180));
+        assert_eq!(parse_gap("90").unwrap(), (90, 90));
+        assert!(parse_gap("180-60").is_err() && parse_gap("soon").is_err());
+    }
+}
