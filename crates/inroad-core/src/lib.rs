@@ -5,6 +5,7 @@
 //! Nothing here does I/O or knows about a database, so every rule can be tested (and
 //! fuzzed) on plain values, and the same rules serve every store backend.
 
+pub mod campaign;
 pub mod email;
 pub mod finder;
 pub mod flags;
@@ -13,7 +14,9 @@ pub mod identity;
 pub mod lead;
 pub mod normalize;
 pub mod row;
+pub mod schedule;
 pub mod smtp;
+pub mod template;
 pub mod verdict;
 
 pub use lead::{Field, Lead};

@@ -4,6 +4,7 @@
 //! Each use case takes the store and plain options and returns a report struct; the
 //! CLI (and later the web server) only formats those reports.
 
+pub mod campaign;
 pub mod export;
 pub mod find;
 pub mod import;

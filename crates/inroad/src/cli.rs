@@ -28,6 +28,9 @@ pub enum Command {
     /// Import, browse and export leads.
     #[command(subcommand)]
     Leads(LeadsCommand),
+    /// Campaigns: create from a file, list, lint, preview (sending comes with the worker).
+    #[command(subcommand)]
+    Campaign(CampaignCommand),
     /// Sending mailboxes: add, list.
     #[command(subcommand)]
     Mailbox(MailboxCommand),
@@ -170,6 +173,42 @@ pub enum LeadsCommand {
         /// Write here instead of stdout.
         #[arg(short = 'o', long = "output")]
         output: Option<PathBuf>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CampaignCommand {
+    /// Create a draft campaign from a TOML file (see examples/campaign.toml).
+    Create {
+        file: PathBuf,
+        /// {"id":N} on stdout.
+        #[arg(long)]
+        json: bool,
+    },
+    /// List campaigns.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Check a campaign: blocking errors (it refuses to start) and warnings.
+    Lint {
+        /// Campaign id or name.
+        campaign: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show each step as leads would receive it (or why they cannot).
+    Preview {
+        /// Campaign id or name.
+        campaign: String,
+        /// This lead only.
+        #[arg(long)]
+        lead: Option<i64>,
+        /// How many leads with an email to show (without --lead).
+        #[arg(long, default_value_t = 3)]
+        sample: usize,
+        #[arg(long)]
+        json: bool,
     },
 }
 

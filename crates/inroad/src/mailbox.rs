@@ -2,6 +2,7 @@
 
 use anyhow::{bail, Context};
 use inroad_core::email::{normalize_email, normalize_host};
+use inroad_core::schedule::{Gap, Warmup};
 use inroad_store::Mailbox;
 use serde_json::json;
 
@@ -92,8 +93,16 @@ fn mailbox_from_args(a: &MailboxAddArgs) -> anyhow::Result<Mailbox> {
     if a.daily_cap == 0 {
         bail!("--daily-cap must be at least 1");
     }
-    let warmup = a.warmup.as_deref().map(parse_warmup).transpose()?;
-    let gap = parse_gap(&a.gap)?;
+    let warmup = match a.warmup.as_deref() {
+        Some(spec) => {
+            let w = Warmup::parse(spec).map_err(|e| anyhow::anyhow!("--warmup {spec:?}: {e}"))?;
+            Some((w.start, w.step))
+        }
+        None => None,
+    };
+    let gap = Gap::parse(&a.gap).map_err(|e| anyhow::anyhow!("--gap {:?}: {e}", a.gap))?;
+    let secs = |d: std::time::Duration| u32::try_from(d.as_secs()).unwrap_or(u32::MAX);
+    let gap = (secs(gap.min), secs(gap.max));
     if jiff::tz::TimeZone::get(&a.timezone).is_err() {
         bail!(
             "--timezone {:?} is not an IANA time zone (like Europe/Berlin or America/New_York)",
@@ -168,28 +177,6 @@ fn parse_from(from: &str) -> anyhow::Result<(Option<String>, String)> {
     }
 }
 
-fn parse_warmup(spec: &str) -> anyhow::Result<(u32, u32)> {
-    let parsed = spec
-        .split_once(':')
-        .and_then(|(start, step)| Some((start.trim().parse().ok()?, step.trim().parse().ok()?)));
-    match parsed {
-        Some((start, step)) if start > 0 => Ok((start, step)),
-        _ => bail!("--warmup {spec:?}: expected START:STEP, e.g. 15:2 (15 the first day, 2 more each day)"),
-    }
-}
-
-fn parse_gap(spec: &str) -> anyhow::Result<(u32, u32)> {
-    let number = |s: &str| s.trim().parse::<u32>().ok();
-    let parsed = match spec.split_once('-') {
-        Some((min, max)) => number(min).zip(number(max)),
-        None => number(spec).map(|n| (n, n)),
-    };
-    match parsed {
-        Some((min, max)) if min <= max => Ok((min, max)),
-        _ => bail!("--gap {spec:?}: expected seconds as MIN or MIN-MAX with MIN <= MAX, e.g. 60-180"),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -206,14 +193,5 @@ mod tests {
         );
         assert_eq!(parse_from("ann@acme.com").unwrap(), (None, "ann@acme.com".into()));
         assert!(parse_from("Ann <ann@acme.com").is_err());
-    }
-
-    #[test]
-    fn warmup_and_gap_specs() {
-        assert_eq!(parse_warmup("15:2").unwrap(), (15, 2));
-        assert!(parse_warmup("15").is_err() && parse_warmup("0:2").is_err());
-        assert_eq!(parse_gap("60-180").unwrap(), (60, 180));
-        assert_eq!(parse_gap("90").unwrap(), (90, 90));
-        assert!(parse_gap("180-60").is_err() && parse_gap("soon").is_err());
     }
 }

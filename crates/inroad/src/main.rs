@@ -2,6 +2,7 @@
 //! opens the store, calls one engine use case, and formats the report (human text
 //! and progress on stderr, `--json` on stdout).
 
+mod campaign;
 mod cli;
 mod demo;
 mod leads;
@@ -37,6 +38,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Demo(args) => demo::run(&args),
         Command::Leads(cmd) => leads::run(&cli.db, cmd),
+        Command::Campaign(cmd) => campaign::run(&cli.db, cmd),
         Command::Mailbox(cmd) => mailbox::run(&cli.db, cmd),
         Command::Suppress(cmd) => suppress::run(&cli.db, cmd),
         Command::Verify(args) => verify::run(&cli.db, args),

@@ -1,0 +1,109 @@
+//! `inroad campaign …`
+
+use anyhow::{bail, Context};
+use inroad_core::campaign::{Finding, Severity};
+use inroad_engine::campaign::{create, lint_spec, load, preview};
+use serde_json::json;
+
+use crate::cli::CampaignCommand;
+use crate::print_json;
+
+pub fn run(db: &str, cmd: CampaignCommand) -> anyhow::Result<()> {
+    match cmd {
+        CampaignCommand::Create { file, json } => {
+            let text =
+                std::fs::read_to_string(&file).with_context(|| format!("cannot read {}", file.display()))?;
+            let mut store = inroad_store::open(db)?;
+            let (id, findings) = create(store.as_mut(), &text)?;
+            report(&findings);
+            eprintln!("created draft campaign {id}; `inroad campaign lint {id}` checks it again");
+            if json {
+                print_json(&json!({ "id": id }))?;
+            }
+            Ok(())
+        }
+        CampaignCommand::List { json } => {
+            let store = inroad_store::open(db)?;
+            let campaigns = store.campaigns()?;
+            if json {
+                let list: Vec<_> = campaigns
+                    .iter()
+                    .map(|c| json!({"id": c.id, "name": c.name, "status": c.status, "created_at": c.created_at}))
+                    .collect();
+                return print_json(&json!({ "campaigns": list }));
+            }
+            for c in &campaigns {
+                println!("{:>4}  {:<32} {:<8} {}", c.id, c.name, c.status, c.created_at);
+            }
+            eprintln!("{} campaign(s)", campaigns.len());
+            Ok(())
+        }
+        CampaignCommand::Lint { campaign, json } => {
+            let store = inroad_store::open(db)?;
+            let (record, spec) = load(store.as_ref(), &campaign)?;
+            let findings = lint_spec(store.as_ref(), &spec)?;
+            if json {
+                let list: Vec<_> = findings
+                    .iter()
+                    .map(|f| json!({"severity": severity(f), "message": f.message}))
+                    .collect();
+                print_json(&json!({ "id": record.id, "findings": list }))?;
+            } else {
+                report(&findings);
+            }
+            let errors = findings.iter().filter(|f| f.severity == Severity::Error).count();
+            if errors > 0 {
+                bail!(
+                    "campaign {} has {errors} blocking error(s): it cannot start until they are fixed",
+                    record.name
+                );
+            }
+            Ok(())
+        }
+        CampaignCommand::Preview {
+            campaign,
+            lead,
+            sample,
+            json,
+        } => {
+            let store = inroad_store::open(db)?;
+            let (_, spec) = load(store.as_ref(), &campaign)?;
+            let previews = preview(store.as_ref(), &spec, lead, sample)?;
+            if json {
+                return print_json(&json!({ "leads": previews }));
+            }
+            for p in &previews {
+                println!(
+                    "=== lead {} <{}>",
+                    p.lead_id,
+                    p.email.as_deref().unwrap_or("no email")
+                );
+                for s in &p.steps {
+                    match &s.problem {
+                        Some(problem) => println!("--- step {}: NEEDS ATTENTION: {problem}", s.step),
+                        None => {
+                            println!("--- step {} (variant {})", s.step, s.variant);
+                            println!("Subject: {}\n", s.subject.as_deref().unwrap_or("(no subject)"));
+                            println!("{}", s.body.as_deref().unwrap_or_default().trim_end());
+                        }
+                    }
+                }
+            }
+            eprintln!("the footer (postal address, unsubscribe link) is added when sending");
+            Ok(())
+        }
+    }
+}
+
+fn severity(f: &Finding) -> &'static str {
+    match f.severity {
+        Severity::Error => "error",
+        Severity::Warning => "warning",
+    }
+}
+
+fn report(findings: &[Finding]) {
+    for f in findings {
+        eprintln!("{f}");
+    }
+}

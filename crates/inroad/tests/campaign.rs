@@ -1,0 +1,122 @@
+//! `inroad campaign create|list|lint|preview` on the example file and on broken ones.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn inroad(db: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_inroad"))
+        .arg("--db")
+        .arg(db)
+        .args(args)
+        .output()
+        .expect("runs")
+}
+
+fn example() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/campaign.toml")
+}
+
+fn workspace() -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("inroad.db");
+    let leads = dir.path().join("leads.csv");
+    std::fs::write(
+        &leads,
+        "Email,First Name,Company\nJOHN@acme.com,JOHN,\"Acme, Inc.\"\nnocompany@globex.com,Mia,\n",
+    )
+    .unwrap();
+    assert!(inroad(&db, &["leads", "import", leads.to_str().unwrap()])
+        .status
+        .success());
+    (dir, db)
+}
+
+#[test]
+fn the_example_campaign_lints_clean_once_its_mailboxes_exist_and_previews_strictly() {
+    let (_dir, db) = workspace();
+    let created = inroad(
+        &db,
+        &["campaign", "create", example().to_str().unwrap(), "--json"],
+    );
+    assert!(
+        created.status.success(),
+        "{}",
+        String::from_utf8_lossy(&created.stderr)
+    );
+    let id: serde_json::Value = serde_json::from_slice(&created.stdout).unwrap();
+    let id = id["id"].to_string();
+    // The example names mailboxes that do not exist yet: a blocking error.
+    let lint = inroad(&db, &["campaign", "lint", &id]);
+    assert_eq!(lint.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&lint.stderr).contains("anna-main"));
+    for name in ["anna-main", "anna-second"] {
+        let from = format!("Anna <{name}@northwind.example>");
+        let args = [
+            "mailbox",
+            "add",
+            name,
+            "--from",
+            &from,
+            "--smtp-host",
+            "smtp.northwind.example",
+        ];
+        assert!(inroad(&db, &args).status.success());
+    }
+    let lint = inroad(&db, &["campaign", "lint", &id, "--json"]);
+    assert!(lint.status.success(), "{}", String::from_utf8_lossy(&lint.stderr));
+
+    let preview = inroad(&db, &["campaign", "preview", &id, "--sample", "5", "--json"]);
+    let json: serde_json::Value = serde_json::from_slice(&preview.stdout).unwrap();
+    let leads = json["leads"].as_array().unwrap();
+    assert_eq!(leads.len(), 2);
+    let john = &leads[0]["steps"];
+    let opener = john[0]["subject"].as_str().unwrap().to_owned();
+    assert!(opener.contains("John") || opener.contains("Acme"), "{opener}");
+    assert!(
+        !opener.contains("Inc"),
+        "the company filter drops legal suffixes: {opener}"
+    );
+    assert_eq!(
+        john[1]["subject"],
+        format!("Re: {opener}"),
+        "follow-ups reply in the thread"
+    );
+    // Mia has no company: every step that needs it is parked, with the reason.
+    let mia = &leads[1]["steps"];
+    assert!(mia[0]["problem"].as_str().unwrap().contains("company"), "{mia}");
+    assert!(mia[0]["body"].is_null());
+    // Previews are stable: the same lead renders the same text every time.
+    let again = inroad(&db, &["campaign", "preview", &id, "--sample", "5", "--json"]);
+    assert_eq!(again.stdout, preview.stdout);
+}
+
+#[test]
+fn broken_campaign_files_are_one_line_errors() {
+    let (dir, db) = workspace();
+    for (text, needle) in [
+        ("name = \"x\"\nmailboxs = [\"a\"]\n", "mailboxs"),
+        (
+            "name = \"x\"\n[[steps]]\nchannel = \"linkedin_connect\"\nbody = \"hi\"\n",
+            "LinkedIn",
+        ),
+        ("name = \"x\"\n[[steps]]\nbody = \"hi\"\n", "subject"),
+        (
+            "name = \"x\"\n[[steps]]\nsubject = \"{{ first_name \"\nbody = \"hi\"\n",
+            "syntax",
+        ),
+    ] {
+        let file = dir.path().join("c.toml");
+        std::fs::write(&file, text).unwrap();
+        let out = inroad(&db, &["campaign", "create", file.to_str().unwrap()]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let errors: Vec<&str> = stderr.lines().filter(|l| l.starts_with("error:")).collect();
+        if needle == "syntax" {
+            // A template syntax error is a lint error: the draft is stored, and lint blocks it.
+            assert!(errors.iter().any(|l| l.contains("syntax")), "{stderr}");
+            continue;
+        }
+        assert_eq!(out.status.code(), Some(1), "{text}: {stderr}");
+        assert_eq!(errors.len(), 1, "{stderr}");
+        assert!(errors[0].contains(needle), "{needle}: {stderr}");
+    }
+}
