@@ -200,3 +200,143 @@ fn preview_lead(spec: &CampaignSpec, templates: &Compiled, l: &StoredLead) -> Le
         steps,
     }
 }
+
+/// Which leads may be enrolled, beyond the rule that suppressed leads never are.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct EnrollPolicy {
+    /// Also leads whose email is `risky` (catch-all, full mailbox).
+    pub allow_risky: bool,
+    /// Also leads whose email was never checked (or `unknown`).
+    pub allow_unverified: bool,
+    /// Also leads active in another campaign.
+    pub allow_other_campaigns: bool,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct EnrollReport {
+    pub enrolled: u64,
+    pub already: u64,
+    pub suppressed: u64,
+    pub no_email: u64,
+    /// Undeliverable, or not allowed by the policy (risky, unverified).
+    pub email_not_usable: u64,
+    pub active_elsewhere: u64,
+}
+
+/// Enrols the leads of a list, first step due at `now` (unix seconds).
+pub fn enroll(
+    store: &mut dyn Store,
+    id_or_name: &str,
+    list: &str,
+    policy: EnrollPolicy,
+    now: i64,
+) -> Result<EnrollReport> {
+    use inroad_core::verdict::EmailStatus;
+
+    let (record, _) = load(store, id_or_name)?;
+    crate::export::check_list(store, Some(list))?;
+    let mut report = EnrollReport::default();
+    let mut candidates = Vec::new();
+    crate::export::for_each_lead(store, Some(list), &mut |l| {
+        if l.suppressed {
+            report.suppressed += 1;
+        } else if l.lead.email.is_none() {
+            report.no_email += 1;
+        } else {
+            let usable = match l.email_status {
+                Some(EmailStatus::Deliverable) => true,
+                Some(EmailStatus::Risky) => policy.allow_risky,
+                Some(EmailStatus::Unknown | EmailStatus::Unverified) | None => policy.allow_unverified,
+                Some(EmailStatus::Undeliverable) => false,
+            };
+            if usable {
+                candidates.push(l.id);
+            } else {
+                report.email_not_usable += 1;
+            }
+        }
+        Ok(())
+    })?;
+    let mut chosen = Vec::with_capacity(candidates.len());
+    for lead_id in candidates {
+        if !policy.allow_other_campaigns && store.active_elsewhere(lead_id, record.id)? {
+            report.active_elsewhere += 1;
+        } else {
+            chosen.push(lead_id);
+        }
+    }
+    let added = store.enroll(record.id, &chosen, now)? as u64;
+    report.enrolled = added;
+    report.already = chosen.len() as u64 - added;
+    Ok(report)
+}
+
+/// What `campaign show --json` reports.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct CampaignSummary {
+    pub id: i64,
+    pub name: String,
+    pub status: String,
+    pub enrolled: u64,
+    pub sent: u64,
+    pub in_doubt: u64,
+    pub by_state: std::collections::BTreeMap<String, u64>,
+}
+
+/// Every enrolment state, so reports show zeros rather than leave keys out.
+const ENROLMENT_STATES: [&str; 7] = [
+    "active",
+    "needs_attention",
+    "finished",
+    "replied",
+    "bounced",
+    "unsubscribed",
+    "paused",
+];
+
+pub fn summary(store: &dyn Store, id_or_name: &str) -> Result<CampaignSummary> {
+    let (record, _) = load(store, id_or_name)?;
+    let counts = store.campaign_counts(record.id)?;
+    let mut by_state: std::collections::BTreeMap<String, u64> =
+        ENROLMENT_STATES.iter().map(|s| ((*s).to_owned(), 0)).collect();
+    by_state.extend(counts.enrolments.clone());
+    Ok(CampaignSummary {
+        id: record.id,
+        name: record.name,
+        status: record.status,
+        enrolled: counts.enrolments.values().sum(),
+        sent: counts.sends.get("sent").copied().unwrap_or(0),
+        in_doubt: counts.sends.get("in_doubt").copied().unwrap_or(0),
+        by_state,
+    })
+}
+
+/// Moves a campaign to `active`, `paused` or `stopped`. Starting (or resuming)
+/// requires a lint without blocking errors: a campaign without a postal address or
+/// unsubscribe URL never sends.
+pub fn set_status(store: &mut dyn Store, id_or_name: &str, status: &str) -> Result<()> {
+    let (record, spec) = load(store, id_or_name)?;
+    if record.status == "stopped" && status != "stopped" {
+        return Err(Error::Usage(format!(
+            "campaign {} is stopped for good",
+            record.name
+        )));
+    }
+    if status == "active" {
+        let blocking: Vec<String> = lint_spec(store, &spec)?
+            .into_iter()
+            .filter(|f| f.severity == Severity::Error)
+            .map(|f| f.message)
+            .collect();
+        if let Some(first) = blocking.first() {
+            return Err(Error::Usage(format!(
+                "campaign {} cannot start: {first} ({} blocking error(s); `inroad campaign lint {}`)",
+                record.name,
+                blocking.len(),
+                record.id
+            )));
+        }
+    }
+    store.set_campaign_status(record.id, status)?;
+    Ok(())
+}

@@ -7,6 +7,7 @@
 
 mod sqlite;
 
+use std::collections::BTreeMap;
 use std::fmt;
 
 use inroad_core::identity::KeyKind;
@@ -99,6 +100,49 @@ pub struct CampaignRecord {
     /// The campaign file (TOML) as it was created.
     pub spec: String,
     pub created_at: String,
+}
+
+/// Where a send stands after its SMTP transaction.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SendOutcome {
+    /// 250 after DATA.
+    Sent,
+    /// A temporary failure before DATA (4xx, timeout): may be retried.
+    Failed,
+    /// A permanent refusal (5xx at RCPT or after DATA).
+    Bounced,
+    /// Interrupted after DATA began: never retried automatically.
+    InDoubt,
+}
+
+impl SendOutcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SendOutcome::Sent => "sent",
+            SendOutcome::Failed => "failed",
+            SendOutcome::Bounced => "bounced",
+            SendOutcome::InDoubt => "in_doubt",
+        }
+    }
+}
+
+/// A send about to happen, as the ledger records it before SMTP DATA.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NewSend {
+    pub enrolment_id: i64,
+    pub step: u32,
+    pub mailbox_id: i64,
+    pub message_id: String,
+    pub recipient: String,
+    /// Unix seconds: the instant the worker acted at (`--now` aware).
+    pub planned_at: i64,
+}
+
+/// A campaign's enrolments by state and its sends by state.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct CampaignCounts {
+    pub enrolments: BTreeMap<String, u64>,
+    pub sends: BTreeMap<String, u64>,
 }
 
 /// A stored verification result (see `inroad_core::verdict`).
@@ -212,6 +256,35 @@ pub trait Store {
 
     /// Every campaign, by id.
     fn campaigns(&self) -> Result<Vec<CampaignRecord>>;
+
+    fn set_campaign_status(&mut self, campaign_id: i64, status: &str) -> Result<()>;
+
+    /// Enrols leads as active, first step due at `now`; a lead already in the
+    /// campaign is left as it is. Returns how many were new.
+    fn enroll(&mut self, campaign_id: i64, lead_ids: &[i64], now: i64) -> Result<usize>;
+
+    /// Whether the lead is active in another campaign.
+    fn active_elsewhere(&self, lead_id: i64, campaign_id: i64) -> Result<bool>;
+
+    fn campaign_counts(&self, campaign_id: i64) -> Result<CampaignCounts>;
+
+    /// Records a send as `sending`, before SMTP DATA, and returns its id — or `None`
+    /// when this step of this enrolment already has a send that is not a retryable
+    /// failure. This is what makes a step go out at most once.
+    fn begin_send(&mut self, send: &NewSend) -> Result<Option<i64>>;
+
+    /// Closes a `sending` send with its outcome and the server's reply.
+    fn finish_send(
+        &mut self,
+        send_id: i64,
+        outcome: SendOutcome,
+        reply: Option<&str>,
+        now: i64,
+    ) -> Result<()>;
+
+    /// Marks every send still `sending` (its worker died mid-transaction) as
+    /// `in_doubt`; returns how many. Called when a worker starts.
+    fn mark_interrupted_sends(&mut self, now: i64) -> Result<usize>;
 }
 
 /// An open import transaction. The dedup logic lives in the engine; this is the

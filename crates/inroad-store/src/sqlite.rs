@@ -10,8 +10,8 @@ use inroad_core::Lead;
 use rusqlite::{params, Connection, OptionalExtension, Row, Statement, TransactionBehavior};
 
 use crate::{
-    CampaignRecord, EmailCheck, LeadImport, LeadQuery, Mailbox, Migrated, Result, Store, StoreError,
-    StoredLead, Suppression,
+    CampaignCounts, CampaignRecord, EmailCheck, LeadImport, LeadQuery, Mailbox, Migrated, NewSend, Result,
+    SendOutcome, Store, StoreError, StoredLead, Suppression,
 };
 
 /// Migrations in order; the schema version is their count (`PRAGMA user_version`).
@@ -19,6 +19,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/sqlite/0001_init.sql"),
     include_str!("../migrations/sqlite/0002_email_checks.sql"),
     include_str!("../migrations/sqlite/0003_mailboxes_campaigns.sql"),
+    include_str!("../migrations/sqlite/0004_enrolments_sends.sql"),
 ];
 
 macro_rules! sql {
@@ -424,6 +425,106 @@ impl Store for SqliteStore {
             })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn set_campaign_status(&mut self, campaign_id: i64, status: &str) -> Result<()> {
+        self.conn
+            .prepare_cached(sql!("campaign_set_status"))?
+            .execute(params![campaign_id, status])?;
+        Ok(())
+    }
+
+    fn enroll(&mut self, campaign_id: i64, lead_ids: &[i64], now: i64) -> Result<usize> {
+        let tx = self.conn.transaction()?;
+        let mut added = 0;
+        {
+            let mut stmt = tx.prepare_cached(sql!("enrolment_add"))?;
+            for lead_id in lead_ids {
+                added += stmt.execute(params![campaign_id, lead_id, now])?;
+            }
+        }
+        tx.commit()?;
+        Ok(added)
+    }
+
+    fn active_elsewhere(&self, lead_id: i64, campaign_id: i64) -> Result<bool> {
+        let mut stmt = self.conn.prepare_cached(sql!("enrolment_active_elsewhere"))?;
+        Ok(stmt.query_row(params![lead_id, campaign_id], |r| r.get(0))?)
+    }
+
+    fn campaign_counts(&self, campaign_id: i64) -> Result<CampaignCounts> {
+        let mut counts = CampaignCounts::default();
+        for (query, into) in [
+            (sql!("enrolment_counts"), &mut counts.enrolments),
+            (sql!("send_counts"), &mut counts.sends),
+        ] {
+            let mut stmt = self.conn.prepare_cached(query)?;
+            let rows = stmt.query_map([campaign_id], |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?))
+            })?;
+            for row in rows {
+                let (state, n) = row?;
+                into.insert(state, n.unsigned_abs());
+            }
+        }
+        Ok(counts)
+    }
+
+    fn begin_send(&mut self, send: &NewSend) -> Result<Option<i64>> {
+        let now = unix_now();
+        let inserted = self.conn.prepare_cached(sql!("send_begin"))?.execute(params![
+            send.enrolment_id,
+            send.step,
+            send.mailbox_id,
+            send.message_id,
+            send.recipient,
+            send.planned_at,
+            now
+        ])?;
+        if inserted == 1 {
+            return Ok(Some(self.conn.last_insert_rowid()));
+        }
+        let retried = self
+            .conn
+            .prepare_cached(sql!("send_retry"))?
+            .query_row(
+                params![
+                    send.enrolment_id,
+                    send.step,
+                    send.mailbox_id,
+                    send.planned_at,
+                    now
+                ],
+                |r| r.get(0),
+            )
+            .optional()?;
+        Ok(retried)
+    }
+
+    fn finish_send(
+        &mut self,
+        send_id: i64,
+        outcome: SendOutcome,
+        reply: Option<&str>,
+        now: i64,
+    ) -> Result<()> {
+        let changed = self.conn.prepare_cached(sql!("send_finish"))?.execute(params![
+            send_id,
+            outcome.as_str(),
+            reply,
+            now
+        ])?;
+        if changed == 0 {
+            return Err(StoreError::Corrupt(format!("send {send_id} is not in progress")));
+        }
+        Ok(())
+    }
+
+    fn mark_interrupted_sends(&mut self, now: i64) -> Result<usize> {
+        Ok(self
+            .conn
+            .prepare_cached(sql!("send_mark_in_doubt"))?
+            .execute([now])?)
     }
 }
 

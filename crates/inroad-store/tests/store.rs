@@ -11,7 +11,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use inroad_core::identity::KeyKind;
 use inroad_core::verdict::EmailStatus;
 use inroad_core::Lead;
-use inroad_store::{EmailCheck, LeadQuery, Mailbox, Migrated, Store, StoredLead, Suppression};
+use inroad_store::{
+    EmailCheck, LeadQuery, Mailbox, Migrated, NewSend, SendOutcome, Store, StoredLead, Suppression,
+};
 
 /// A fresh, empty database per backend: its name, the URL `inroad_store::open`
 /// takes, and a guard that keeps it alive (and removes it when dropped).
@@ -795,5 +797,125 @@ fn campaigns_start_as_drafts_with_their_file() {
                 .contains("exists"),
             "{name}"
         );
+    }
+}
+
+fn new_send(enrolment_id: i64, step: u32, mailbox_id: i64) -> NewSend {
+    NewSend {
+        enrolment_id,
+        step,
+        mailbox_id,
+        message_id: format!("{enrolment_id}.{step}@acme.com"),
+        recipient: "ann@globex.com".into(),
+        planned_at: 1_000,
+    }
+}
+
+/// A campaign with one mailbox and two enrolled leads; returns (campaign, mailbox, leads).
+fn campaign_with_leads(store: &mut dyn Store) -> (i64, i64, Vec<i64>) {
+    let leads = [
+        Lead {
+            email: s("ann@globex.com"),
+            ..Lead::default()
+        },
+        Lead {
+            email: s("bob@globex.com"),
+            ..Lead::default()
+        },
+    ];
+    let ids = import(store, &leads, None);
+    let mailbox = Mailbox {
+        id: 0,
+        name: "m".into(),
+        from_name: None,
+        from_address: "m@acme.com".into(),
+        smtp_host: "localhost".into(),
+        smtp_port: 25,
+        smtp_tls: "none".into(),
+        smtp_user: None,
+        password_env: None,
+        daily_cap: 30,
+        warmup: None,
+        gap_secs: (60, 60),
+        timezone: "UTC".into(),
+        dkim_selector: None,
+        dkim_key_file: None,
+        dkim_domain: None,
+        imap_host: None,
+        imap_port: None,
+        imap_tls: None,
+        imap_user: None,
+        paused_reason: None,
+    };
+    let mailbox_id = store.add_mailbox(&mailbox).unwrap();
+    let campaign = store.create_campaign("c", "name = \"c\"").unwrap();
+    assert_eq!(store.enroll(campaign, &ids, 1_000).unwrap(), 2);
+    assert_eq!(
+        store.enroll(campaign, &ids, 2_000).unwrap(),
+        0,
+        "enrolling again changes nothing"
+    );
+    (campaign, mailbox_id, ids)
+}
+
+#[test]
+fn a_step_is_sent_at_most_once_and_interrupted_sends_are_in_doubt() {
+    for (name, mut store, _guard) in backends() {
+        let (campaign, mailbox, _) = campaign_with_leads(store.as_mut());
+        // Enrolment ids follow lead order here; the ledger only needs them to exist.
+        let first = store
+            .begin_send(&new_send(1, 0, mailbox))
+            .unwrap()
+            .expect("a first attempt");
+        assert_eq!(
+            store.begin_send(&new_send(1, 0, mailbox)).unwrap(),
+            None,
+            "{name}: in progress"
+        );
+        store
+            .finish_send(first, SendOutcome::Sent, Some("250 2.0.0 queued"), 1_001)
+            .unwrap();
+        assert_eq!(
+            store.begin_send(&new_send(1, 0, mailbox)).unwrap(),
+            None,
+            "{name}: already sent"
+        );
+        assert!(
+            store.finish_send(first, SendOutcome::Sent, None, 1_002).is_err(),
+            "{name}: closed twice"
+        );
+
+        // A temporary failure before DATA may be retried, as the same send.
+        let second = store.begin_send(&new_send(2, 0, mailbox)).unwrap().unwrap();
+        store
+            .finish_send(second, SendOutcome::Failed, Some("451 4.3.0 try later"), 1_003)
+            .unwrap();
+        assert_eq!(
+            store.begin_send(&new_send(2, 0, mailbox)).unwrap(),
+            Some(second),
+            "{name}: retry"
+        );
+
+        // The worker dies here: the send is left `sending`, and a new worker finds it.
+        assert_eq!(store.mark_interrupted_sends(1_004).unwrap(), 1, "{name}");
+        assert_eq!(
+            store.begin_send(&new_send(2, 0, mailbox)).unwrap(),
+            None,
+            "{name}: in doubt stays"
+        );
+        let counts = store.campaign_counts(campaign).unwrap();
+        assert_eq!(counts.sends.get("sent"), Some(&1), "{name}");
+        assert_eq!(counts.sends.get("in_doubt"), Some(&1), "{name}");
+        assert_eq!(counts.enrolments.get("active"), Some(&2), "{name}");
+    }
+}
+
+#[test]
+fn active_in_another_campaign_is_known() {
+    for (name, mut store, _guard) in backends() {
+        let (campaign, _, leads) = campaign_with_leads(store.as_mut());
+        let other = store.create_campaign("other", "name = \"other\"").unwrap();
+        assert!(store.active_elsewhere(leads[0], other).unwrap(), "{name}");
+        assert!(!store.active_elsewhere(leads[0], campaign).unwrap(), "{name}");
     }
 }

@@ -2,7 +2,7 @@
 
 use anyhow::{bail, Context};
 use inroad_core::campaign::{Finding, Severity};
-use inroad_engine::campaign::{create, lint_spec, load, preview};
+use inroad_engine::campaign::{create, enroll, lint_spec, load, preview, set_status, summary, EnrollPolicy};
 use serde_json::json;
 
 use crate::cli::CampaignCommand;
@@ -60,6 +60,53 @@ pub fn run(db: &str, cmd: CampaignCommand) -> anyhow::Result<()> {
             }
             Ok(())
         }
+        CampaignCommand::Enroll {
+            campaign,
+            list,
+            allow_risky,
+            allow_unverified,
+            allow_other_campaigns,
+            json,
+        } => {
+            let mut store = inroad_store::open(db)?;
+            let policy = EnrollPolicy {
+                allow_risky,
+                allow_unverified,
+                allow_other_campaigns,
+            };
+            let now = jiff::Timestamp::now().as_second();
+            let r = enroll(store.as_mut(), &campaign, &list, policy, now)?;
+            if json {
+                return print_json(&r);
+            }
+            eprintln!(
+                "{} enrolled, {} already in; skipped: {} suppressed, {} without email, {} email not usable \
+                 (see --allow-risky / --allow-unverified), {} active in another campaign",
+                r.enrolled, r.already, r.suppressed, r.no_email, r.email_not_usable, r.active_elsewhere
+            );
+            Ok(())
+        }
+        CampaignCommand::Show { campaign, json } => {
+            let store = inroad_store::open(db)?;
+            let s = summary(store.as_ref(), &campaign)?;
+            if json {
+                return print_json(&s);
+            }
+            println!("campaign {} \"{}\": {}", s.id, s.name, s.status);
+            println!(
+                "enrolled {}, sent {}, in doubt {}",
+                s.enrolled, s.sent, s.in_doubt
+            );
+            for (state, n) in &s.by_state {
+                println!("  {state:<16} {n}");
+            }
+            Ok(())
+        }
+        CampaignCommand::Start { campaign } | CampaignCommand::Resume { campaign } => {
+            change(db, &campaign, "active")
+        }
+        CampaignCommand::Pause { campaign } => change(db, &campaign, "paused"),
+        CampaignCommand::Stop { campaign } => change(db, &campaign, "stopped"),
         CampaignCommand::Preview {
             campaign,
             lead,
@@ -93,6 +140,13 @@ pub fn run(db: &str, cmd: CampaignCommand) -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+fn change(db: &str, campaign: &str, status: &str) -> anyhow::Result<()> {
+    let mut store = inroad_store::open(db)?;
+    set_status(store.as_mut(), campaign, status)?;
+    eprintln!("campaign {campaign}: {status}");
+    Ok(())
 }
 
 fn severity(f: &Finding) -> &'static str {

@@ -197,6 +197,41 @@ pub enum CampaignCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Enrol the leads of a list. Suppressed leads never are; by default only leads
+    /// whose email was verified deliverable are.
+    Enroll {
+        /// Campaign id or name.
+        campaign: String,
+        #[arg(long)]
+        list: String,
+        /// Also leads whose email is risky (catch-all domain, full mailbox).
+        #[arg(long)]
+        allow_risky: bool,
+        /// Also leads whose email was never verified.
+        #[arg(long)]
+        allow_unverified: bool,
+        /// Also leads active in another campaign.
+        #[arg(long)]
+        allow_other_campaigns: bool,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Where a campaign stands: enrolments by state, sends, sends in doubt.
+    Show {
+        /// Campaign id or name.
+        campaign: String,
+        /// {"id","name","status","enrolled","sent","in_doubt","by_state":{...}}
+        #[arg(long)]
+        json: bool,
+    },
+    /// Start sending (refused while lint reports blocking errors).
+    Start { campaign: String },
+    /// Stop sending for now; `resume` continues.
+    Pause { campaign: String },
+    /// Continue a paused campaign.
+    Resume { campaign: String },
+    /// End a campaign for good: nothing more is sent.
+    Stop { campaign: String },
     /// Show each step as leads would receive it (or why they cannot).
     Preview {
         /// Campaign id or name.
