@@ -13,10 +13,12 @@ pub mod headers;
 pub mod identity;
 pub mod lead;
 pub mod normalize;
+pub mod planner;
 pub mod row;
 pub mod schedule;
 pub mod smtp;
 pub mod template;
+pub mod unsubscribe;
 pub mod verdict;
 
 pub use lead::{Field, Lead};

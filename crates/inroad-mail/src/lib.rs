@@ -5,4 +5,5 @@
 //! the rules can be tested without sockets and the I/O with real servers.
 
 pub mod dns;
+pub mod message;
 pub mod probe;

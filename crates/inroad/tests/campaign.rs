@@ -125,23 +125,56 @@ fn broken_campaign_files_are_one_line_errors() {
 fn enrolment_policy_show_counts_and_start_refused_until_lint_passes() {
     let (_dir, db) = workspace();
     let list = _dir.path().join("leads.csv");
-    assert!(inroad(&db, &["leads", "import", list.to_str().unwrap(), "--list", "q4"]).status.success());
-    assert!(inroad(&db, &["suppress", "add", "nocompany@globex.com"]).status.success());
-    let created = inroad(&db, &["campaign", "create", example().to_str().unwrap(), "--json"]);
+    assert!(
+        inroad(&db, &["leads", "import", list.to_str().unwrap(), "--list", "q4"])
+            .status
+            .success()
+    );
+    assert!(inroad(&db, &["suppress", "add", "nocompany@globex.com"])
+        .status
+        .success());
+    let created = inroad(
+        &db,
+        &["campaign", "create", example().to_str().unwrap(), "--json"],
+    );
     let id = serde_json::from_slice::<serde_json::Value>(&created.stdout).unwrap()["id"].to_string();
 
     // Nothing is verified: the default policy enrols nobody; the suppressed lead never.
     let strict = inroad(&db, &["campaign", "enroll", &id, "--list", "q4", "--json"]);
     let strict: serde_json::Value = serde_json::from_slice(&strict.stdout).unwrap();
-    assert_eq!((strict["enrolled"].as_u64(), strict["suppressed"].as_u64()), (Some(0), Some(1)));
+    assert_eq!(
+        (strict["enrolled"].as_u64(), strict["suppressed"].as_u64()),
+        (Some(0), Some(1))
+    );
     assert_eq!(strict["email_not_usable"], 1);
-    let loose = inroad(&db, &["campaign", "enroll", &id, "--list", "q4", "--allow-unverified", "--json"]);
+    let loose = inroad(
+        &db,
+        &[
+            "campaign",
+            "enroll",
+            &id,
+            "--list",
+            "q4",
+            "--allow-unverified",
+            "--json",
+        ],
+    );
     let loose: serde_json::Value = serde_json::from_slice(&loose.stdout).unwrap();
-    assert_eq!((loose["enrolled"].as_u64(), loose["suppressed"].as_u64()), (Some(1), Some(1)));
+    assert_eq!(
+        (loose["enrolled"].as_u64(), loose["suppressed"].as_u64()),
+        (Some(1), Some(1))
+    );
 
     let show = inroad(&db, &["campaign", "show", &id, "--json"]);
     let show: serde_json::Value = serde_json::from_slice(&show.stdout).unwrap();
-    assert_eq!((show["enrolled"].as_u64(), show["sent"].as_u64(), show["in_doubt"].as_u64()), (Some(1), Some(0), Some(0)));
+    assert_eq!(
+        (
+            show["enrolled"].as_u64(),
+            show["sent"].as_u64(),
+            show["in_doubt"].as_u64()
+        ),
+        (Some(1), Some(0), Some(0))
+    );
     assert_eq!(show["by_state"]["active"], 1);
     assert_eq!(show["by_state"]["needs_attention"], 0);
     assert_eq!(show["status"], "draft");
@@ -152,10 +185,27 @@ fn enrolment_policy_show_counts_and_start_refused_until_lint_passes() {
     assert!(String::from_utf8_lossy(&start.stderr).contains("cannot start"));
     for name in ["anna-main", "anna-second"] {
         let from = format!("Anna <{name}@northwind.example>");
-        assert!(inroad(&db, &["mailbox", "add", name, "--from", &from, "--smtp-host", "smtp.example"]).status.success());
+        assert!(inroad(
+            &db,
+            &[
+                "mailbox",
+                "add",
+                name,
+                "--from",
+                &from,
+                "--smtp-host",
+                "smtp.example"
+            ]
+        )
+        .status
+        .success());
     }
     assert!(inroad(&db, &["campaign", "start", &id]).status.success());
     assert!(inroad(&db, &["campaign", "pause", &id]).status.success());
     assert!(inroad(&db, &["campaign", "stop", &id]).status.success());
-    assert_eq!(inroad(&db, &["campaign", "resume", &id]).status.code(), Some(1), "stopped is for good");
+    assert_eq!(
+        inroad(&db, &["campaign", "resume", &id]).status.code(),
+        Some(1),
+        "stopped is for good"
+    );
 }

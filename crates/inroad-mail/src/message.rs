@@ -1,0 +1,344 @@
+//! Building one outgoing campaign email as the exact bytes handed to SMTP DATA.
+//!
+//! This is where the compliance rules become headers (DESIGN.md invariants 5 and 6):
+//! every message carries RFC 8058 one-click unsubscribe headers and a footer with the
+//! sender's postal address and the unsubscribe URL, and follow-ups thread to the previous
+//! step through `In-Reply-To`/`References`. The Message-ID is chosen by the caller, because
+//! it is stored in the send ledger before the message goes out.
+//!
+//! Field values are data, never headers: rendered subjects and names can carry whatever
+//! a lead list held, so control characters (CR/LF included) in them become spaces, and
+//! addresses, message ids and URLs that are not plainly valid are refused instead of being
+//! repaired. Header encoding (RFC 2047) and body transfer encoding are left to lettre.
+//!
+//! DKIM signing happens here too, so the signed bytes are exactly the stored bytes. The
+//! signer holds the private key in memory only and its `Debug` output never shows it
+//! (invariant 9).
+
+use std::fmt;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine as _;
+use lettre::message::dkim::{
+    DkimCanonicalization, DkimCanonicalizationType, DkimConfig, DkimSigningAlgorithm, DkimSigningKey,
+};
+use lettre::message::header::{HeaderName, HeaderValue};
+use lettre::message::{Mailbox, SinglePart};
+use lettre::{Address, Message};
+
+/// Everything that varies between two campaign emails; [`build`] turns it into bytes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutgoingEmail {
+    pub from_name: Option<String>,
+    pub from_address: String,
+    pub to_name: Option<String>,
+    pub to_address: String,
+    pub subject: String,
+    /// Plain text; any line endings (they become CRLF). The footer is appended by [`build`].
+    pub body: String,
+    /// Without angle brackets, e.g. `20261128.abc@acme.com`.
+    pub message_id: String,
+    /// The previous step's Message-ID (without angle brackets) on follow-ups.
+    pub in_reply_to: Option<String>,
+    /// Message-IDs of the thread so far (without angle brackets), oldest first.
+    pub references: Vec<String>,
+    pub date: SystemTime,
+    /// Full `https://` URL including the signed token; used for one-click POST and the footer.
+    pub unsubscribe_url: String,
+    /// An address (`unsubscribe@acme.com`) or a full `mailto:` URI, offered as a fallback.
+    pub unsubscribe_mailto: Option<String>,
+    /// The sender's physical postal address (CAN-SPAM); may span several lines.
+    pub postal_address: String,
+}
+
+/// Why a message could not be built; each variant names the offending field.
+#[derive(Debug, thiserror::Error)]
+pub enum MessageError {
+    #[error("invalid {field} address {value:?}")]
+    InvalidAddress { field: &'static str, value: String },
+    #[error("invalid {field} message id {value:?} (expected local@domain, without angle brackets)")]
+    InvalidMessageId { field: &'static str, value: String },
+    #[error("invalid unsubscribe URL {0:?} (expected a single-line https:// URL)")]
+    InvalidUnsubscribeUrl(String),
+    #[error("invalid unsubscribe mailto {0:?}")]
+    InvalidUnsubscribeMailto(String),
+    #[error("the postal address is empty")]
+    MissingPostalAddress,
+    #[error("invalid DKIM {0}")]
+    InvalidDkim(&'static str),
+    #[error("the DKIM key is neither an RSA nor an Ed25519 private key in PEM form")]
+    InvalidDkimKey,
+    #[error("could not assemble the message: {0}")]
+    Build(#[from] lettre::error::Error),
+}
+
+/// Headers covered by the DKIM signature: the ones that identify the sender, the
+/// recipient and the message, and the unsubscribe headers, so a relay can't strip or
+/// swap the opt-out without breaking the signature.
+const SIGNED_HEADERS: [&str; 7] = [
+    "From",
+    "To",
+    "Subject",
+    "Date",
+    "Message-ID",
+    "List-Unsubscribe",
+    "List-Unsubscribe-Post",
+];
+
+/// Longest unsubscribe URL accepted; keeps the header far below SMTP's 998-octet line limit.
+const MAX_URL_LEN: usize = 800;
+
+/// A DKIM signing identity: private key, selector and signing domain (`d=`).
+pub struct DkimSigner {
+    config: DkimConfig,
+    selector: String,
+    domain: String,
+}
+
+impl fmt::Debug for DkimSigner {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("DkimSigner")
+            .field("selector", &self.selector)
+            .field("domain", &self.domain)
+            .finish_non_exhaustive()
+    }
+}
+
+impl DkimSigner {
+    /// Loads a PEM private key: RSA (PKCS#1 `RSA PRIVATE KEY` or PKCS#8 `PRIVATE KEY`) is
+    /// tried first, then Ed25519 (PKCS#8, as `openssl genpkey -algorithm ed25519` writes).
+    /// Headers and body use relaxed canonicalisation, which survives the re-folding and
+    /// whitespace changes relays commonly make.
+    pub fn from_pem(pem: &str, selector: &str, domain: &str) -> Result<DkimSigner, MessageError> {
+        if !is_dns_label_list(selector) {
+            return Err(MessageError::InvalidDkim("selector"));
+        }
+        if !is_dns_label_list(domain) {
+            return Err(MessageError::InvalidDkim("domain"));
+        }
+        let key = rsa_key(pem)
+            .or_else(|| ed25519_key(pem))
+            .ok_or(MessageError::InvalidDkimKey)?;
+        let headers = SIGNED_HEADERS
+            .iter()
+            .map(|h| HeaderName::new_from_ascii_str(h))
+            .collect();
+        let canonicalization = DkimCanonicalization {
+            header: DkimCanonicalizationType::Relaxed,
+            body: DkimCanonicalizationType::Relaxed,
+        };
+        Ok(DkimSigner {
+            config: DkimConfig::new(
+                selector.to_owned(),
+                domain.to_owned(),
+                key,
+                headers,
+                canonicalization,
+            ),
+            selector: selector.to_owned(),
+            domain: domain.to_owned(),
+        })
+    }
+
+    pub fn selector(&self) -> &str {
+        &self.selector
+    }
+
+    pub fn domain(&self) -> &str {
+        &self.domain
+    }
+}
+
+fn rsa_key(pem: &str) -> Option<DkimSigningKey> {
+    use rsa::pkcs1::{DecodeRsaPrivateKey, EncodeRsaPrivateKey, LineEnding};
+    use rsa::pkcs8::DecodePrivateKey;
+
+    let key = rsa::RsaPrivateKey::from_pkcs1_pem(pem.trim())
+        .or_else(|_| rsa::RsaPrivateKey::from_pkcs8_pem(pem.trim()))
+        .ok()?;
+    // lettre reads PKCS#1 only; re-encode whatever form we were given.
+    let pkcs1 = key.to_pkcs1_pem(LineEnding::LF).ok()?;
+    DkimSigningKey::new(&pkcs1, DkimSigningAlgorithm::Rsa).ok()
+}
+
+fn ed25519_key(pem: &str) -> Option<DkimSigningKey> {
+    use ed25519_dalek::pkcs8::DecodePrivateKey;
+
+    let key = ed25519_dalek::SigningKey::from_pkcs8_pem(pem.trim()).ok()?;
+    // lettre takes the 32-byte seed in base64.
+    DkimSigningKey::new(&STANDARD.encode(key.to_bytes()), DkimSigningAlgorithm::Ed25519).ok()
+}
+
+/// A fresh Message-ID (without angle brackets) under `domain`.
+///
+/// `unique` should be unique per send (the send ledger's id); the current time is mixed in
+/// so ids stay distinct even if a database is recreated and ids start over.
+pub fn new_message_id(domain: &str, unique: u64) -> String {
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    format!(
+        "{nanos:x}.{unique:x}.inroad@{}",
+        domain.trim().to_ascii_lowercase()
+    )
+}
+
+/// Builds the message as raw RFC 5322 bytes (CRLF line endings), DKIM-signed if `dkim`.
+pub fn build(email: &OutgoingEmail, dkim: Option<&DkimSigner>) -> Result<Vec<u8>, MessageError> {
+    let from = mailbox("From", email.from_name.as_deref(), &email.from_address)?;
+    let to = mailbox("To", email.to_name.as_deref(), &email.to_address)?;
+    let message_id = msg_id("Message-ID", &email.message_id)?;
+    let list_unsubscribe = list_unsubscribe(email)?;
+    let postal_address = email.postal_address.trim();
+    if postal_address.is_empty() {
+        return Err(MessageError::MissingPostalAddress);
+    }
+
+    let mut builder = Message::builder()
+        .from(from)
+        .to(to)
+        .subject(single_line(&email.subject))
+        .date(email.date)
+        .message_id(Some(message_id));
+    if let Some(parent) = &email.in_reply_to {
+        builder = builder.in_reply_to(msg_id("In-Reply-To", parent)?);
+    }
+    if !email.references.is_empty() {
+        let ids: Vec<String> = email
+            .references
+            .iter()
+            .map(|id| msg_id("References", id))
+            .collect::<Result<_, _>>()?;
+        builder = builder.references(ids.join(" "));
+    }
+    let builder = builder
+        .raw_header(HeaderValue::new(
+            HeaderName::new_from_ascii_str("List-Unsubscribe"),
+            list_unsubscribe,
+        ))
+        .raw_header(HeaderValue::new(
+            HeaderName::new_from_ascii_str("List-Unsubscribe-Post"),
+            "List-Unsubscribe=One-Click".to_owned(),
+        ));
+
+    let body = with_footer(&email.body, postal_address, &email.unsubscribe_url);
+    let mut message = builder.singlepart(SinglePart::plain(body))?;
+    if let Some(signer) = dkim {
+        message.sign(&signer.config);
+    }
+    Ok(message.formatted())
+}
+
+/// The body, then an RFC 3676 signature separator ("-- "), the postal address and the
+/// unsubscribe link. Using the standard separator lets mail clients recognise the footer
+/// (and leave it out when quoting in a reply).
+fn with_footer(body: &str, postal_address: &str, unsubscribe_url: &str) -> String {
+    let body = body.trim_end_matches(['\r', '\n']);
+    let mut out = String::with_capacity(body.len() + postal_address.len() + unsubscribe_url.len() + 32);
+    out.push_str(body);
+    if !body.is_empty() {
+        out.push_str("\n\n");
+    }
+    out.push_str("-- \n");
+    for line in postal_address.lines() {
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out.push_str("Unsubscribe: ");
+    // No final newline: lettre ends the part with CRLF itself.
+    out.push_str(unsubscribe_url);
+    out
+}
+
+/// Replaces control characters (CR, LF, TAB, DEL, C1) and Unicode line/paragraph separators
+/// with spaces, so a value can never end its header line early.
+fn single_line(value: &str) -> String {
+    value
+        .chars()
+        .map(|c| {
+            if c.is_control() || c == '\u{2028}' || c == '\u{2029}' {
+                ' '
+            } else {
+                c
+            }
+        })
+        .collect::<String>()
+        .trim()
+        .to_owned()
+}
+
+fn mailbox(field: &'static str, name: Option<&str>, address: &str) -> Result<Mailbox, MessageError> {
+    let invalid = || MessageError::InvalidAddress {
+        field,
+        value: address.to_owned(),
+    };
+    if address.is_empty() || address.chars().any(|c| c.is_control() || c.is_whitespace()) {
+        return Err(invalid());
+    }
+    let address: Address = address.parse().map_err(|_| invalid())?;
+    let name = name.map(single_line).filter(|n| !n.is_empty());
+    Ok(Mailbox::new(name, address))
+}
+
+/// Validates a Message-ID given without angle brackets (dot-atom `@` dot-atom) and returns
+/// it in its header form `<id>`.
+fn msg_id(field: &'static str, id: &str) -> Result<String, MessageError> {
+    let is_atext = |c: char| c.is_ascii_alphanumeric() || "!#$%&'*+-/=?^_`{|}~".contains(c);
+    let is_dot_atom =
+        |s: &str| !s.is_empty() && s.split('.').all(|a| !a.is_empty() && a.chars().all(is_atext));
+    match id.split_once('@') {
+        Some((left, right)) if id.len() <= 250 && is_dot_atom(left) && is_dot_atom(right) => {
+            Ok(format!("<{id}>"))
+        }
+        _ => Err(MessageError::InvalidMessageId {
+            field,
+            value: id.to_owned(),
+        }),
+    }
+}
+
+/// `<https://…>` or `<https://…>, <mailto:…>` (RFC 2369 / RFC 8058).
+fn list_unsubscribe(email: &OutgoingEmail) -> Result<String, MessageError> {
+    let url = &email.unsubscribe_url;
+    let has_host = url
+        .strip_prefix("https://")
+        .is_some_and(|rest| !rest.is_empty() && !rest.starts_with(['/', '?', '#']));
+    if !has_host || url.len() > MAX_URL_LEN || !is_uri_chars(url) {
+        return Err(MessageError::InvalidUnsubscribeUrl(url.clone()));
+    }
+    let mut value = format!("<{url}>");
+    if let Some(mailto) = &email.unsubscribe_mailto {
+        let uri = if mailto.starts_with("mailto:") {
+            mailto.clone()
+        } else {
+            format!("mailto:{mailto}")
+        };
+        let address = uri["mailto:".len()..].split('?').next().unwrap_or_default();
+        if uri.len() > MAX_URL_LEN || !is_uri_chars(&uri) || address.parse::<Address>().is_err() {
+            return Err(MessageError::InvalidUnsubscribeMailto(mailto.clone()));
+        }
+        value.push_str(", <");
+        value.push_str(&uri);
+        value.push('>');
+    }
+    Ok(value)
+}
+
+/// Visible ASCII without the characters that would end the `<…>` or split the list.
+fn is_uri_chars(uri: &str) -> bool {
+    uri.bytes()
+        .all(|b| b.is_ascii_graphic() && !matches!(b, b'<' | b'>' | b'"' | b'\\'))
+}
+
+/// DKIM selectors and domains: dot-separated labels of letters, digits, `-` and `_`.
+fn is_dns_label_list(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 253
+        && s.split('.').all(|l| {
+            !l.is_empty()
+                && l.len() <= 63
+                && l.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        })
+}
