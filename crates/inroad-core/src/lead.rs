@@ -147,14 +147,6 @@ impl Lead {
         }
     }
 
-    /// The domain part of the email address, if there is an email.
-    pub fn email_domain(&self) -> Option<&str> {
-        self.email
-            .as_deref()
-            .and_then(|e| e.rsplit_once('@'))
-            .map(|(_, d)| d)
-    }
-
     /// Fills this lead's empty fields from `other`, never overwriting a value.
     /// Returns whether anything was filled. `keep_empty` names identity fields the
     /// caller must not fill (because another lead already holds that value).

@@ -157,18 +157,6 @@ impl Script {
             .insert(local_part.to_ascii_lowercase(), reply.into());
         self
     }
-
-    /// Adds known local parts (no effect on a catch-all mailbox).
-    pub fn with_users<I, S>(mut self, local_parts: I) -> Self
-    where
-        I: IntoIterator<Item = S>,
-        S: AsRef<str>,
-    {
-        if let Mailbox::Known(set) = &mut self.mailbox {
-            set.extend(lower_set(local_parts));
-        }
-        self
-    }
 }
 
 /// What a listening IP does with a connection before any domain script applies.
