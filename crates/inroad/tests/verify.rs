@@ -3,7 +3,8 @@
 //! and the result cache.
 
 use std::net::Ipv4Addr;
-use std::process::Command;
+
+mod common;
 
 use inroad_testkit::{DnsZone, FakeDns, FakeMx, HostScript, Script};
 use serde_json::Value;
@@ -65,23 +66,7 @@ fn world() -> World {
 impl World {
     fn verify(&self, addresses: &[&str]) -> Vec<Value> {
         let db = self.dir.path().join("inroad.db");
-        let out = Command::new(env!("CARGO_BIN_EXE_inroad"))
-            .arg("--db")
-            .arg(&db)
-            .args([
-                "verify",
-                "--json",
-                "--helo-name",
-                "probe.inroad.test",
-                "--mail-from",
-                "check@inroad.test",
-            ])
-            .args([
-                "--dns",
-                &self.dns.addr().to_string(),
-                "--smtp-port",
-                &self.mx.port().to_string(),
-            ])
+        let out = common::verify_command(&db, self.dns.addr(), self.mx.port())
             .args(["--retry-after", "0", "--timeout", "10"])
             .args(addresses)
             .output()
@@ -195,23 +180,7 @@ fn the_deadline_ends_a_run_against_a_tarpit() {
     );
     let mx = FakeMx::builder().host(tarpit, HostScript::hang()).start();
     let dir = tempfile::tempdir().unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_inroad"))
-        .arg("--db")
-        .arg(dir.path().join("inroad.db"))
-        .args([
-            "verify",
-            "--json",
-            "--helo-name",
-            "probe.inroad.test",
-            "--mail-from",
-            "check@inroad.test",
-        ])
-        .args([
-            "--dns",
-            &dns.addr().to_string(),
-            "--smtp-port",
-            &mx.port().to_string(),
-        ])
+    let out = common::verify_command(&dir.path().join("inroad.db"), dns.addr(), mx.port())
         .args(["--timeout", "600", "--deadline", "1", "ann@tarpit.test"])
         .output()
         .unwrap();

@@ -9,6 +9,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::Duration;
 
+mod common;
+
 use inroad_testkit::{DnsZone, FakeDns, FakeMx, FakeMxBuilder, HostScript, Script};
 use serde_json::Value;
 
@@ -53,21 +55,7 @@ impl World {
     /// `inroad verify --json` with identity, resolver and port set, plus `extra`
     /// (retry schedule, timeout, `--file`, addresses) as given.
     fn run_verify(&self, extra: &[&str]) -> Output {
-        self.inroad()
-            .args([
-                "verify",
-                "--json",
-                "--helo-name",
-                "probe.inroad.test",
-                "--mail-from",
-                "check@inroad.test",
-            ])
-            .args([
-                "--dns",
-                &self.dns.addr().to_string(),
-                "--smtp-port",
-                &self.mx.port().to_string(),
-            ])
+        common::verify_command(&self.db(), self.dns.addr(), self.mx.port())
             .args(extra)
             .output()
             .expect("inroad runs")
