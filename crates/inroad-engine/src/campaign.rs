@@ -127,9 +127,9 @@ pub fn preview(
 }
 
 /// Subject and body templates per step and variant.
-type Compiled = Vec<Vec<(Option<Template>, Template)>>;
+pub(crate) type Compiled = Vec<Vec<(Option<Template>, Template)>>;
 
-fn compile(spec: &CampaignSpec) -> Result<Compiled> {
+pub(crate) fn compile(spec: &CampaignSpec) -> Result<Compiled> {
     let usage = |e: inroad_core::template::TemplateError| Error::Usage(e.to_string());
     spec.steps
         .iter()

@@ -11,6 +11,7 @@ pub mod import;
 mod sniff;
 pub mod suppress;
 pub mod verify;
+pub mod worker;
 
 /// A failure the user can act on, or one from the store.
 #[derive(Debug, thiserror::Error)]

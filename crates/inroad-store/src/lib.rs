@@ -145,6 +145,39 @@ pub struct CampaignCounts {
     pub sends: BTreeMap<String, u64>,
 }
 
+/// An active enrolment due for its next step, with what sending needs.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DueRow {
+    pub enrolment_id: i64,
+    pub campaign_id: i64,
+    pub lead_id: i64,
+    pub mailbox_id: Option<i64>,
+    pub step: u32,
+    /// Unix seconds.
+    pub due: i64,
+    pub email: Option<String>,
+    pub timezone: Option<String>,
+}
+
+/// Where an enrolment goes after a send: its mailbox (kept for the conversation),
+/// next step and due time (`None` and state `finished` after the last step).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Advance {
+    pub enrolment_id: i64,
+    pub mailbox_id: i64,
+    pub next_step: u32,
+    pub next_due: Option<i64>,
+    pub state: &'static str,
+}
+
+/// What a mailbox has sent, as its caps and gaps need it (unix seconds).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct MailboxActivity {
+    pub sent_in_range: u32,
+    pub last_send: Option<i64>,
+    pub first_send: Option<i64>,
+}
+
 /// A stored verification result (see `inroad_core::verdict`).
 #[derive(Clone, Debug, PartialEq)]
 pub struct EmailCheck {
@@ -273,18 +306,42 @@ pub trait Store {
     /// failure. This is what makes a step go out at most once.
     fn begin_send(&mut self, send: &NewSend) -> Result<Option<i64>>;
 
-    /// Closes a `sending` send with its outcome and the server's reply.
+    /// Closes a `sending` send with its outcome and the server's reply and, in the
+    /// same transaction, moves its enrolment on (so no crash can leave a sent step
+    /// looking unsent).
     fn finish_send(
         &mut self,
         send_id: i64,
         outcome: SendOutcome,
         reply: Option<&str>,
         now: i64,
+        advance: Option<&Advance>,
     ) -> Result<()>;
 
     /// Marks every send still `sending` (its worker died mid-transaction) as
     /// `in_doubt`; returns how many. Called when a worker starts.
     fn mark_interrupted_sends(&mut self, now: i64) -> Result<usize>;
+
+    /// Active enrolments of active campaigns due by `now`, in due order.
+    fn due_enrolments(&self, now: i64, limit: usize) -> Result<Vec<DueRow>>;
+
+    /// The earliest due time after `now` among active enrolments.
+    fn later_due(&self, now: i64) -> Result<Option<i64>>;
+
+    /// Sends of a mailbox in [from, to), and its last and first send.
+    fn mailbox_activity(&self, mailbox_id: i64, from: i64, to: i64) -> Result<MailboxActivity>;
+
+    /// First touches of a campaign in [from, to).
+    fn campaign_new_leads(&self, campaign_id: i64, from: i64, to: i64) -> Result<u32>;
+
+    /// Message-IDs sent so far in an enrolment's conversation, in step order.
+    fn thread(&self, enrolment_id: i64) -> Result<Vec<String>>;
+
+    /// Takes an enrolment out of sending: `needs_attention`, `unsubscribed`, … with why.
+    fn park_enrolment(&mut self, enrolment_id: i64, state: &str, reason: &str) -> Result<()>;
+
+    /// One lead by id.
+    fn lead(&self, lead_id: i64) -> Result<Option<StoredLead>>;
 }
 
 /// An open import transaction. The dedup logic lives in the engine; this is the

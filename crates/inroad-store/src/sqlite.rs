@@ -10,8 +10,8 @@ use inroad_core::Lead;
 use rusqlite::{params, Connection, OptionalExtension, Row, Statement, TransactionBehavior};
 
 use crate::{
-    CampaignCounts, CampaignRecord, EmailCheck, LeadImport, LeadQuery, Mailbox, Migrated, NewSend, Result,
-    SendOutcome, Store, StoreError, StoredLead, Suppression,
+    Advance, CampaignCounts, CampaignRecord, DueRow, EmailCheck, LeadImport, LeadQuery, Mailbox,
+    MailboxActivity, Migrated, NewSend, Result, SendOutcome, Store, StoreError, StoredLead, Suppression,
 };
 
 /// Migrations in order; the schema version is their count (`PRAGMA user_version`).
@@ -507,8 +507,10 @@ impl Store for SqliteStore {
         outcome: SendOutcome,
         reply: Option<&str>,
         now: i64,
+        advance: Option<&Advance>,
     ) -> Result<()> {
-        let changed = self.conn.prepare_cached(sql!("send_finish"))?.execute(params![
+        let tx = self.conn.transaction()?;
+        let changed = tx.prepare_cached(sql!("send_finish"))?.execute(params![
             send_id,
             outcome.as_str(),
             reply,
@@ -517,6 +519,16 @@ impl Store for SqliteStore {
         if changed == 0 {
             return Err(StoreError::Corrupt(format!("send {send_id} is not in progress")));
         }
+        if let Some(a) = advance {
+            tx.prepare_cached(sql!("enrolment_advance"))?.execute(params![
+                a.enrolment_id,
+                a.mailbox_id,
+                a.next_step,
+                a.next_due,
+                a.state
+            ])?;
+        }
+        tx.commit()?;
         Ok(())
     }
 
@@ -525,6 +537,69 @@ impl Store for SqliteStore {
             .conn
             .prepare_cached(sql!("send_mark_in_doubt"))?
             .execute([now])?)
+    }
+
+    fn due_enrolments(&self, now: i64, limit: usize) -> Result<Vec<DueRow>> {
+        let mut stmt = self.conn.prepare_cached(sql!("enrolment_due"))?;
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let rows = stmt.query_map(params![now, limit], |r| {
+            Ok(DueRow {
+                enrolment_id: r.get(0)?,
+                campaign_id: r.get(1)?,
+                lead_id: r.get(2)?,
+                mailbox_id: r.get(3)?,
+                step: r.get(4)?,
+                due: r.get(5)?,
+                email: r.get(6)?,
+                timezone: r.get(7)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn later_due(&self, now: i64) -> Result<Option<i64>> {
+        Ok(self
+            .conn
+            .prepare_cached(sql!("enrolment_later_due"))?
+            .query_row([now], |r| r.get(0))?)
+    }
+
+    fn mailbox_activity(&self, mailbox_id: i64, from: i64, to: i64) -> Result<MailboxActivity> {
+        let mut stmt = self.conn.prepare_cached(sql!("mailbox_activity"))?;
+        Ok(stmt.query_row(params![mailbox_id, from, to], |r| {
+            Ok(MailboxActivity {
+                sent_in_range: r.get(0)?,
+                last_send: r.get(1)?,
+                first_send: r.get(2)?,
+            })
+        })?)
+    }
+
+    fn campaign_new_leads(&self, campaign_id: i64, from: i64, to: i64) -> Result<u32> {
+        let mut stmt = self.conn.prepare_cached(sql!("campaign_new_leads"))?;
+        Ok(stmt.query_row(params![campaign_id, from, to], |r| r.get(0))?)
+    }
+
+    fn thread(&self, enrolment_id: i64) -> Result<Vec<String>> {
+        let mut stmt = self.conn.prepare_cached(sql!("send_thread"))?;
+        let rows = stmt.query_map([enrolment_id], |r| r.get(0))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn park_enrolment(&mut self, enrolment_id: i64, state: &str, reason: &str) -> Result<()> {
+        self.conn
+            .prepare_cached(sql!("enrolment_park"))?
+            .execute(params![enrolment_id, state, reason])?;
+        Ok(())
+    }
+
+    fn lead(&self, lead_id: i64) -> Result<Option<StoredLead>> {
+        let found = self.leads(&LeadQuery {
+            list: None,
+            after: lead_id - 1,
+            limit: 1,
+        })?;
+        Ok(found.into_iter().next().filter(|l| l.id == lead_id))
     }
 }
 

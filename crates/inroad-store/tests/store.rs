@@ -873,7 +873,7 @@ fn a_step_is_sent_at_most_once_and_interrupted_sends_are_in_doubt() {
             "{name}: in progress"
         );
         store
-            .finish_send(first, SendOutcome::Sent, Some("250 2.0.0 queued"), 1_001)
+            .finish_send(first, SendOutcome::Sent, Some("250 2.0.0 queued"), 1_001, None)
             .unwrap();
         assert_eq!(
             store.begin_send(&new_send(1, 0, mailbox)).unwrap(),
@@ -881,14 +881,22 @@ fn a_step_is_sent_at_most_once_and_interrupted_sends_are_in_doubt() {
             "{name}: already sent"
         );
         assert!(
-            store.finish_send(first, SendOutcome::Sent, None, 1_002).is_err(),
+            store
+                .finish_send(first, SendOutcome::Sent, None, 1_002, None)
+                .is_err(),
             "{name}: closed twice"
         );
 
         // A temporary failure before DATA may be retried, as the same send.
         let second = store.begin_send(&new_send(2, 0, mailbox)).unwrap().unwrap();
         store
-            .finish_send(second, SendOutcome::Failed, Some("451 4.3.0 try later"), 1_003)
+            .finish_send(
+                second,
+                SendOutcome::Failed,
+                Some("451 4.3.0 try later"),
+                1_003,
+                None,
+            )
             .unwrap();
         assert_eq!(
             store.begin_send(&new_send(2, 0, mailbox)).unwrap(),

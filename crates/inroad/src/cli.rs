@@ -31,6 +31,8 @@ pub enum Command {
     /// Campaigns: create from a file, list, lint, preview (sending comes with the worker).
     #[command(subcommand)]
     Campaign(CampaignCommand),
+    /// The worker: send what is due, inside every limit. Keeps running unless --once.
+    Run(RunArgs),
     /// Sending mailboxes: add, list.
     #[command(subcommand)]
     Mailbox(MailboxCommand),
@@ -121,6 +123,27 @@ pub struct NetArgs {
     /// Give up on addresses still unanswered after this many seconds, retries included.
     #[arg(long, default_value_t = 600, value_name = "SECS")]
     pub deadline: u64,
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// One pass of everything due now, then exit.
+    #[arg(long)]
+    pub once: bool,
+    /// Act as if it were this instant (RFC 3339), for dry runs and tests; messages
+    /// still carry the real Date. Implies --once.
+    #[arg(long, value_name = "RFC3339")]
+    pub now: Option<jiff::Timestamp>,
+    /// Where messages go: `dir:PATH` writes each as an .eml file (SMTP sending is
+    /// being built).
+    #[arg(long, value_name = "dir:PATH")]
+    pub transport: String,
+    /// The key that signs unsubscribe links (created on first use; keep it outside
+    /// the database, and the same for `inroad serve`). Default: the database path + ".key".
+    #[arg(long, value_name = "FILE")]
+    pub key_file: Option<PathBuf>,
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]

@@ -7,6 +7,7 @@ mod cli;
 mod demo;
 mod leads;
 mod mailbox;
+mod run;
 mod suppress;
 mod verify;
 
@@ -40,6 +41,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Leads(cmd) => leads::run(&cli.db, cmd),
         Command::Campaign(cmd) => campaign::run(&cli.db, cmd),
         Command::Mailbox(cmd) => mailbox::run(&cli.db, cmd),
+        Command::Run(args) => run::run(&cli.db, &args),
         Command::Suppress(cmd) => suppress::run(&cli.db, cmd),
         Command::Verify(args) => verify::run(&cli.db, args),
         Command::Find(args) => verify::run_find(&cli.db, args),

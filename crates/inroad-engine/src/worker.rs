@@ -1,0 +1,428 @@
+//! `inroad run`: one pass of everything due at an instant, through the pure planner.
+//!
+//! A pass repeats plan → send until the planner has nothing more for `now` (each
+//! planning round gives a mailbox at most one send). Every send follows the ledger:
+//! rendered strictly first (a lead whose data cannot fill the templates is parked,
+//! never sent), suppression checked right before, recorded `sending` before the
+//! transport is touched, closed as `sent` (with the enrolment moved on, in one
+//! transaction) or `failed` (tried again later). A send interrupted mid-way stays
+//! `sending` and becomes `in_doubt` when the next worker starts: never re-sent.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use inroad_core::campaign::{reply_subject, variant_for, CampaignSpec};
+use inroad_core::planner::{
+    plan, step_due, CampaignState, DueEnrolment, MailboxState, PlanInput, PlannedSend,
+};
+use inroad_core::schedule::{day_bounds, mailbox_day, Gap, Warmup};
+use inroad_core::template::spin_seed;
+use inroad_core::unsubscribe;
+use inroad_mail::message::{build, new_message_id, DkimSigner, OutgoingEmail};
+use inroad_store::{Advance, Mailbox, NewSend, SendOutcome, Store};
+use jiff::tz::TimeZone;
+use jiff::Timestamp;
+use serde::Serialize;
+
+use crate::campaign::{compile, Compiled};
+use crate::{Error, Result};
+
+/// Where messages go.
+#[derive(Clone, Debug)]
+pub enum Transport {
+    /// Each message as `<send id>.eml` in this directory (a dry run).
+    Dir(PathBuf),
+}
+
+/// How long a step waits after a temporary delivery failure before it is retried.
+const RETRY_AFTER: i64 = 15 * 60;
+/// How many due enrolments a planning round reads at most.
+const DUE_BATCH: usize = 100_000;
+
+#[derive(Clone, Debug)]
+pub struct RunOptions {
+    /// The instant the pass acts at (`--now`), real time otherwise.
+    pub now: Timestamp,
+    pub transport: Transport,
+    /// The key that signs unsubscribe links (kept outside the database).
+    pub unsubscribe_key: Vec<u8>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct RunReport {
+    pub sent: u64,
+    pub failed: u64,
+    /// Leads parked `needs_attention` because a template could not be filled.
+    pub needs_attention: u64,
+    /// Leads stopped because they are suppressed.
+    pub suppressed: u64,
+    /// Sends found interrupted by an earlier worker (now `in_doubt`).
+    pub in_doubt_found: u64,
+    /// When the next pass could send something (RFC 3339), if anything is pending.
+    pub next_wake: Option<String>,
+}
+
+/// An active campaign, ready to render.
+struct ActiveCampaign {
+    spec: CampaignSpec,
+    templates: Compiled,
+    time_zone: TimeZone,
+}
+
+/// One pass at `options.now`.
+pub fn run_once(store: &mut dyn Store, options: &RunOptions) -> Result<RunReport> {
+    let now = options.now;
+    let now_s = now.as_second();
+    let mut report = RunReport {
+        in_doubt_found: store.mark_interrupted_sends(now_s)? as u64,
+        ..Default::default()
+    };
+
+    let mailboxes: HashMap<i64, Mailbox> = store.mailboxes()?.into_iter().map(|m| (m.id, m)).collect();
+    let ids_by_name: HashMap<&str, i64> = mailboxes.values().map(|m| (m.name.as_str(), m.id)).collect();
+    let mut campaigns: HashMap<i64, ActiveCampaign> = HashMap::new();
+    let mut campaign_states = Vec::new();
+    for record in store.campaigns()?.into_iter().filter(|c| c.status == "active") {
+        let (_, spec) = crate::campaign::load(store, &record.id.to_string())?;
+        let mailbox_ids: Vec<i64> = spec
+            .mailboxes
+            .iter()
+            .filter_map(|n| ids_by_name.get(n.as_str()).copied())
+            .collect();
+        let time_zone = spec
+            .time_zone()
+            .map_err(|e| Error::Usage(format!("campaign {}: {e}", record.name)))?;
+        let (from, to) = day_bounds(mailbox_day(now, &time_zone), &time_zone);
+        let new_today = store.campaign_new_leads(record.id, from.as_second(), to.as_second())?;
+        let state = CampaignState::from_spec(record.id, &spec, mailbox_ids, new_today)
+            .map_err(|e| Error::Usage(format!("campaign {}: {e}", record.name)))?;
+        campaign_states.push(state);
+        let templates = compile(&spec)?;
+        campaigns.insert(
+            record.id,
+            ActiveCampaign {
+                spec,
+                templates,
+                time_zone,
+            },
+        );
+    }
+    let mut mailbox_states = Vec::new();
+    for m in mailboxes.values() {
+        mailbox_states.push(mailbox_state(store, m, now)?);
+    }
+    let mut signers: HashMap<i64, Option<DkimSigner>> = HashMap::new();
+
+    loop {
+        let due_rows = store.due_enrolments(now_s, DUE_BATCH)?;
+        let mut due = Vec::with_capacity(due_rows.len());
+        for row in &due_rows {
+            let Some(email) = &row.email else {
+                store.park_enrolment(row.enrolment_id, "needs_attention", "the lead has no email")?;
+                report.needs_attention += 1;
+                continue;
+            };
+            due.push(DueEnrolment {
+                id: row.enrolment_id,
+                campaign: row.campaign_id,
+                lead: row.lead_id,
+                domain: email.rsplit_once('@').map_or("", |(_, d)| d).to_owned(),
+                time_zone: row.timezone.as_deref().and_then(|tz| TimeZone::get(tz).ok()),
+                mailbox: row.mailbox_id,
+                step: row.step as usize,
+                due: Timestamp::from_second(row.due).unwrap_or(now),
+            });
+        }
+        let later_due = store
+            .later_due(now_s)?
+            .and_then(|s| Timestamp::from_second(s).ok());
+        let input = PlanInput {
+            now,
+            mailboxes: mailbox_states.clone(),
+            campaigns: campaign_states.clone(),
+            due,
+            later_due,
+            ..PlanInput::default()
+        };
+        let planned = plan(&input);
+        if planned.sends.is_empty() {
+            report.next_wake = planned
+                .next_wake
+                .map(|t| t.strftime("%Y-%m-%dT%H:%M:%SZ").to_string());
+            return Ok(report);
+        }
+        let by_id: HashMap<i64, &DueEnrolment> = input.due.iter().map(|d| (d.id, d)).collect();
+        for send in planned.sends {
+            let enrolment = by_id[&send.enrolment_id];
+            let campaign = &campaigns[&enrolment.campaign];
+            let mailbox = &mailboxes[&send.mailbox_id];
+            let signer = match signers.get(&mailbox.id) {
+                Some(signer) => signer,
+                None => {
+                    let signer = dkim_signer(mailbox)?;
+                    signers.entry(mailbox.id).or_insert(signer)
+                }
+            };
+            let outcome = send_one(
+                store,
+                options,
+                campaign,
+                mailbox,
+                signer.as_ref(),
+                enrolment,
+                &send,
+            )?;
+            match outcome {
+                Outcome::Sent => {
+                    report.sent += 1;
+                    let state = mailbox_states
+                        .iter_mut()
+                        .find(|m| m.id == mailbox.id)
+                        .expect("every mailbox");
+                    state.sent_today += 1;
+                    state.last_send = Some(now);
+                    if state.first_send_day.is_none() {
+                        state.first_send_day = Some(mailbox_day(now, state.day_zone()));
+                    }
+                    state.gap = draw_gap(mailbox, now_s, state.sent_today);
+                    if enrolment.mailbox.is_none() {
+                        let c = campaign_states
+                            .iter_mut()
+                            .find(|c| c.id == enrolment.campaign)
+                            .expect("active");
+                        c.new_leads_today += 1;
+                    }
+                }
+                Outcome::Failed => report.failed += 1,
+                Outcome::NeedsAttention => report.needs_attention += 1,
+                Outcome::Suppressed => report.suppressed += 1,
+                Outcome::AlreadySent => {}
+            }
+        }
+    }
+}
+
+enum Outcome {
+    Sent,
+    Failed,
+    NeedsAttention,
+    Suppressed,
+    /// The ledger already has this step (sent or in doubt): nothing is sent again.
+    AlreadySent,
+}
+
+/// Renders, checks and delivers one planned send, keeping the ledger.
+fn send_one(
+    store: &mut dyn Store,
+    options: &RunOptions,
+    campaign: &ActiveCampaign,
+    mailbox: &Mailbox,
+    dkim: Option<&DkimSigner>,
+    enrolment: &DueEnrolment,
+    send: &PlannedSend,
+) -> Result<Outcome> {
+    let now_s = options.now.as_second();
+    let Some(lead) = store.lead(enrolment.lead)? else {
+        store.park_enrolment(enrolment.id, "needs_attention", "the lead no longer exists")?;
+        return Ok(Outcome::NeedsAttention);
+    };
+    if lead.suppressed {
+        store.park_enrolment(
+            enrolment.id,
+            "unsubscribed",
+            "the address or its domain is suppressed",
+        )?;
+        return Ok(Outcome::Suppressed);
+    }
+    let recipient = lead.lead.email.clone().unwrap_or_default();
+    let (subject, body) = match render(campaign, &lead, send.step) {
+        Ok(rendered) => rendered,
+        Err(reason) => {
+            store.park_enrolment(enrolment.id, "needs_attention", &reason)?;
+            return Ok(Outcome::NeedsAttention);
+        }
+    };
+    let from_domain = mailbox
+        .from_address
+        .rsplit_once('@')
+        .map_or("localhost", |(_, d)| d);
+    let unique = (enrolment.id as u64) << 8 | (send.step as u64 & 0xff);
+    let message_id = new_message_id(from_domain, unique);
+    let step = u32::try_from(send.step).unwrap_or(u32::MAX);
+    let new_send = NewSend {
+        enrolment_id: enrolment.id,
+        step,
+        mailbox_id: mailbox.id,
+        message_id: message_id.clone(),
+        recipient: recipient.clone(),
+        planned_at: now_s,
+    };
+    let Some(send_id) = store.begin_send(&new_send)? else {
+        store.park_enrolment(
+            enrolment.id,
+            "paused",
+            &format!(
+                "step {} already has a send (sent or in doubt); it is never sent twice",
+                send.step + 1
+            ),
+        )?;
+        return Ok(Outcome::AlreadySent);
+    };
+    let thread = store.thread(enrolment.id)?;
+    let token = unsubscribe::sign(&options.unsubscribe_key, lead.id, enrolment.campaign);
+    let base = campaign
+        .spec
+        .unsubscribe_url
+        .as_deref()
+        .unwrap_or_default()
+        .trim_end_matches('/');
+    let email = OutgoingEmail {
+        from_name: mailbox.from_name.clone(),
+        from_address: mailbox.from_address.clone(),
+        to_name: lead.lead.full_name.clone(),
+        to_address: recipient,
+        subject,
+        body,
+        message_id,
+        in_reply_to: thread.last().cloned(),
+        references: thread,
+        date: std::time::SystemTime::now(),
+        unsubscribe_url: format!("{base}/u/{token}"),
+        unsubscribe_mailto: Some(format!("mailto:{}?subject=unsubscribe", mailbox.from_address)),
+        postal_address: campaign.spec.postal_address.clone().unwrap_or_default(),
+    };
+    let delivered = build(&email, dkim)
+        .map_err(|e| format!("the message could not be built: {e}"))
+        .and_then(|bytes| deliver(&options.transport, send_id, &bytes));
+    match delivered {
+        Ok(reply) => {
+            let next_step = step + 1;
+            let tz = inroad_core::planner::local_zone(
+                enrolment.time_zone.as_ref(),
+                TimeZone::get(&mailbox.timezone).ok().as_ref(),
+                &campaign.time_zone,
+            )
+            .clone();
+            let advance = match campaign.spec.steps.get(next_step as usize) {
+                Some(next) => Advance {
+                    enrolment_id: enrolment.id,
+                    mailbox_id: mailbox.id,
+                    next_step,
+                    next_due: Some(step_due(options.now, next, &tz).as_second()),
+                    state: "active",
+                },
+                None => Advance {
+                    enrolment_id: enrolment.id,
+                    mailbox_id: mailbox.id,
+                    next_step,
+                    next_due: None,
+                    state: "finished",
+                },
+            };
+            store.finish_send(send_id, SendOutcome::Sent, Some(&reply), now_s, Some(&advance))?;
+            Ok(Outcome::Sent)
+        }
+        Err(why) => {
+            // Nothing was handed over: the same send is tried again later, from the
+            // same mailbox if the conversation has one.
+            let advance = Advance {
+                enrolment_id: enrolment.id,
+                mailbox_id: enrolment.mailbox.unwrap_or(mailbox.id),
+                next_step: step,
+                next_due: Some(now_s + RETRY_AFTER),
+                state: "active",
+            };
+            store.finish_send(send_id, SendOutcome::Failed, Some(&why), now_s, Some(&advance))?;
+            Ok(Outcome::Failed)
+        }
+    }
+}
+
+/// The subject and body of `step` for this lead, or why they cannot be made. A step
+/// without a subject replies in the thread of the first step's subject.
+fn render(
+    campaign: &ActiveCampaign,
+    lead: &inroad_store::StoredLead,
+    step: usize,
+) -> Result<(String, String), String> {
+    let pick = |s: usize| {
+        let variant = variant_for(lead.id, s, &campaign.spec.steps[s].weights());
+        (&campaign.templates[s][variant], spin_seed(lead.id, s as u32))
+    };
+    let ((subject, body), seed) = pick(step);
+    let subject = match subject {
+        Some(t) => t.render_subject(&lead.lead, seed).map_err(|e| e.to_string())?,
+        None => {
+            let ((first, _), first_seed) = pick(0);
+            let first = first.as_ref().ok_or("the first step has no subject")?;
+            reply_subject(
+                &first
+                    .render_subject(&lead.lead, first_seed)
+                    .map_err(|e| e.to_string())?,
+            )
+        }
+    };
+    let body = body.render(&lead.lead, seed).map_err(|e| e.to_string())?;
+    Ok((subject, body))
+}
+
+/// Hands the message over; the reply text on success, why not otherwise.
+fn deliver(transport: &Transport, send_id: i64, message: &[u8]) -> Result<String, String> {
+    match transport {
+        Transport::Dir(dir) => {
+            let path = dir.join(format!("{send_id:08}.eml"));
+            let partial = dir.join(format!("{send_id:08}.eml.partial"));
+            std::fs::write(&partial, message)
+                .and_then(|()| std::fs::rename(&partial, &path))
+                .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+            Ok(format!("written to {}", path.display()))
+        }
+    }
+}
+
+/// The planner's view of a mailbox now: today's sends in its own time zone, its
+/// last send, and the gap before its next one.
+fn mailbox_state(store: &dyn Store, m: &Mailbox, now: Timestamp) -> Result<MailboxState> {
+    let tz = TimeZone::get(&m.timezone).map_err(|e| Error::Usage(format!("mailbox {}: {e}", m.name)))?;
+    let (from, to) = day_bounds(mailbox_day(now, &tz), &tz);
+    let activity = store.mailbox_activity(m.id, from.as_second(), to.as_second())?;
+    let stamp = |s: Option<i64>| s.and_then(|s| Timestamp::from_second(s).ok());
+    Ok(MailboxState {
+        id: m.id,
+        daily_cap: m.daily_cap,
+        warmup: m.warmup.map(|(start, step)| Warmup { start, step }),
+        first_send_day: stamp(activity.first_send).map(|t| mailbox_day(t, &tz)),
+        sent_today: activity.sent_in_range,
+        last_send: stamp(activity.last_send),
+        gap: draw_gap(m, activity.last_send.unwrap_or(0), activity.sent_in_range),
+        paused: m.paused_reason.is_some(),
+        time_zone: Some(tz),
+    })
+}
+
+/// The gap after a mailbox's latest send, drawn from that send so every pass (and a
+/// restarted worker) draws the same one.
+fn draw_gap(m: &Mailbox, last_send: i64, sent_today: u32) -> Duration {
+    let gap = Gap {
+        min: Duration::from_secs(m.gap_secs.0.into()),
+        max: Duration::from_secs(m.gap_secs.1.into()),
+    };
+    gap.draw((m.id as u64).rotate_left(32) ^ (last_send as u64) ^ u64::from(sent_today))
+}
+
+fn dkim_signer(m: &Mailbox) -> Result<Option<DkimSigner>> {
+    let (Some(selector), Some(file), Some(domain)) = (&m.dkim_selector, &m.dkim_key_file, &m.dkim_domain)
+    else {
+        return Ok(None);
+    };
+    let pem = std::fs::read_to_string(file).map_err(|e| {
+        Error::Io(format!(
+            "mailbox {}: cannot read the DKIM key {file}: {e}",
+            m.name
+        ))
+    })?;
+    DkimSigner::from_pem(&pem, selector, domain)
+        .map(Some)
+        .map_err(|e| Error::Usage(format!("mailbox {}: DKIM key {file}: {e}", m.name)))
+}

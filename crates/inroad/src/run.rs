@@ -1,0 +1,93 @@
+//! `inroad run`
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context};
+use inroad_engine::worker::{run_once, RunOptions, Transport};
+
+use crate::cli::RunArgs;
+use crate::print_json;
+
+pub fn run(db: &str, args: &RunArgs) -> anyhow::Result<()> {
+    let transport = match args.transport.strip_prefix("dir:") {
+        Some(dir) if !dir.is_empty() => {
+            std::fs::create_dir_all(dir).with_context(|| format!("cannot create {dir}"))?;
+            Transport::Dir(PathBuf::from(dir))
+        }
+        _ => bail!(
+            "--transport {:?}: only dir:PATH is available yet (SMTP sending is being built)",
+            args.transport
+        ),
+    };
+    let key_file = args
+        .key_file
+        .clone()
+        .unwrap_or_else(|| PathBuf::from(format!("{db}.key")));
+    let unsubscribe_key = signing_key(&key_file)?;
+    let mut store = inroad_store::open(db)?;
+    loop {
+        let now = args.now.unwrap_or_else(jiff::Timestamp::now);
+        let options = RunOptions {
+            now,
+            transport: transport.clone(),
+            unsubscribe_key: unsubscribe_key.clone(),
+        };
+        let report = run_once(store.as_mut(), &options)?;
+        if args.json {
+            print_json(&report)?;
+        } else {
+            eprintln!(
+                "{now}: {} sent, {} failed (retried later), {} need attention, {} suppressed, {} found in doubt; next: {}",
+                report.sent,
+                report.failed,
+                report.needs_attention,
+                report.suppressed,
+                report.in_doubt_found,
+                report.next_wake.as_deref().unwrap_or("nothing pending")
+            );
+        }
+        if args.once || args.now.is_some() {
+            return Ok(());
+        }
+        // Wake when the planner says something can happen, but at least once a minute
+        // to see new enrolments and campaigns.
+        let wait = report
+            .next_wake
+            .and_then(|t| t.parse::<jiff::Timestamp>().ok())
+            .map(|t| t.duration_since(jiff::Timestamp::now()))
+            .and_then(|d| std::time::Duration::try_from(d).ok())
+            .unwrap_or(std::time::Duration::from_secs(60))
+            .min(std::time::Duration::from_secs(60));
+        std::thread::sleep(wait);
+    }
+}
+
+/// The unsubscribe signing key: read, or created (32 random bytes, owner-only).
+fn signing_key(path: &Path) -> anyhow::Result<Vec<u8>> {
+    match std::fs::read(path) {
+        Ok(key) if key.len() >= 32 => Ok(key),
+        Ok(_) => bail!(
+            "{} is too short for a signing key (32 bytes at least)",
+            path.display()
+        ),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            let mut key = vec![0u8; 32];
+            std::fs::File::open("/dev/urandom")
+                .and_then(|mut f| std::io::Read::read_exact(&mut f, &mut key))
+                .context("cannot read random bytes for the signing key")?;
+            let mut options = std::fs::OpenOptions::new();
+            options.write(true).create_new(true);
+            #[cfg(unix)]
+            std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+            let mut file = options
+                .open(path)
+                .with_context(|| format!("cannot create {}", path.display()))?;
+            file.write_all(&key)
+                .with_context(|| format!("cannot write {}", path.display()))?;
+            eprintln!("created the unsubscribe signing key {}", path.display());
+            Ok(key)
+        }
+        Err(e) => Err(e).with_context(|| format!("cannot read {}", path.display())),
+    }
+}
