@@ -14,6 +14,86 @@ use inroad_store::LeadQuery;
 use crate::cli::DemoArgs;
 use crate::leads::import_with_progress;
 
+/// The commented example campaign: a three-step sequence from two mailboxes.
+const SAMPLE_CAMPAIGN: &str = include_str!("../../../examples/campaign.toml");
+
+/// Runs the example campaign over simulated days into a directory of .eml files:
+/// the same worker as `inroad run`, with `--transport dir:` and `--now`.
+fn run_campaign(store: &mut dyn inroad_store::Store, dir: &std::path::Path) -> anyhow::Result<()> {
+    use inroad_engine::campaign::{create, enroll, set_status, summary, EnrollPolicy};
+    use inroad_engine::worker::{run_once, RunOptions, Transport};
+
+    println!("\n6. Run a campaign — messages go to files, nothing is sent");
+    for name in ["anna-main", "anna-second"] {
+        store.add_mailbox(&inroad_store::Mailbox {
+            id: 0,
+            name: name.into(),
+            from_name: Some("Anna Berg".into()),
+            from_address: format!("{name}@northwind.example"),
+            smtp_host: "smtp.northwind.example".into(),
+            smtp_port: 587,
+            smtp_tls: "starttls".into(),
+            smtp_user: None,
+            password_env: None,
+            daily_cap: 30,
+            warmup: Some((15, 2)),
+            gap_secs: (60, 120),
+            timezone: "Europe/Berlin".into(),
+            dkim_selector: None,
+            dkim_key_file: None,
+            dkim_domain: None,
+            imap_host: None,
+            imap_port: None,
+            imap_tls: None,
+            imap_user: None,
+            paused_reason: None,
+        })?;
+    }
+    let (id, _) = create(store, SAMPLE_CAMPAIGN)?;
+    let id = id.to_string();
+    // The sample's emails were imported, not verified: the demo allows that.
+    let policy = EnrollPolicy {
+        allow_unverified: true,
+        ..EnrollPolicy::default()
+    };
+    let start: jiff::Timestamp = "2026-12-07T08:00:00Z".parse().expect("a valid instant");
+    let enrolled = enroll(store, &id, "demo", policy, start.as_second())?;
+    set_status(store, &id, "active")?;
+    let out = dir.join("outbox");
+    std::fs::create_dir_all(&out).with_context(|| format!("cannot create {}", out.display()))?;
+    let key = crate::run::signing_key(&dir.join("inroad.db.key"))?;
+    let mut now = start;
+    let mut passes = 0;
+    // Passes whenever the planner says something can happen, for three weeks.
+    while now < start + jiff::SignedDuration::from_hours(21 * 24) && passes < 10_000 {
+        let options = RunOptions {
+            now,
+            transport: Transport::Dir(out.clone()),
+            unsubscribe_key: key.clone(),
+        };
+        let report = run_once(store, &options)?;
+        passes += 1;
+        match report.next_wake.and_then(|t| t.parse::<jiff::Timestamp>().ok()) {
+            Some(next) if next > now => now = next,
+            Some(_) => now += jiff::SignedDuration::from_secs(60),
+            None => break,
+        }
+    }
+    let s = summary(store, &id)?;
+    println!(
+        "   {} leads enrolled (suppressed ones never are); {} messages written to {} in {passes} passes",
+        enrolled.enrolled,
+        s.sent,
+        out.display()
+    );
+    println!(
+        "   by state: {} finished, {} active, {} need attention — each follow-up threads to the",
+        s.by_state["finished"], s.by_state["active"], s.by_state["needs_attention"]
+    );
+    println!("   previous message, from the same mailbox, inside the window and the daily caps.");
+    Ok(())
+}
+
 /// A Sales-Navigator-style list with the usual mess: missing emails, a duplicate in
 /// other case and URL form, an invalid address, a row that identifies nobody.
 const SAMPLE_LEADS: &str = include_str!("../../../examples/leads.csv");
@@ -126,10 +206,13 @@ pub fn run(args: &DemoArgs) -> anyhow::Result<()> {
         export.display()
     );
 
+    run_campaign(store.as_mut(), &dir)?;
+
     let db_arg = shell_quote(&db_url);
     println!("\nTry next:");
     println!("   inroad --db {db_arg} leads list --json");
     println!("   inroad --db {db_arg} suppress list");
+    println!("   inroad --db {db_arg} campaign show 1");
     println!("   inroad --db {db_arg} leads import YOUR_EXPORT.csv --list prospects --dry-run");
     println!("   inroad --db {db_arg} verify someone@example.com --helo-name HOST --mail-from YOU@DOMAIN");
     Ok(())

@@ -64,7 +64,7 @@ pub fn run(db: &str, args: &RunArgs) -> anyhow::Result<()> {
 }
 
 /// The unsubscribe signing key: read, or created (32 random bytes, owner-only).
-fn signing_key(path: &Path) -> anyhow::Result<Vec<u8>> {
+pub fn signing_key(path: &Path) -> anyhow::Result<Vec<u8>> {
     match std::fs::read(path) {
         Ok(key) if key.len() >= 32 => Ok(key),
         Ok(_) => bail!(
