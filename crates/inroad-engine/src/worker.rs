@@ -20,7 +20,8 @@ use inroad_core::schedule::{day_bounds, mailbox_day, Gap, Warmup};
 use inroad_core::template::spin_seed;
 use inroad_core::unsubscribe;
 use inroad_mail::message::{build, new_message_id, DkimSigner, OutgoingEmail};
-use inroad_store::{Advance, Mailbox, NewSend, SendOutcome, Store};
+use inroad_mail::smtp::{Delivery, Security, SmtpSender, SmtpSettings};
+use inroad_store::{Advance, Mailbox, NewSend, SendOutcome, Store, Suppression};
 use jiff::tz::TimeZone;
 use jiff::Timestamp;
 use serde::Serialize;
@@ -33,6 +34,8 @@ use crate::{Error, Result};
 pub enum Transport {
     /// Each message as `<send id>.eml` in this directory (a dry run).
     Dir(PathBuf),
+    /// Each mailbox's own SMTP server; `hello_name` is the EHLO name.
+    Smtp { hello_name: String, timeout: Duration },
 }
 
 /// How long a step waits after a temporary delivery failure before it is retried.
@@ -57,6 +60,10 @@ pub struct RunReport {
     pub needs_attention: u64,
     /// Leads stopped because they are suppressed.
     pub suppressed: u64,
+    /// Recipients refused for good (now suppressed).
+    pub bounced: u64,
+    /// Sends that broke after DATA began in this pass (never retried).
+    pub in_doubt: u64,
     /// Sends found interrupted by an earlier worker (now `in_doubt`).
     pub in_doubt_found: u64,
     /// When the next pass could send something (RFC 3339), if anything is pending.
@@ -113,6 +120,7 @@ pub fn run_once(store: &mut dyn Store, options: &RunOptions) -> Result<RunReport
         mailbox_states.push(mailbox_state(store, m, now)?);
     }
     let mut signers: HashMap<i64, Option<DkimSigner>> = HashMap::new();
+    let mut senders: HashMap<i64, SmtpSender> = HashMap::new();
 
     loop {
         let due_rows = store.due_enrolments(now_s, DUE_BATCH)?;
@@ -167,6 +175,7 @@ pub fn run_once(store: &mut dyn Store, options: &RunOptions) -> Result<RunReport
             let outcome = send_one(
                 store,
                 options,
+                &mut senders,
                 campaign,
                 mailbox,
                 signer.as_ref(),
@@ -195,6 +204,8 @@ pub fn run_once(store: &mut dyn Store, options: &RunOptions) -> Result<RunReport
                     }
                 }
                 Outcome::Failed => report.failed += 1,
+                Outcome::Bounced => report.bounced += 1,
+                Outcome::InDoubt => report.in_doubt += 1,
                 Outcome::NeedsAttention => report.needs_attention += 1,
                 Outcome::Suppressed => report.suppressed += 1,
                 Outcome::AlreadySent => {}
@@ -206,6 +217,8 @@ pub fn run_once(store: &mut dyn Store, options: &RunOptions) -> Result<RunReport
 enum Outcome {
     Sent,
     Failed,
+    Bounced,
+    InDoubt,
     NeedsAttention,
     Suppressed,
     /// The ledger already has this step (sent or in doubt): nothing is sent again.
@@ -213,9 +226,11 @@ enum Outcome {
 }
 
 /// Renders, checks and delivers one planned send, keeping the ledger.
+#[allow(clippy::too_many_arguments)] // one send's whole context; a struct would only rename it
 fn send_one(
     store: &mut dyn Store,
     options: &RunOptions,
+    senders: &mut HashMap<i64, SmtpSender>,
     campaign: &ActiveCampaign,
     mailbox: &Mailbox,
     dkim: Option<&DkimSigner>,
@@ -292,38 +307,35 @@ fn send_one(
         unsubscribe_mailto: Some(format!("mailto:{}?subject=unsubscribe", mailbox.from_address)),
         postal_address: campaign.spec.postal_address.clone().unwrap_or_default(),
     };
-    let delivered = build(&email, dkim)
-        .map_err(|e| format!("the message could not be built: {e}"))
-        .and_then(|bytes| deliver(&options.transport, send_id, &bytes));
-    match delivered {
-        Ok(reply) => {
+    let to = email.to_address.clone();
+    let delivery = match build(&email, dkim) {
+        Ok(bytes) => deliver(&options.transport, senders, mailbox, send_id, &to, &bytes),
+        Err(e) => Delivery::Failed(format!("the message could not be built: {e}")),
+    };
+    match delivery {
+        Delivery::Sent(reply) => {
             let next_step = step + 1;
+            let mailbox_zone = TimeZone::get(&mailbox.timezone).ok();
             let tz = inroad_core::planner::local_zone(
                 enrolment.time_zone.as_ref(),
-                TimeZone::get(&mailbox.timezone).ok().as_ref(),
+                mailbox_zone.as_ref(),
                 &campaign.time_zone,
-            )
-            .clone();
-            let advance = match campaign.spec.steps.get(next_step as usize) {
-                Some(next) => Advance {
-                    enrolment_id: enrolment.id,
-                    mailbox_id: mailbox.id,
-                    next_step,
-                    next_due: Some(step_due(options.now, next, &tz).as_second()),
-                    state: "active",
-                },
-                None => Advance {
-                    enrolment_id: enrolment.id,
-                    mailbox_id: mailbox.id,
-                    next_step,
-                    next_due: None,
-                    state: "finished",
-                },
+            );
+            let (next_due, state) = match campaign.spec.steps.get(next_step as usize) {
+                Some(next) => (Some(step_due(options.now, next, tz).as_second()), "active"),
+                None => (None, "finished"),
+            };
+            let advance = Advance {
+                enrolment_id: enrolment.id,
+                mailbox_id: mailbox.id,
+                next_step,
+                next_due,
+                state,
             };
             store.finish_send(send_id, SendOutcome::Sent, Some(&reply), now_s, Some(&advance))?;
             Ok(Outcome::Sent)
         }
-        Err(why) => {
+        Delivery::Failed(why) => {
             // Nothing was handed over: the same send is tried again later, from the
             // same mailbox if the conversation has one.
             let advance = Advance {
@@ -335,6 +347,27 @@ fn send_one(
             };
             store.finish_send(send_id, SendOutcome::Failed, Some(&why), now_s, Some(&advance))?;
             Ok(Outcome::Failed)
+        }
+        Delivery::Bounced(why) => {
+            store.finish_send(send_id, SendOutcome::Bounced, Some(&why), now_s, None)?;
+            let created_at = inroad_store::now();
+            let reason = Some(format!("hard bounce: {why}"));
+            store.add_suppressions(&[Suppression {
+                value: to,
+                reason,
+                created_at,
+            }])?;
+            store.park_enrolment(enrolment.id, "bounced", &why)?;
+            Ok(Outcome::Bounced)
+        }
+        Delivery::InDoubt(why) => {
+            store.finish_send(send_id, SendOutcome::InDoubt, Some(&why), now_s, None)?;
+            let reason = format!(
+                "step {} may have been delivered ({why}); release it by hand",
+                step + 1
+            );
+            store.park_enrolment(enrolment.id, "paused", &reason)?;
+            Ok(Outcome::InDoubt)
         }
     }
 }
@@ -367,17 +400,49 @@ fn render(
     Ok((subject, body))
 }
 
-/// Hands the message over; the reply text on success, why not otherwise.
-fn deliver(transport: &Transport, send_id: i64, message: &[u8]) -> Result<String, String> {
+/// Hands the message over.
+fn deliver(
+    transport: &Transport,
+    senders: &mut HashMap<i64, SmtpSender>,
+    mailbox: &Mailbox,
+    send_id: i64,
+    to: &str,
+    message: &[u8],
+) -> Delivery {
     match transport {
         Transport::Dir(dir) => {
             let path = dir.join(format!("{send_id:08}.eml"));
             let partial = dir.join(format!("{send_id:08}.eml.partial"));
-            std::fs::write(&partial, message)
-                .and_then(|()| std::fs::rename(&partial, &path))
-                .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
-            Ok(format!("written to {}", path.display()))
+            match std::fs::write(&partial, message).and_then(|()| std::fs::rename(&partial, &path)) {
+                Ok(()) => Delivery::Sent(format!("written to {}", path.display())),
+                Err(e) => Delivery::Failed(format!("cannot write {}: {e}", path.display())),
+            }
         }
+        Transport::Smtp { hello_name, timeout } => {
+            let sender = senders
+                .entry(mailbox.id)
+                .or_insert_with(|| SmtpSender::new(smtp_settings(mailbox, hello_name, *timeout)));
+            sender.deliver(&mailbox.from_address, to, message)
+        }
+    }
+}
+
+/// A mailbox's SMTP settings, its secret read from the environment variable it names.
+fn smtp_settings(m: &Mailbox, hello_name: &str, timeout: Duration) -> SmtpSettings {
+    let security = match m.smtp_tls.as_str() {
+        "none" => Security::None,
+        "tls" => Security::Tls,
+        _ => Security::StartTls,
+    };
+    let secret = m.password_env.as_deref().and_then(|var| std::env::var(var).ok());
+    let user = m.smtp_user.clone().unwrap_or_else(|| m.from_address.clone());
+    SmtpSettings {
+        host: m.smtp_host.clone(),
+        port: m.smtp_port,
+        security,
+        hello_name: hello_name.to_owned(),
+        credentials: secret.map(|secret| (user, secret)),
+        timeout,
     }
 }
 

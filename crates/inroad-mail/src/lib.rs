@@ -7,3 +7,4 @@
 pub mod dns;
 pub mod message;
 pub mod probe;
+pub mod smtp;

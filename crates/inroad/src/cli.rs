@@ -134,10 +134,16 @@ pub struct RunArgs {
     /// still carry the real Date. Implies --once.
     #[arg(long, value_name = "RFC3339")]
     pub now: Option<jiff::Timestamp>,
-    /// Where messages go: `dir:PATH` writes each as an .eml file (SMTP sending is
-    /// being built).
-    #[arg(long, value_name = "dir:PATH")]
+    /// Where messages go: `smtp` (each mailbox's own server) or `dir:PATH` (each
+    /// message as an .eml file: a dry run that sends nothing).
+    #[arg(long, default_value = "smtp", value_name = "smtp|dir:PATH")]
     pub transport: String,
+    /// The EHLO name for SMTP (default: this machine's host name).
+    #[arg(long, env = "INROAD_HELO_NAME", value_name = "NAME")]
+    pub helo_name: Option<String>,
+    /// Seconds to wait for the SMTP server at each step.
+    #[arg(long, default_value_t = 60, value_name = "SECS")]
+    pub timeout: u64,
     /// The key that signs unsubscribe links (created on first use; keep it outside
     /// the database, and the same for `inroad serve`). Default: the database path + ".key".
     #[arg(long, value_name = "FILE")]

@@ -10,15 +10,16 @@ use crate::cli::RunArgs;
 use crate::print_json;
 
 pub fn run(db: &str, args: &RunArgs) -> anyhow::Result<()> {
-    let transport = match args.transport.strip_prefix("dir:") {
-        Some(dir) if !dir.is_empty() => {
+    let transport = match (args.transport.as_str(), args.transport.strip_prefix("dir:")) {
+        ("smtp", _) => Transport::Smtp {
+            hello_name: args.helo_name.clone().unwrap_or_else(host_name),
+            timeout: std::time::Duration::from_secs(args.timeout.max(1)),
+        },
+        (_, Some(dir)) if !dir.is_empty() => {
             std::fs::create_dir_all(dir).with_context(|| format!("cannot create {dir}"))?;
             Transport::Dir(PathBuf::from(dir))
         }
-        _ => bail!(
-            "--transport {:?}: only dir:PATH is available yet (SMTP sending is being built)",
-            args.transport
-        ),
+        _ => bail!("--transport {:?}: use smtp or dir:PATH", args.transport),
     };
     let key_file = args
         .key_file
@@ -38,9 +39,12 @@ pub fn run(db: &str, args: &RunArgs) -> anyhow::Result<()> {
             print_json(&report)?;
         } else {
             eprintln!(
-                "{now}: {} sent, {} failed (retried later), {} need attention, {} suppressed, {} found in doubt; next: {}",
+                "{now}: {} sent, {} failed (retried later), {} bounced, {} in doubt, {} need attention, \
+                 {} suppressed, {} found in doubt; next: {}",
                 report.sent,
                 report.failed,
+                report.bounced,
+                report.in_doubt,
                 report.needs_attention,
                 report.suppressed,
                 report.in_doubt_found,
@@ -61,6 +65,14 @@ pub fn run(db: &str, args: &RunArgs) -> anyhow::Result<()> {
             .min(std::time::Duration::from_secs(60));
         std::thread::sleep(wait);
     }
+}
+
+fn host_name() -> String {
+    std::fs::read_to_string("/etc/hostname")
+        .ok()
+        .map(|name| name.trim().to_owned())
+        .filter(|name| !name.is_empty())
+        .unwrap_or_else(|| "localhost".into())
 }
 
 /// The unsubscribe signing key: read, or created (32 random bytes, owner-only).

@@ -1,0 +1,154 @@
+//! Sending one message over SMTP, knowing exactly how far it got.
+//!
+//! The ledger's promise (a step goes out at most once) rests on one distinction:
+//! did the failure happen before the server could have the message (safe to try
+//! again), or after DATA began (it may have been delivered: never retry)? lettre's
+//! high-level transport hides that, so this drives its `SmtpConnection` command by
+//! command and classifies every failure by the stage it happened in.
+
+use std::net::ToSocketAddrs;
+use std::time::Duration;
+
+use lettre::address::Address;
+use lettre::transport::smtp::authentication::{Credentials, Mechanism};
+use lettre::transport::smtp::client::{SmtpConnection, TlsParameters};
+use lettre::transport::smtp::commands::{Data, Mail, Rcpt};
+use lettre::transport::smtp::extension::ClientId;
+
+/// How the connection is secured.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Security {
+    /// Plain text: only for a relay on loopback or a test server.
+    None,
+    /// Upgrade with STARTTLS; refuse to send if the server does not offer it.
+    StartTls,
+    /// TLS from the first byte (port 465).
+    Tls,
+}
+
+/// Where and as whom to send.
+#[derive(Clone, Debug)]
+pub struct SmtpSettings {
+    pub host: String,
+    pub port: u16,
+    pub security: Security,
+    /// The EHLO name.
+    pub hello_name: String,
+    /// Login and password (or OAuth token); `None` sends without AUTH.
+    pub credentials: Option<(String, String)>,
+    pub timeout: Duration,
+}
+
+/// How a delivery ended, by what the ledger must do.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Delivery {
+    /// 250 after the final dot.
+    Sent(String),
+    /// Failed before the server could have the message (connection, TLS, AUTH,
+    /// MAIL, a 4xx at RCPT, DATA refused, or a 4xx after the dot): try again later.
+    Failed(String),
+    /// The recipient was refused for good (5xx at RCPT or after the dot).
+    Bounced(String),
+    /// Broke after DATA began, without a final reply: it may have been delivered.
+    InDoubt(String),
+}
+
+/// One mailbox's sending connection, kept open between messages.
+pub struct SmtpSender {
+    settings: SmtpSettings,
+    connection: Option<SmtpConnection>,
+}
+
+impl SmtpSender {
+    pub fn new(settings: SmtpSettings) -> SmtpSender {
+        SmtpSender {
+            settings,
+            connection: None,
+        }
+    }
+
+    /// Sends `message` from `from` to `to`.
+    pub fn deliver(&mut self, from: &str, to: &str, message: &[u8]) -> Delivery {
+        let (Ok(from), Ok(to)) = (from.parse::<Address>(), to.parse::<Address>()) else {
+            return Delivery::Failed("invalid envelope address".into());
+        };
+        let mut connection = match self.connection.take().filter(|c| !c.has_broken()) {
+            Some(connection) => connection,
+            None => match self.connect() {
+                Ok(connection) => connection,
+                Err(why) => return Delivery::Failed(why),
+            },
+        };
+        let delivery = transaction(&mut connection, from, to, message);
+        match &delivery {
+            Delivery::Sent(_) => self.connection = Some(connection),
+            // The session is in an unknown state: never reuse it.
+            _ => connection.abort(),
+        }
+        delivery
+    }
+
+    fn connect(&self) -> Result<SmtpConnection, String> {
+        let s = &self.settings;
+        let address = (s.host.as_str(), s.port)
+            .to_socket_addrs()
+            .map_err(|e| format!("cannot resolve {}: {e}", s.host))?
+            .next()
+            .ok_or_else(|| format!("{} has no address", s.host))?;
+        let hello = ClientId::Domain(s.hello_name.clone());
+        let tls = || {
+            TlsParameters::new_rustls(s.host.clone()).map_err(|e| format!("TLS settings for {}: {e}", s.host))
+        };
+        let wrapped = match s.security {
+            Security::Tls => Some(tls()?),
+            Security::None | Security::StartTls => None,
+        };
+        let mut connection =
+            SmtpConnection::connect(address, Some(s.timeout), &hello, wrapped.as_ref(), None)
+                .map_err(|e| format!("cannot connect to {}:{}: {e}", s.host, s.port))?;
+        if s.security == Security::StartTls {
+            if !connection.can_starttls() {
+                return Err(format!(
+                    "{} does not offer STARTTLS; refusing to send in plain text",
+                    s.host
+                ));
+            }
+            connection
+                .starttls(&tls()?, &hello)
+                .map_err(|e| format!("STARTTLS with {} failed: {e}", s.host))?;
+        }
+        if let Some((user, secret)) = &s.credentials {
+            let mechanisms = [Mechanism::Plain, Mechanism::Login, Mechanism::Xoauth2];
+            connection
+                .auth(&mechanisms, &Credentials::new(user.clone(), secret.clone()))
+                .map_err(|e| format!("authentication failed: {e}"))?;
+        }
+        Ok(connection)
+    }
+}
+
+/// MAIL, RCPT, DATA, the message: each failure classified by its stage.
+fn transaction(connection: &mut SmtpConnection, from: Address, to: Address, message: &[u8]) -> Delivery {
+    if let Err(e) = connection.command(Mail::new(Some(from), vec![])) {
+        return Delivery::Failed(format!("MAIL FROM refused: {e}"));
+    }
+    match connection.command(Rcpt::new(to, vec![])) {
+        Ok(_) => {}
+        Err(e) if e.is_permanent() => return Delivery::Bounced(format!("RCPT TO refused: {e}")),
+        Err(e) => return Delivery::Failed(format!("RCPT TO: {e}")),
+    }
+    if let Err(e) = connection.command(Data) {
+        return Delivery::Failed(format!("DATA refused: {e}"));
+    }
+    // From here the server may have the message.
+    match connection.message(message) {
+        Ok(response) => Delivery::Sent(format!(
+            "{} {}",
+            response.code(),
+            response.first_line().unwrap_or_default()
+        )),
+        Err(e) if e.is_permanent() => Delivery::Bounced(format!("refused after DATA: {e}")),
+        Err(e) if e.is_transient() => Delivery::Failed(format!("deferred after DATA: {e}")),
+        Err(e) => Delivery::InDoubt(format!("no final reply after DATA: {e}")),
+    }
+}

@@ -1,0 +1,247 @@
+//! `inroad run` over real SMTP: Postfix's smtp-sink keeps what it receives (DKIM
+//! signed, one-click headers), and a scripted server refuses a recipient (a hard
+//! bounce: suppressed, never retried).
+
+use std::net::{Ipv4Addr, TcpListener, TcpStream};
+use std::path::Path;
+use std::process::{Child, Command, Output};
+
+use inroad_testkit::{FakeMx, Script};
+
+fn inroad(db: &Path, args: &[&str]) -> Output {
+    let out = Command::new(env!("CARGO_BIN_EXE_inroad"))
+        .arg("--db")
+        .arg(db)
+        .args(args)
+        .output()
+        .expect("runs");
+    assert!(
+        out.status.success(),
+        "inroad {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+/// smtp-sink on a free loopback port, dumping every message into `dump`; killed on drop.
+struct Sink {
+    child: Child,
+    port: u16,
+}
+
+impl Sink {
+    fn start(dump: &Path) -> Sink {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let template = format!("{}/%M.", dump.display());
+        let child = Command::new("smtp-sink")
+            .args([
+                "-u",
+                "nobody",
+                "-d",
+                &template,
+                &format!("127.0.0.1:{port}"),
+                "100",
+            ])
+            .spawn()
+            .expect("smtp-sink (Debian package postfix; scripts/test installs it)");
+        // Wait until it listens: a condition, bounded, not a timed guess.
+        let ready = (0..500).any(|_| {
+            let up = TcpStream::connect(("127.0.0.1", port)).is_ok();
+            if !up {
+                std::thread::sleep(std::time::Duration::from_millis(10));
+            }
+            up
+        });
+        assert!(ready, "smtp-sink did not start listening");
+        Sink { child, port }
+    }
+}
+
+impl Drop for Sink {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn campaign(dir: &Path, db: &Path, (host, port): (&str, u16), emails: &[&str], dkim: Option<&Path>) {
+    let leads = dir.join("leads.csv");
+    let rows: String = emails.iter().map(|e| format!("{e},Ann,Acme Inc\n")).collect();
+    std::fs::write(&leads, format!("Email,First Name,Company\n{rows}")).unwrap();
+    inroad(db, &["leads", "import", leads.to_str().unwrap(), "--list", "all"]);
+    let port = port.to_string();
+    let mut args = vec![
+        "mailbox",
+        "add",
+        "m",
+        "--from",
+        "Mo <mo@acme.example>",
+        "--smtp-host",
+        host,
+    ];
+    args.extend([
+        "--smtp-port",
+        &port,
+        "--smtp-tls",
+        "none",
+        "--gap",
+        "0",
+        "--timezone",
+        "UTC",
+    ]);
+    let key;
+    if let Some(path) = dkim {
+        key = path.to_str().unwrap().to_owned();
+        args.extend(["--dkim-selector", "s1", "--dkim-key", &key]);
+    }
+    inroad(db, &args);
+    let file = dir.join("c.toml");
+    std::fs::write(
+        &file,
+        "name = \"c\"\nmailboxes = [\"m\"]\npostal_address = \"Acme, 1 Road, Hamburg\"\n\
+         unsubscribe_url = \"https://u.acme.example\"\ntimezone = \"UTC\"\n\
+         window = { days = [\"mon\"], start = \"00:00\", end = \"24:00\" }\n\
+         [[steps]]\nsubject = \"Hi {{ first_name }}\"\nbody = \"About {{ company | company }}.\"\n",
+    )
+    .unwrap();
+    inroad(db, &["campaign", "create", file.to_str().unwrap()]);
+    inroad(
+        db,
+        &["campaign", "enroll", "c", "--list", "all", "--allow-unverified"],
+    );
+    inroad(db, &["campaign", "start", "c"]);
+}
+
+#[test]
+fn messages_reach_smtp_sink_signed_and_with_one_click_headers() {
+    let dir = tempfile::tempdir().unwrap();
+    let dump = dir.path().join("dump");
+    std::fs::create_dir(&dump).unwrap();
+    Command::new("chmod").arg("777").arg(&dump).status().unwrap(); // smtp-sink writes as nobody
+    let key = dir.path().join("dkim.pem");
+    let made = Command::new("openssl")
+        .args([
+            "genpkey",
+            "-algorithm",
+            "RSA",
+            "-pkeyopt",
+            "rsa_keygen_bits:2048",
+            "-out",
+        ])
+        .arg(&key)
+        .output()
+        .expect("openssl");
+    assert!(made.status.success());
+    let sink = Sink::start(&dump);
+    let db = dir.path().join("inroad.db");
+    let emails = ["a@globex.com", "b@initech.com", "c@hooli.com"];
+    campaign(dir.path(), &db, ("127.0.0.1", sink.port), &emails, Some(&key));
+    let run = inroad(
+        &db,
+        &[
+            "run",
+            "--now",
+            "2026-12-07T09:00:00Z",
+            "--helo-name",
+            "test.local",
+            "--json",
+        ],
+    );
+    let report: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap();
+    assert_eq!(report["sent"], 3, "{report}");
+    // A second pass sends nothing more: each step at most once.
+    let again = inroad(
+        &db,
+        &[
+            "run",
+            "--now",
+            "2026-12-07T09:05:00Z",
+            "--helo-name",
+            "test.local",
+            "--json",
+        ],
+    );
+    assert_eq!(
+        serde_json::from_slice::<serde_json::Value>(&again.stdout).unwrap()["sent"],
+        0
+    );
+    drop(sink);
+    let dumps: Vec<String> = std::fs::read_dir(&dump)
+        .unwrap()
+        .map(|e| std::fs::read_to_string(e.unwrap().path()).unwrap())
+        .collect();
+    assert_eq!(dumps.len(), 3);
+    for message in &dumps {
+        for needle in [
+            "DKIM-Signature:",
+            "d=acme.example",
+            "s=s1",
+            "List-Unsubscribe: <https://u.acme.example/u/",
+            "List-Unsubscribe-Post: List-Unsubscribe=One-Click",
+            "Hamburg",
+        ] {
+            assert!(message.contains(needle), "{needle} missing in:\n{message}");
+        }
+    }
+}
+
+#[test]
+fn a_recipient_refused_at_rcpt_is_a_hard_bounce_and_suppressed() {
+    let ip = Ipv4Addr::new(127, 0, 10, 1);
+    let mx = FakeMx::builder()
+        .hosts(&[ip])
+        .domain("globex.com", Script::known(["known"]))
+        .start();
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("inroad.db");
+    campaign(
+        dir.path(),
+        &db,
+        (&ip.to_string(), mx.port()),
+        &["nobody@globex.com"],
+        None,
+    );
+    let run = inroad(
+        &db,
+        &[
+            "run",
+            "--now",
+            "2026-12-07T09:00:00Z",
+            "--helo-name",
+            "test.local",
+            "--json",
+        ],
+    );
+    let report: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap();
+    assert_eq!(
+        (report["sent"].as_u64(), report["bounced"].as_u64()),
+        (Some(0), Some(1)),
+        "{report}"
+    );
+    let list = inroad(&db, &["suppress", "list", "--json"]);
+    let list: serde_json::Value = serde_json::from_slice(&list.stdout).unwrap();
+    assert_eq!(list["suppressions"][0]["value"], "nobody@globex.com");
+    let show = inroad(&db, &["campaign", "show", "c", "--json"]);
+    let show: serde_json::Value = serde_json::from_slice(&show.stdout).unwrap();
+    assert_eq!(show["by_state"]["bounced"], 1, "{show}");
+    let again = inroad(
+        &db,
+        &[
+            "run",
+            "--now",
+            "2026-12-07T10:00:00Z",
+            "--helo-name",
+            "test.local",
+            "--json",
+        ],
+    );
+    assert_eq!(
+        serde_json::from_slice::<serde_json::Value>(&again.stdout).unwrap()["bounced"],
+        0
+    );
+    assert_eq!(mx.stats().rcpts, 1, "a bounced address is never tried again");
+}
