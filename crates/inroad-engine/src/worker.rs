@@ -38,6 +38,11 @@ pub enum Transport {
     Smtp { hello_name: String, timeout: Duration },
 }
 
+/// A mailbox pauses itself when at least this share of its last sends bounced…
+const BOUNCE_BREAKER_RATE: f64 = 0.02;
+/// …over at least this many sends.
+const BOUNCE_BREAKER_SAMPLE: u32 = 50;
+
 /// How long a step waits after a temporary delivery failure before it is retried.
 const RETRY_AFTER: i64 = 15 * 60;
 /// How many due enrolments a planning round reads at most.
@@ -66,6 +71,8 @@ pub struct RunReport {
     pub in_doubt: u64,
     /// Sends found interrupted by an earlier worker (now `in_doubt`).
     pub in_doubt_found: u64,
+    /// Mailboxes this pass paused (circuit breakers), with why.
+    pub mailboxes_paused: Vec<String>,
     /// When the next pass could send something (RFC 3339), if anything is pending.
     pub next_wake: Option<String>,
 }
@@ -204,7 +211,23 @@ pub fn run_once(store: &mut dyn Store, options: &RunOptions) -> Result<RunReport
                     }
                 }
                 Outcome::Failed => report.failed += 1,
-                Outcome::Bounced => report.bounced += 1,
+                Outcome::Bounced => {
+                    report.bounced += 1;
+                    let (sends, bounces) =
+                        store.mailbox_recent_outcomes(mailbox.id, BOUNCE_BREAKER_SAMPLE)?;
+                    if sends >= BOUNCE_BREAKER_SAMPLE
+                        && f64::from(bounces) >= BOUNCE_BREAKER_RATE * f64::from(sends)
+                    {
+                        let why = format!("{bounces} hard bounces in its last {sends} sends");
+                        pause(store, &mut mailbox_states, mailbox, &why)?;
+                        report.mailboxes_paused.push(format!("{}: {why}", mailbox.name));
+                    }
+                }
+                Outcome::AuthFailed(why) => {
+                    report.failed += 1;
+                    pause(store, &mut mailbox_states, mailbox, &why)?;
+                    report.mailboxes_paused.push(format!("{}: {why}", mailbox.name));
+                }
                 Outcome::InDoubt => report.in_doubt += 1,
                 Outcome::NeedsAttention => report.needs_attention += 1,
                 Outcome::Suppressed => report.suppressed += 1,
@@ -217,6 +240,8 @@ pub fn run_once(store: &mut dyn Store, options: &RunOptions) -> Result<RunReport
 enum Outcome {
     Sent,
     Failed,
+    /// Failed because the server refused the mailbox's credentials.
+    AuthFailed(String),
     Bounced,
     InDoubt,
     NeedsAttention,
@@ -312,6 +337,18 @@ fn send_one(
         Ok(bytes) => deliver(&options.transport, senders, mailbox, send_id, &to, &bytes),
         Err(e) => Delivery::Failed(format!("the message could not be built: {e}")),
     };
+    // Nothing was handed over: the same send is tried again later, from the same
+    // mailbox if the conversation has one.
+    let retry_later = |store: &mut dyn Store, why: &str| {
+        let advance = Advance {
+            enrolment_id: enrolment.id,
+            mailbox_id: enrolment.mailbox.unwrap_or(mailbox.id),
+            next_step: step,
+            next_due: Some(now_s + RETRY_AFTER),
+            state: "active",
+        };
+        store.finish_send(send_id, SendOutcome::Failed, Some(why), now_s, Some(&advance))
+    };
     match delivery {
         Delivery::Sent(reply) => {
             let next_step = step + 1;
@@ -336,17 +373,12 @@ fn send_one(
             Ok(Outcome::Sent)
         }
         Delivery::Failed(why) => {
-            // Nothing was handed over: the same send is tried again later, from the
-            // same mailbox if the conversation has one.
-            let advance = Advance {
-                enrolment_id: enrolment.id,
-                mailbox_id: enrolment.mailbox.unwrap_or(mailbox.id),
-                next_step: step,
-                next_due: Some(now_s + RETRY_AFTER),
-                state: "active",
-            };
-            store.finish_send(send_id, SendOutcome::Failed, Some(&why), now_s, Some(&advance))?;
+            retry_later(store, &why)?;
             Ok(Outcome::Failed)
+        }
+        Delivery::AuthFailed(why) => {
+            retry_later(store, &why)?;
+            Ok(Outcome::AuthFailed(why))
         }
         Delivery::Bounced(why) => {
             store.finish_send(send_id, SendOutcome::Bounced, Some(&why), now_s, None)?;
@@ -370,6 +402,16 @@ fn send_one(
             Ok(Outcome::InDoubt)
         }
     }
+}
+
+/// Stops a mailbox sending: in the store (shown by `mailbox list`) and for the rest
+/// of this pass.
+fn pause(store: &mut dyn Store, states: &mut [MailboxState], mailbox: &Mailbox, why: &str) -> Result<()> {
+    store.set_mailbox_paused(&mailbox.name, Some(why))?;
+    if let Some(state) = states.iter_mut().find(|m| m.id == mailbox.id) {
+        state.paused = true;
+    }
+    Ok(())
 }
 
 /// The subject and body of `step` for this lead, or why they cannot be made. A step

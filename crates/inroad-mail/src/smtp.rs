@@ -51,6 +51,9 @@ pub enum Delivery {
     Bounced(String),
     /// Broke after DATA began, without a final reply: it may have been delivered.
     InDoubt(String),
+    /// The server refused the mailbox's credentials: nothing was sent, and nothing
+    /// will be until they are fixed.
+    AuthFailed(String),
 }
 
 /// One mailbox's sending connection, kept open between messages.
@@ -76,7 +79,8 @@ impl SmtpSender {
             Some(connection) => connection,
             None => match self.connect() {
                 Ok(connection) => connection,
-                Err(why) => return Delivery::Failed(why),
+                Err(Refusal::Auth(why)) => return Delivery::AuthFailed(why),
+                Err(Refusal::Other(why)) => return Delivery::Failed(why),
             },
         };
         let delivery = transaction(&mut connection, from, to, message);
@@ -88,16 +92,17 @@ impl SmtpSender {
         delivery
     }
 
-    fn connect(&self) -> Result<SmtpConnection, String> {
+    fn connect(&self) -> Result<SmtpConnection, Refusal> {
         let s = &self.settings;
         let address = (s.host.as_str(), s.port)
             .to_socket_addrs()
-            .map_err(|e| format!("cannot resolve {}: {e}", s.host))?
+            .map_err(|e| Refusal::Other(format!("cannot resolve {}: {e}", s.host)))?
             .next()
-            .ok_or_else(|| format!("{} has no address", s.host))?;
+            .ok_or_else(|| Refusal::Other(format!("{} has no address", s.host)))?;
         let hello = ClientId::Domain(s.hello_name.clone());
         let tls = || {
-            TlsParameters::new_rustls(s.host.clone()).map_err(|e| format!("TLS settings for {}: {e}", s.host))
+            TlsParameters::new_rustls(s.host.clone())
+                .map_err(|e| Refusal::Other(format!("TLS settings for {}: {e}", s.host)))
         };
         let wrapped = match s.security {
             Security::Tls => Some(tls()?),
@@ -105,26 +110,32 @@ impl SmtpSender {
         };
         let mut connection =
             SmtpConnection::connect(address, Some(s.timeout), &hello, wrapped.as_ref(), None)
-                .map_err(|e| format!("cannot connect to {}:{}: {e}", s.host, s.port))?;
+                .map_err(|e| Refusal::Other(format!("cannot connect to {}:{}: {e}", s.host, s.port)))?;
         if s.security == Security::StartTls {
             if !connection.can_starttls() {
-                return Err(format!(
+                return Err(Refusal::Other(format!(
                     "{} does not offer STARTTLS; refusing to send in plain text",
                     s.host
-                ));
+                )));
             }
             connection
                 .starttls(&tls()?, &hello)
-                .map_err(|e| format!("STARTTLS with {} failed: {e}", s.host))?;
+                .map_err(|e| Refusal::Other(format!("STARTTLS with {} failed: {e}", s.host)))?;
         }
         if let Some((user, secret)) = &s.credentials {
             let mechanisms = [Mechanism::Plain, Mechanism::Login, Mechanism::Xoauth2];
             connection
                 .auth(&mechanisms, &Credentials::new(user.clone(), secret.clone()))
-                .map_err(|e| format!("authentication failed: {e}"))?;
+                .map_err(|e| Refusal::Auth(format!("authentication failed: {e}")))?;
         }
         Ok(connection)
     }
+}
+
+/// Why no session could be had.
+enum Refusal {
+    Auth(String),
+    Other(String),
 }
 
 /// MAIL, RCPT, DATA, the message: each failure classified by its stage.

@@ -342,6 +342,13 @@ pub trait Store {
 
     /// One lead by id.
     fn lead(&self, lead_id: i64) -> Result<Option<StoredLead>>;
+
+    /// Of a mailbox's last `last` sends that reached a server: how many, and how
+    /// many bounced.
+    fn mailbox_recent_outcomes(&self, mailbox_id: i64, last: u32) -> Result<(u32, u32)>;
+
+    /// Pauses a mailbox with the reason (`None` resumes it); false if no such mailbox.
+    fn set_mailbox_paused(&mut self, name: &str, reason: Option<&str>) -> Result<bool>;
 }
 
 /// An open import transaction. The dedup logic lives in the engine; this is the

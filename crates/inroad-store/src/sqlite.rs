@@ -601,6 +601,19 @@ impl Store for SqliteStore {
         })?;
         Ok(found.into_iter().next().filter(|l| l.id == lead_id))
     }
+
+    fn mailbox_recent_outcomes(&self, mailbox_id: i64, last: u32) -> Result<(u32, u32)> {
+        let mut stmt = self.conn.prepare_cached(sql!("mailbox_recent_outcomes"))?;
+        Ok(stmt.query_row(params![mailbox_id, last], |r| Ok((r.get(0)?, r.get(1)?)))?)
+    }
+
+    fn set_mailbox_paused(&mut self, name: &str, reason: Option<&str>) -> Result<bool> {
+        Ok(self
+            .conn
+            .prepare_cached(sql!("mailbox_set_paused"))?
+            .execute(params![name, reason])?
+            == 1)
+    }
 }
 
 /// Page cache of an import that keeps the email index live (negative: KiB): room

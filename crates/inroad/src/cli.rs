@@ -281,6 +281,8 @@ pub enum MailboxCommand {
     /// Add a mailbox to send from. No secret is stored: --password-env names the
     /// environment variable that will hold the password (or OAuth token) when sending.
     Add(Box<MailboxAddArgs>),
+    /// Let a paused mailbox send again (after fixing why it paused).
+    Resume { name: String },
     /// List mailboxes with their limits and why any is paused.
     List {
         #[arg(long)]

@@ -23,6 +23,14 @@ pub fn run(db: &str, cmd: MailboxCommand) -> anyhow::Result<()> {
             }
             Ok(())
         }
+        MailboxCommand::Resume { name } => {
+            let mut store = inroad_store::open(db)?;
+            if !store.set_mailbox_paused(&name, None)? {
+                bail!("no mailbox named {name:?}; `inroad mailbox list` shows them");
+            }
+            eprintln!("mailbox {name} may send again");
+            Ok(())
+        }
         MailboxCommand::List { json } => {
             let store = inroad_store::open(db)?;
             let mailboxes = store.mailboxes()?;

@@ -92,6 +92,8 @@ fn campaign(dir: &Path, db: &Path, (host, port): (&str, u16), emails: &[&str], d
         "0",
         "--timezone",
         "UTC",
+        "--daily-cap",
+        "200",
     ]);
     let key;
     if let Some(path) = dkim {
@@ -244,4 +246,85 @@ fn a_recipient_refused_at_rcpt_is_a_hard_bounce_and_suppressed() {
         0
     );
     assert_eq!(mx.stats().rcpts, 1, "a bounced address is never tried again");
+}
+
+#[test]
+fn a_mailbox_pauses_itself_at_two_percent_hard_bounces() {
+    let ip = Ipv4Addr::new(127, 0, 10, 2);
+    let known: Vec<String> = (0..60).map(|i| format!("k{i}")).collect();
+    let mx = FakeMx::builder()
+        .hosts(&[ip])
+        .accept_data(true)
+        .domain("globex.com", Script::known(known))
+        .start();
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("inroad.db");
+    // 49 good addresses, then one that bounces (the 50th send), then 5 more.
+    let mut emails: Vec<String> = (0..49).map(|i| format!("k{i}@globex.com")).collect();
+    emails.push("gone@globex.com".into());
+    emails.extend((49..54).map(|i| format!("k{i}@globex.com")));
+    let refs: Vec<&str> = emails.iter().map(String::as_str).collect();
+    campaign(dir.path(), &db, (&ip.to_string(), mx.port()), &refs, None);
+    let run = inroad(
+        &db,
+        &[
+            "run",
+            "--now",
+            "2026-12-07T09:00:00Z",
+            "--helo-name",
+            "test.local",
+            "--json",
+        ],
+    );
+    let report: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap();
+    assert_eq!(
+        (report["sent"].as_u64(), report["bounced"].as_u64()),
+        (Some(49), Some(1)),
+        "{report}"
+    );
+    assert_eq!(
+        report["mailboxes_paused"].as_array().map(Vec::len),
+        Some(1),
+        "{report}"
+    );
+    let list = inroad(&db, &["mailbox", "list", "--json"]);
+    let list: serde_json::Value = serde_json::from_slice(&list.stdout).unwrap();
+    assert!(
+        list["mailboxes"][0]["paused_reason"]
+            .as_str()
+            .unwrap()
+            .contains("hard bounces"),
+        "{list}"
+    );
+    let paused = inroad(
+        &db,
+        &[
+            "run",
+            "--now",
+            "2026-12-07T09:10:00Z",
+            "--helo-name",
+            "test.local",
+            "--json",
+        ],
+    );
+    assert_eq!(
+        serde_json::from_slice::<serde_json::Value>(&paused.stdout).unwrap()["sent"],
+        0
+    );
+    inroad(&db, &["mailbox", "resume", "m"]);
+    let resumed = inroad(
+        &db,
+        &[
+            "run",
+            "--now",
+            "2026-12-07T09:20:00Z",
+            "--helo-name",
+            "test.local",
+            "--json",
+        ],
+    );
+    assert_eq!(
+        serde_json::from_slice::<serde_json::Value>(&resumed.stdout).unwrap()["sent"],
+        5
+    );
 }

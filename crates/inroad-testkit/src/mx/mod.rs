@@ -39,6 +39,7 @@ pub struct FakeMxBuilder {
     log_commands: bool,
     hostname: String,
     worker_threads: usize,
+    accept_data: bool,
 }
 
 impl Default for FakeMxBuilder {
@@ -54,6 +55,7 @@ impl Default for FakeMxBuilder {
             log_commands: true,
             hostname: "mx.fake.test".to_string(),
             worker_threads: 2,
+            accept_data: false,
         }
     }
 }
@@ -121,6 +123,14 @@ impl FakeMxBuilder {
         self
     }
 
+    /// Accept messages: DATA gets 354, the message is read to its final dot and
+    /// answered 250 (counted in [`MxStats::messages`]). By default DATA is refused,
+    /// as a verifier never sends it.
+    pub fn accept_data(mut self, on: bool) -> Self {
+        self.accept_data = on;
+        self
+    }
+
     /// The name in the greeting and the EHLO reply (default `mx.fake.test`).
     pub fn hostname(mut self, name: &str) -> Self {
         self.hostname = name.to_string();
@@ -171,6 +181,7 @@ impl FakeMxBuilder {
             scripts: self.scripts,
             default_script: self.default_script,
             stats: Stats::new(self.log_commands),
+            accept_data: self.accept_data,
         });
         let ips = hosts.iter().map(|h| h.ip).collect();
         let server_shared = shared.clone();

@@ -34,6 +34,7 @@ pub(crate) struct Shared {
     pub(crate) scripts: HashMap<String, Script>,
     pub(crate) default_script: Script,
     pub(crate) stats: Stats,
+    pub(crate) accept_data: bool,
 }
 
 /// Decrements the open-session counters when a session ends, however it ends.
@@ -52,6 +53,8 @@ enum Outcome {
     Reply(String),
     ReplyAndClose(String),
     Hang,
+    /// 354, then the message up to its final dot.
+    ReadData,
 }
 
 struct Session {
@@ -63,6 +66,8 @@ struct Session {
     esmtp: bool,
     in_transaction: bool,
     rcpts: u64,
+    /// RCPTs accepted in the current transaction (DATA needs one).
+    accepted_rcpts: u32,
 }
 
 pub(crate) async fn serve(shared: Arc<Shared>, host: Arc<Host>, stream: TcpStream) {
@@ -86,6 +91,7 @@ pub(crate) async fn serve(shared: Arc<Shared>, host: Arc<Host>, stream: TcpStrea
         esmtp: false,
         in_transaction: false,
         rcpts: 0,
+        accepted_rcpts: 0,
     };
     // I/O errors (the client went away) simply end the session.
     let _ = session.run(active).await;
@@ -125,9 +131,32 @@ impl Session {
                 Outcome::Reply(text) => self.reply(&text).await?,
                 Outcome::ReplyAndClose(text) => return self.reply(&text).await,
                 Outcome::Hang => return self.drain().await,
+                Outcome::ReadData => {
+                    self.reply("354 End data with <CR><LF>.<CR><LF>").await?;
+                    if !self.read_message().await? {
+                        return Ok(());
+                    }
+                    self.in_transaction = false;
+                    self.shared.stats.lock().snapshot.messages += 1;
+                    self.reply("250 2.0.0 Ok: queued").await?;
+                }
             }
         }
         Ok(())
+    }
+
+    /// Reads message lines (not logged) up to the lone dot; false if the stream ended first.
+    async fn read_message(&mut self) -> io::Result<bool> {
+        let mut line = Vec::new();
+        loop {
+            line.clear();
+            if self.io.read_until(b'\n', &mut line).await? == 0 {
+                return Ok(false);
+            }
+            if line == b".\r\n" || line == b".\n" {
+                return Ok(true);
+            }
+        }
     }
 
     /// Reads one command line (logged), without its line ending; `None` at end of stream.
@@ -207,19 +236,30 @@ impl Session {
                     reply("501 5.5.4 Syntax: MAIL FROM:<address>")
                 } else {
                     self.in_transaction = true;
+                    self.accepted_rcpts = 0;
                     reply("250 2.1.0 Ok")
                 }
             }
-            "RCPT" => self.rcpt(arg),
+            "RCPT" => {
+                let outcome = self.rcpt(arg);
+                if matches!(&outcome, Outcome::Reply(text) if text.starts_with("250")) {
+                    self.accepted_rcpts += 1;
+                }
+                outcome
+            }
             "RSET" => {
                 self.shared.stats.lock().snapshot.rsets += 1;
                 self.in_transaction = false;
+                self.accepted_rcpts = 0;
                 reply("250 2.0.0 Ok")
             }
             "NOOP" => reply("250 2.0.0 Ok"),
             "QUIT" => {
                 self.shared.stats.lock().snapshot.quits += 1;
                 Outcome::ReplyAndClose("221 2.0.0 Bye".to_string())
+            }
+            "DATA" if self.shared.accept_data && self.in_transaction && self.accepted_rcpts > 0 => {
+                Outcome::ReadData
             }
             "DATA" => reply("554 5.5.1 Error: DATA is not accepted by this server"),
             "VRFY" => reply("502 5.5.1 VRFY command is disabled"),

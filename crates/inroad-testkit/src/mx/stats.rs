@@ -35,6 +35,8 @@ pub struct MxStats {
     pub mail_froms: u64,
     /// RSET commands received.
     pub rsets: u64,
+    /// Messages accepted after DATA (only with `accept_data`).
+    pub messages: u64,
     /// QUIT commands received.
     pub quits: u64,
     /// Commands that arrived while an earlier reply was still due (the client pipelined).
