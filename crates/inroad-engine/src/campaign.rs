@@ -281,6 +281,15 @@ pub struct CampaignSummary {
     pub sent: u64,
     pub in_doubt: u64,
     pub by_state: std::collections::BTreeMap<String, u64>,
+    /// The campaign's mailboxes and why any of them is paused.
+    pub mailboxes: Vec<MailboxStatus>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct MailboxStatus {
+    pub name: String,
+    /// `None` when it sends; "missing" when no mailbox has that name.
+    pub paused_reason: Option<String>,
 }
 
 /// Every enrolment state, so reports show zeros rather than leave keys out.
@@ -295,7 +304,19 @@ const ENROLMENT_STATES: [&str; 7] = [
 ];
 
 pub fn summary(store: &dyn Store, id_or_name: &str) -> Result<CampaignSummary> {
-    let (record, _) = load(store, id_or_name)?;
+    let (record, spec) = load(store, id_or_name)?;
+    let all = store.mailboxes()?;
+    let mailboxes = spec
+        .mailboxes
+        .iter()
+        .map(|name| MailboxStatus {
+            name: name.clone(),
+            paused_reason: match all.iter().find(|m| &m.name == name) {
+                Some(m) => m.paused_reason.clone(),
+                None => Some("missing".into()),
+            },
+        })
+        .collect();
     let counts = store.campaign_counts(record.id)?;
     let mut by_state: std::collections::BTreeMap<String, u64> =
         ENROLMENT_STATES.iter().map(|s| ((*s).to_owned(), 0)).collect();
@@ -308,6 +329,7 @@ pub fn summary(store: &dyn Store, id_or_name: &str) -> Result<CampaignSummary> {
         sent: counts.sends.get("sent").copied().unwrap_or(0),
         in_doubt: counts.sends.get("in_doubt").copied().unwrap_or(0),
         by_state,
+        mailboxes,
     })
 }
 

@@ -100,6 +100,12 @@ pub fn run(db: &str, cmd: CampaignCommand) -> anyhow::Result<()> {
             for (state, n) in &s.by_state {
                 println!("  {state:<16} {n}");
             }
+            for m in &s.mailboxes {
+                match &m.paused_reason {
+                    Some(why) => println!("mailbox {}: PAUSED: {why}", m.name),
+                    None => println!("mailbox {}: sending", m.name),
+                }
+            }
             Ok(())
         }
         CampaignCommand::Start { campaign } | CampaignCommand::Resume { campaign } => {
