@@ -129,47 +129,50 @@ pub fn run_once(store: &mut dyn Store, options: &RunOptions) -> Result<RunReport
     let mut signers: HashMap<i64, Option<DkimSigner>> = HashMap::new();
     let mut senders: HashMap<i64, SmtpSender> = HashMap::new();
 
+    // The due list is read once and kept in memory between planning rounds (each
+    // round gives a mailbox at most one send); it is read again only when a full
+    // batch has been worked through.
+    let mut input = PlanInput {
+        now,
+        mailboxes: mailbox_states,
+        campaigns: campaign_states,
+        ..PlanInput::default()
+    };
+    let mut batch_was_full = true;
+    let mut sent_since_load = true;
     loop {
-        let due_rows = store.due_enrolments(now_s, DUE_BATCH)?;
-        let mut due = Vec::with_capacity(due_rows.len());
-        for row in &due_rows {
-            let Some(email) = &row.email else {
-                store.park_enrolment(row.enrolment_id, "needs_attention", "the lead has no email")?;
-                report.needs_attention += 1;
-                continue;
-            };
-            due.push(DueEnrolment {
-                id: row.enrolment_id,
-                campaign: row.campaign_id,
-                lead: row.lead_id,
-                domain: email.rsplit_once('@').map_or("", |(_, d)| d).to_owned(),
-                time_zone: row.timezone.as_deref().and_then(|tz| TimeZone::get(tz).ok()),
-                mailbox: row.mailbox_id,
-                step: row.step as usize,
-                due: Timestamp::from_second(row.due).unwrap_or(now),
-            });
+        if input.due.is_empty() && batch_was_full && sent_since_load {
+            sent_since_load = false;
+            let (due, parked) = load_due(store, now)?;
+            report.needs_attention += parked;
+            batch_was_full = due.len() + parked as usize >= DUE_BATCH;
+            input.due = due;
+            input.later_due = store
+                .later_due(now_s)?
+                .and_then(|s| Timestamp::from_second(s).ok());
         }
-        let later_due = store
-            .later_due(now_s)?
-            .and_then(|s| Timestamp::from_second(s).ok());
-        let input = PlanInput {
-            now,
-            mailboxes: mailbox_states.clone(),
-            campaigns: campaign_states.clone(),
-            due,
-            later_due,
-            ..PlanInput::default()
-        };
         let planned = plan(&input);
         if planned.sends.is_empty() {
+            if batch_was_full && sent_since_load {
+                input.due.clear(); // the rest of the table may hold sendable ones
+                continue;
+            }
             report.next_wake = planned
                 .next_wake
                 .map(|t| t.strftime("%Y-%m-%dT%H:%M:%SZ").to_string());
             return Ok(report);
         }
-        let by_id: HashMap<i64, &DueEnrolment> = input.due.iter().map(|d| (d.id, d)).collect();
+        let handled: std::collections::HashSet<i64> = planned.sends.iter().map(|s| s.enrolment_id).collect();
+        let by_id: HashMap<i64, DueEnrolment> = input
+            .due
+            .iter()
+            .filter(|d| handled.contains(&d.id))
+            .map(|d| (d.id, d.clone()))
+            .collect();
+        input.due.retain(|d| !handled.contains(&d.id));
+        sent_since_load = true;
         for send in planned.sends {
-            let enrolment = by_id[&send.enrolment_id];
+            let enrolment = &by_id[&send.enrolment_id];
             let campaign = &campaigns[&enrolment.campaign];
             let mailbox = &mailboxes[&send.mailbox_id];
             let signer = match signers.get(&mailbox.id) {
@@ -192,7 +195,8 @@ pub fn run_once(store: &mut dyn Store, options: &RunOptions) -> Result<RunReport
             match outcome {
                 Outcome::Sent => {
                     report.sent += 1;
-                    let state = mailbox_states
+                    let state = input
+                        .mailboxes
                         .iter_mut()
                         .find(|m| m.id == mailbox.id)
                         .expect("every mailbox");
@@ -203,7 +207,8 @@ pub fn run_once(store: &mut dyn Store, options: &RunOptions) -> Result<RunReport
                     }
                     state.gap = draw_gap(mailbox, now_s, state.sent_today);
                     if enrolment.mailbox.is_none() {
-                        let c = campaign_states
+                        let c = input
+                            .campaigns
                             .iter_mut()
                             .find(|c| c.id == enrolment.campaign)
                             .expect("active");
@@ -219,13 +224,13 @@ pub fn run_once(store: &mut dyn Store, options: &RunOptions) -> Result<RunReport
                         && f64::from(bounces) >= BOUNCE_BREAKER_RATE * f64::from(sends)
                     {
                         let why = format!("{bounces} hard bounces in its last {sends} sends");
-                        pause(store, &mut mailbox_states, mailbox, &why)?;
+                        pause(store, &mut input.mailboxes, mailbox, &why)?;
                         report.mailboxes_paused.push(format!("{}: {why}", mailbox.name));
                     }
                 }
                 Outcome::AuthFailed(why) => {
                     report.failed += 1;
-                    pause(store, &mut mailbox_states, mailbox, &why)?;
+                    pause(store, &mut input.mailboxes, mailbox, &why)?;
                     report.mailboxes_paused.push(format!("{}: {why}", mailbox.name));
                 }
                 Outcome::InDoubt => report.in_doubt += 1,
@@ -235,6 +240,30 @@ pub fn run_once(store: &mut dyn Store, options: &RunOptions) -> Result<RunReport
             }
         }
     }
+}
+
+/// The due enrolments at `now` (a batch), and how many were parked for lacking an email.
+fn load_due(store: &mut dyn Store, now: Timestamp) -> Result<(Vec<DueEnrolment>, u64)> {
+    let mut due = Vec::new();
+    let mut parked = 0;
+    for row in store.due_enrolments(now.as_second(), DUE_BATCH)? {
+        let Some(email) = &row.email else {
+            store.park_enrolment(row.enrolment_id, "needs_attention", "the lead has no email")?;
+            parked += 1;
+            continue;
+        };
+        due.push(DueEnrolment {
+            id: row.enrolment_id,
+            campaign: row.campaign_id,
+            lead: row.lead_id,
+            domain: email.rsplit_once('@').map_or("", |(_, d)| d).to_owned(),
+            time_zone: row.timezone.as_deref().and_then(|tz| TimeZone::get(tz).ok()),
+            mailbox: row.mailbox_id,
+            step: row.step as usize,
+            due: Timestamp::from_second(row.due).unwrap_or(now),
+        });
+    }
+    Ok((due, parked))
 }
 
 enum Outcome {

@@ -1,0 +1,200 @@
+//! SIGKILL `inroad run` again and again while it sends 1,500 messages into
+//! smtp-sink: no lead gets its step twice, every lead ends sent or in doubt, and
+//! sends in doubt never outnumber the kills.
+
+use std::collections::HashMap;
+use std::net::{TcpListener, TcpStream};
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+const LEADS: usize = 1_500;
+const KILLS: usize = 25;
+
+fn inroad(db: &Path, args: &[&str]) {
+    let out = Command::new(env!("CARGO_BIN_EXE_inroad"))
+        .arg("--db")
+        .arg(db)
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "inroad {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+fn dumped(dir: &Path) -> usize {
+    std::fs::read_dir(dir).unwrap().count()
+}
+
+#[test]
+fn killing_the_worker_never_sends_a_step_twice() {
+    let dir = tempfile::tempdir().unwrap();
+    let dump = dir.path().join("dump");
+    std::fs::create_dir(&dump).unwrap();
+    Command::new("chmod").arg("777").arg(&dump).status().unwrap();
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut sink = Command::new("smtp-sink")
+        .args([
+            "-u",
+            "nobody",
+            "-d",
+            &format!("{}/%M.", dump.display()),
+            &format!("127.0.0.1:{port}"),
+            "100",
+        ])
+        .spawn()
+        .expect("smtp-sink (Debian package postfix)");
+    let up = (0..500).any(|_| {
+        let ok = TcpStream::connect(("127.0.0.1", port)).is_ok();
+        if !ok {
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        ok
+    });
+    assert!(up, "smtp-sink did not start");
+
+    let db = dir.path().join("inroad.db");
+    let leads = dir.path().join("leads.csv");
+    let rows: String = (0..LEADS)
+        .map(|i| format!("lead{i}@globex{}.com,Ann\n", i % 97))
+        .collect();
+    std::fs::write(&leads, format!("Email,First Name\n{rows}")).unwrap();
+    inroad(
+        &db,
+        &["leads", "import", leads.to_str().unwrap(), "--list", "all"],
+    );
+    let mut names = Vec::new();
+    for i in 0..5 {
+        let name = format!("m{i}");
+        let from = format!("M <m{i}@acme.example>");
+        let port = port.to_string();
+        let args = [
+            "mailbox",
+            "add",
+            &name,
+            "--from",
+            &from,
+            "--smtp-host",
+            "127.0.0.1",
+            "--smtp-port",
+            &port,
+        ];
+        inroad(
+            &db,
+            &[
+                &args[..],
+                &["--smtp-tls", "none", "--gap", "0", "--daily-cap", "1000"],
+            ]
+            .concat(),
+        );
+        names.push(format!("\"{name}\""));
+    }
+    let file = dir.path().join("c.toml");
+    std::fs::write(
+        &file,
+        format!(
+            "name = \"c\"\nmailboxes = [{}]\npostal_address = \"Acme, 1 Road, Hamburg\"\n\
+             unsubscribe_url = \"https://u.acme.example\"\ntimezone = \"UTC\"\n\
+             window = {{ days = [\"mon\"], start = \"00:00\", end = \"24:00\" }}\n\
+             [[steps]]\nsubject = \"Hi {{{{ first_name }}}}\"\nbody = \"Hello.\"\n",
+            names.join(", ")
+        ),
+    )
+    .unwrap();
+    inroad(&db, &["campaign", "create", file.to_str().unwrap()]);
+    inroad(
+        &db,
+        &["campaign", "enroll", "c", "--list", "all", "--allow-unverified"],
+    );
+    inroad(&db, &["campaign", "start", "c"]);
+
+    // Kill a worker each time a few more messages have landed (a pseudo-random
+    // number, so kills fall at different points of a send).
+    let mut seed = 0x2545_f491_4f6c_dd1du64;
+    let mut kills = 0;
+    for attempt in 0..KILLS * 4 {
+        if kills == KILLS || dumped(&dump) >= LEADS {
+            break;
+        }
+        let mut worker = Command::new(env!("CARGO_BIN_EXE_inroad"))
+            .arg("--db")
+            .arg(&db)
+            .args([
+                "run",
+                "--now",
+                "2026-12-07T09:00:00Z",
+                "--helo-name",
+                "test.local",
+            ])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        let target = dumped(&dump) + 1 + (seed % 60) as usize;
+        // Poll the sink's output (a condition, bounded by the worker's own end).
+        loop {
+            if worker.try_wait().unwrap().is_some() {
+                break;
+            }
+            if dumped(&dump) >= target {
+                worker.kill().unwrap();
+                kills += 1;
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(2)); // a polling interval; the condition ends the wait
+        }
+        worker.wait().unwrap();
+        assert!(attempt < KILLS * 4 - 1, "the run did not progress");
+    }
+    assert!(kills >= 20, "only {kills} kills happened");
+    // One last, uninterrupted pass finishes what is left.
+    inroad(
+        &db,
+        &[
+            "run",
+            "--now",
+            "2026-12-07T09:00:00Z",
+            "--helo-name",
+            "test.local",
+        ],
+    );
+    let _ = sink.kill();
+    let _ = sink.wait();
+
+    // What smtp-sink received: never two messages to one lead.
+    let mut per_recipient: HashMap<String, u32> = HashMap::new();
+    for entry in std::fs::read_dir(&dump).unwrap() {
+        let text = std::fs::read_to_string(entry.unwrap().path()).unwrap();
+        let to = text
+            .lines()
+            .find_map(|l| l.strip_prefix("To: "))
+            .expect("a To header")
+            .to_owned();
+        *per_recipient.entry(to).or_default() += 1;
+    }
+    let twice: Vec<_> = per_recipient.iter().filter(|(_, n)| **n > 1).collect();
+    assert!(twice.is_empty(), "leads that got the step twice: {twice:?}");
+
+    // The ledger: every lead sent or in doubt, and no more in doubt than kills.
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    let count = |sql: &str| conn.query_row(sql, [], |r| r.get::<_, i64>(0)).unwrap();
+    let sent = count("SELECT count(*) FROM sends WHERE state = 'sent'");
+    let in_doubt = count("SELECT count(*) FROM sends WHERE state = 'in_doubt'");
+    assert_eq!(sent + in_doubt, LEADS as i64, "sent {sent}, in doubt {in_doubt}");
+    assert!(in_doubt <= kills as i64, "in doubt {in_doubt} > kills {kills}");
+    // Every sent message reached the sink; one in doubt may or may not have.
+    let received = per_recipient.len() as i64;
+    assert!(
+        (sent..=sent + in_doubt).contains(&received),
+        "received {received}, sent {sent}, in doubt {in_doubt}"
+    );
+}
