@@ -490,9 +490,13 @@ fn deliver(
             }
         }
         Transport::Smtp { hello_name, timeout } => {
-            let sender = senders
-                .entry(mailbox.id)
-                .or_insert_with(|| SmtpSender::new(smtp_settings(mailbox, hello_name, *timeout)));
+            if !senders.contains_key(&mailbox.id) {
+                match SmtpSender::new(smtp_settings(mailbox, hello_name, *timeout)) {
+                    Ok(sender) => senders.insert(mailbox.id, sender),
+                    Err(e) => return Delivery::Failed(format!("cannot start the SMTP client: {e}")),
+                };
+            }
+            let sender = senders.get_mut(&mailbox.id).expect("inserted above");
             sender.deliver(&mailbox.from_address, to, message)
         }
     }

@@ -3,17 +3,22 @@
 //! The ledger's promise (a step goes out at most once) rests on one distinction:
 //! did the failure happen before the server could have the message (safe to try
 //! again), or after DATA began (it may have been delivered: never retry)? lettre's
-//! high-level transport hides that, so this drives its `SmtpConnection` command by
-//! command and classifies every failure by the stage it happened in.
+//! high-level transport hides that, so this drives its `AsyncSmtpConnection` command
+//! by command and classifies every failure by the stage it happened in.
+//!
+//! The TCP connection is made here, with Nagle's algorithm off: lettre writes the
+//! message and its final dot in two writes, and with Nagle on, the dot waits for the
+//! server's delayed ACK (40 ms a message on Linux).
 
-use std::net::ToSocketAddrs;
 use std::time::Duration;
 
 use lettre::address::Address;
 use lettre::transport::smtp::authentication::{Credentials, Mechanism};
-use lettre::transport::smtp::client::{SmtpConnection, TlsParameters};
+use lettre::transport::smtp::client::{AsyncSmtpConnection, TlsParameters};
 use lettre::transport::smtp::commands::{Data, Mail, Rcpt};
 use lettre::transport::smtp::extension::ClientId;
+use tokio::net::TcpStream;
+use tokio::runtime::Runtime;
 
 /// How the connection is secured.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -59,73 +64,108 @@ pub enum Delivery {
 /// One mailbox's sending connection, kept open between messages.
 pub struct SmtpSender {
     settings: SmtpSettings,
-    connection: Option<SmtpConnection>,
+    runtime: Option<Runtime>,
+    connection: Option<AsyncSmtpConnection>,
 }
 
 impl SmtpSender {
-    pub fn new(settings: SmtpSettings) -> SmtpSender {
-        SmtpSender {
+    pub fn new(settings: SmtpSettings) -> std::io::Result<SmtpSender> {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?;
+        Ok(SmtpSender {
             settings,
+            runtime: Some(runtime),
             connection: None,
-        }
+        })
     }
 
     /// Sends `message` from `from` to `to`.
     pub fn deliver(&mut self, from: &str, to: &str, message: &[u8]) -> Delivery {
+        let runtime = self
+            .runtime
+            .take()
+            .expect("the runtime is put back after every delivery");
+        let delivery = runtime.block_on(self.deliver_async(from, to, message));
+        self.runtime = Some(runtime);
+        delivery
+    }
+
+    async fn deliver_async(&mut self, from: &str, to: &str, message: &[u8]) -> Delivery {
         let (Ok(from), Ok(to)) = (from.parse::<Address>(), to.parse::<Address>()) else {
             return Delivery::Failed("invalid envelope address".into());
         };
         let mut connection = match self.connection.take().filter(|c| !c.has_broken()) {
             Some(connection) => connection,
-            None => match self.connect() {
+            None => match self.connect().await {
                 Ok(connection) => connection,
                 Err(Refusal::Auth(why)) => return Delivery::AuthFailed(why),
                 Err(Refusal::Other(why)) => return Delivery::Failed(why),
             },
         };
-        let delivery = transaction(&mut connection, from, to, message);
+        let delivery = transaction(&mut connection, from, to, message).await;
         match &delivery {
             Delivery::Sent(_) => self.connection = Some(connection),
             // The session is in an unknown state: never reuse it.
-            _ => connection.abort(),
+            _ => connection.abort().await,
         }
         delivery
     }
 
-    fn connect(&self) -> Result<SmtpConnection, Refusal> {
+    async fn connect(&self) -> Result<AsyncSmtpConnection, Refusal> {
         let s = &self.settings;
-        let address = (s.host.as_str(), s.port)
-            .to_socket_addrs()
-            .map_err(|e| Refusal::Other(format!("cannot resolve {}: {e}", s.host)))?
-            .next()
-            .ok_or_else(|| Refusal::Other(format!("{} has no address", s.host)))?;
         let hello = ClientId::Domain(s.hello_name.clone());
+        let other = |what: String| Refusal::Other(what);
         let tls = || {
             TlsParameters::new_rustls(s.host.clone())
-                .map_err(|e| Refusal::Other(format!("TLS settings for {}: {e}", s.host)))
+                .map_err(|e| other(format!("TLS settings for {}: {e}", s.host)))
         };
-        let wrapped = match s.security {
-            Security::Tls => Some(tls()?),
-            Security::None | Security::StartTls => None,
+        let connected = match s.security {
+            // Implicit TLS: lettre makes the connection (and wraps it).
+            Security::Tls => AsyncSmtpConnection::connect_tokio1(
+                (s.host.as_str(), s.port),
+                Some(s.timeout),
+                &hello,
+                Some(tls()?),
+                None,
+            )
+            .await
+            .map_err(|e| other(format!("cannot connect to {}:{}: {e}", s.host, s.port)))?,
+            Security::None | Security::StartTls => {
+                let stream = tokio::time::timeout(s.timeout, TcpStream::connect((s.host.as_str(), s.port)))
+                    .await
+                    .map_err(|_| other(format!("connecting to {}:{} timed out", s.host, s.port)))?
+                    .map_err(|e| other(format!("cannot connect to {}:{}: {e}", s.host, s.port)))?;
+                stream
+                    .set_nodelay(true)
+                    .map_err(|e| other(format!("socket option: {e}")))?;
+                tokio::time::timeout(
+                    s.timeout,
+                    AsyncSmtpConnection::connect_with_transport(Box::new(stream), &hello),
+                )
+                .await
+                .map_err(|_| other(format!("{} did not greet in time", s.host)))?
+                .map_err(|e| other(format!("{} refused the session: {e}", s.host)))?
+            }
         };
-        let mut connection =
-            SmtpConnection::connect(address, Some(s.timeout), &hello, wrapped.as_ref(), None)
-                .map_err(|e| Refusal::Other(format!("cannot connect to {}:{}: {e}", s.host, s.port)))?;
+        let mut connection = connected;
         if s.security == Security::StartTls {
             if !connection.can_starttls() {
-                return Err(Refusal::Other(format!(
+                return Err(other(format!(
                     "{} does not offer STARTTLS; refusing to send in plain text",
                     s.host
                 )));
             }
             connection
-                .starttls(&tls()?, &hello)
-                .map_err(|e| Refusal::Other(format!("STARTTLS with {} failed: {e}", s.host)))?;
+                .starttls(tls()?, &hello)
+                .await
+                .map_err(|e| other(format!("STARTTLS with {} failed: {e}", s.host)))?;
         }
         if let Some((user, secret)) = &s.credentials {
             let mechanisms = [Mechanism::Plain, Mechanism::Login, Mechanism::Xoauth2];
             connection
                 .auth(&mechanisms, &Credentials::new(user.clone(), secret.clone()))
+                .await
                 .map_err(|e| Refusal::Auth(format!("authentication failed: {e}")))?;
         }
         Ok(connection)
@@ -139,20 +179,25 @@ enum Refusal {
 }
 
 /// MAIL, RCPT, DATA, the message: each failure classified by its stage.
-fn transaction(connection: &mut SmtpConnection, from: Address, to: Address, message: &[u8]) -> Delivery {
-    if let Err(e) = connection.command(Mail::new(Some(from), vec![])) {
+async fn transaction(
+    connection: &mut AsyncSmtpConnection,
+    from: Address,
+    to: Address,
+    message: &[u8],
+) -> Delivery {
+    if let Err(e) = connection.command(Mail::new(Some(from), vec![])).await {
         return Delivery::Failed(format!("MAIL FROM refused: {e}"));
     }
-    match connection.command(Rcpt::new(to, vec![])) {
+    match connection.command(Rcpt::new(to, vec![])).await {
         Ok(_) => {}
         Err(e) if e.is_permanent() => return Delivery::Bounced(format!("RCPT TO refused: {e}")),
         Err(e) => return Delivery::Failed(format!("RCPT TO: {e}")),
     }
-    if let Err(e) = connection.command(Data) {
+    if let Err(e) = connection.command(Data).await {
         return Delivery::Failed(format!("DATA refused: {e}"));
     }
     // From here the server may have the message.
-    match connection.message(message) {
+    match connection.message(message).await {
         Ok(response) => Delivery::Sent(format!(
             "{} {}",
             response.code(),
