@@ -490,13 +490,14 @@ fn deliver(
             }
         }
         Transport::Smtp { hello_name, timeout } => {
-            if !senders.contains_key(&mailbox.id) {
-                match SmtpSender::new(smtp_settings(mailbox, hello_name, *timeout)) {
-                    Ok(sender) => senders.insert(mailbox.id, sender),
+            use std::collections::hash_map::Entry;
+            let sender = match senders.entry(mailbox.id) {
+                Entry::Occupied(entry) => entry.into_mut(),
+                Entry::Vacant(entry) => match SmtpSender::new(smtp_settings(mailbox, hello_name, *timeout)) {
+                    Ok(sender) => entry.insert(sender),
                     Err(e) => return Delivery::Failed(format!("cannot start the SMTP client: {e}")),
-                };
-            }
-            let sender = senders.get_mut(&mailbox.id).expect("inserted above");
+                },
+            };
             sender.deliver(&mailbox.from_address, to, message)
         }
     }
