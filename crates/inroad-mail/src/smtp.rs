@@ -19,6 +19,7 @@ use lettre::transport::smtp::commands::{Data, Mail, Rcpt};
 use lettre::transport::smtp::extension::ClientId;
 use tokio::net::TcpStream;
 use tokio::runtime::Runtime;
+use tokio::time::timeout;
 
 /// How the connection is secured.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -103,11 +104,15 @@ impl SmtpSender {
                 Err(Refusal::Other(why)) => return Delivery::Failed(why),
             },
         };
-        let delivery = transaction(&mut connection, from, to, message).await;
+        let delivery = transaction(&mut connection, self.settings.timeout, from, to, message).await;
         match &delivery {
             Delivery::Sent(_) => self.connection = Some(connection),
             // The session is in an unknown state: never reuse it.
-            _ => connection.abort().await,
+            // (lettre's abort says QUIT and waits for the reply: a server that went
+            // silent would hold it forever.)
+            _ => {
+                let _ = timeout(self.settings.timeout, connection.abort()).await;
+            }
         }
         delivery
     }
@@ -132,14 +137,14 @@ impl SmtpSender {
             .await
             .map_err(|e| other(format!("cannot connect to {}:{}: {e}", s.host, s.port)))?,
             Security::None | Security::StartTls => {
-                let stream = tokio::time::timeout(s.timeout, TcpStream::connect((s.host.as_str(), s.port)))
+                let stream = timeout(s.timeout, TcpStream::connect((s.host.as_str(), s.port)))
                     .await
                     .map_err(|_| other(format!("connecting to {}:{} timed out", s.host, s.port)))?
                     .map_err(|e| other(format!("cannot connect to {}:{}: {e}", s.host, s.port)))?;
                 stream
                     .set_nodelay(true)
                     .map_err(|e| other(format!("socket option: {e}")))?;
-                tokio::time::timeout(
+                timeout(
                     s.timeout,
                     AsyncSmtpConnection::connect_with_transport(Box::new(stream), &hello),
                 )
@@ -156,16 +161,17 @@ impl SmtpSender {
                     s.host
                 )));
             }
-            connection
-                .starttls(tls()?, &hello)
+            timeout(s.timeout, connection.starttls(tls()?, &hello))
                 .await
+                .map_err(|_| other(format!("STARTTLS with {} timed out", s.host)))?
                 .map_err(|e| other(format!("STARTTLS with {} failed: {e}", s.host)))?;
         }
         if let Some((user, secret)) = &s.credentials {
             let mechanisms = [Mechanism::Plain, Mechanism::Login, Mechanism::Xoauth2];
-            connection
-                .auth(&mechanisms, &Credentials::new(user.clone(), secret.clone()))
+            let credentials = Credentials::new(user.clone(), secret.clone());
+            timeout(s.timeout, connection.auth(&mechanisms, &credentials))
                 .await
+                .map_err(|_| other(format!("authentication with {} timed out", s.host)))?
                 .map_err(|e| Refusal::Auth(format!("authentication failed: {e}")))?;
         }
         Ok(connection)
@@ -181,30 +187,39 @@ enum Refusal {
 /// MAIL, RCPT, DATA, the message: each failure classified by its stage.
 async fn transaction(
     connection: &mut AsyncSmtpConnection,
+    limit: Duration,
     from: Address,
     to: Address,
     message: &[u8],
 ) -> Delivery {
-    if let Err(e) = connection.command(Mail::new(Some(from), vec![])).await {
-        return Delivery::Failed(format!("MAIL FROM refused: {e}"));
+    // Every step has the same time limit; a step that runs out is a broken session.
+    let timed = |what: &str| format!("{what}: no reply within {} s", limit.as_secs());
+    match timeout(limit, connection.command(Mail::new(Some(from), vec![]))).await {
+        Ok(Ok(_)) => {}
+        Ok(Err(e)) => return Delivery::Failed(format!("MAIL FROM refused: {e}")),
+        Err(_) => return Delivery::Failed(timed("MAIL FROM")),
     }
-    match connection.command(Rcpt::new(to, vec![])).await {
-        Ok(_) => {}
-        Err(e) if e.is_permanent() => return Delivery::Bounced(format!("RCPT TO refused: {e}")),
-        Err(e) => return Delivery::Failed(format!("RCPT TO: {e}")),
+    match timeout(limit, connection.command(Rcpt::new(to, vec![]))).await {
+        Ok(Ok(_)) => {}
+        Ok(Err(e)) if e.is_permanent() => return Delivery::Bounced(format!("RCPT TO refused: {e}")),
+        Ok(Err(e)) => return Delivery::Failed(format!("RCPT TO: {e}")),
+        Err(_) => return Delivery::Failed(timed("RCPT TO")),
     }
-    if let Err(e) = connection.command(Data).await {
-        return Delivery::Failed(format!("DATA refused: {e}"));
+    match timeout(limit, connection.command(Data)).await {
+        Ok(Ok(_)) => {}
+        Ok(Err(e)) => return Delivery::Failed(format!("DATA refused: {e}")),
+        Err(_) => return Delivery::Failed(timed("DATA")),
     }
     // From here the server may have the message.
-    match connection.message(message).await {
-        Ok(response) => Delivery::Sent(format!(
+    match timeout(limit, connection.message(message)).await {
+        Ok(Ok(response)) => Delivery::Sent(format!(
             "{} {}",
             response.code(),
             response.first_line().unwrap_or_default()
         )),
-        Err(e) if e.is_permanent() => Delivery::Bounced(format!("refused after DATA: {e}")),
-        Err(e) if e.is_transient() => Delivery::Failed(format!("deferred after DATA: {e}")),
-        Err(e) => Delivery::InDoubt(format!("no final reply after DATA: {e}")),
+        Ok(Err(e)) if e.is_permanent() => Delivery::Bounced(format!("refused after DATA: {e}")),
+        Ok(Err(e)) if e.is_transient() => Delivery::Failed(format!("deferred after DATA: {e}")),
+        Ok(Err(e)) => Delivery::InDoubt(format!("no final reply after DATA: {e}")),
+        Err(_) => Delivery::InDoubt(timed("after the message")),
     }
 }

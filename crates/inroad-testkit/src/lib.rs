@@ -32,8 +32,8 @@ use std::net::Ipv4Addr;
 
 pub use dns::{DnsQuery, DnsZone, FakeDns};
 pub use mx::{
-    FakeMx, FakeMxBuilder, HostScript, Mailbox, MxStats, Script, DEFAULT_HOST, GREYLISTED, MICROSOFT_UNKNOWN,
-    POLICY_BLOCK, RCPT_OK, RELAY_DENIED, TOO_MANY_CONNECTIONS, USER_UNKNOWN,
+    AfterData, FakeMx, FakeMxBuilder, HostScript, Mailbox, MxStats, Script, DEFAULT_HOST, GREYLISTED,
+    MICROSOFT_UNKNOWN, POLICY_BLOCK, RCPT_OK, RELAY_DENIED, TOO_MANY_CONNECTIONS, USER_UNKNOWN,
 };
 
 /// `count` consecutive loopback IPs from `base`, skipping `.0` and `.255` in the last

@@ -6,7 +6,7 @@ use std::net::{Ipv4Addr, TcpListener, TcpStream};
 use std::path::Path;
 use std::process::{Child, Command, Output};
 
-use inroad_testkit::{FakeMx, Script};
+use inroad_testkit::{AfterData, FakeMx, HostScript, Script};
 
 fn inroad(db: &Path, args: &[&str]) -> Output {
     let out = Command::new(env!("CARGO_BIN_EXE_inroad"))
@@ -327,4 +327,127 @@ fn a_mailbox_pauses_itself_at_two_percent_hard_bounces() {
         serde_json::from_slice::<serde_json::Value>(&resumed.stdout).unwrap()["sent"],
         5
     );
+}
+
+/// One lead, one mailbox aimed at a scripted server; returns the run's JSON report.
+fn one_send(ip: Ipv4Addr, mx: &FakeMx, db: &Path, dir: &Path) -> serde_json::Value {
+    campaign(dir, db, (&ip.to_string(), mx.port()), &["ann@globex.com"], None);
+    run_at(db, "2026-12-07T09:00:00Z")
+}
+
+fn run_at(db: &Path, now: &str) -> serde_json::Value {
+    let out = inroad(
+        db,
+        &[
+            "run",
+            "--now",
+            now,
+            "--helo-name",
+            "test.local",
+            "--timeout",
+            "1",
+            "--json",
+        ],
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+fn ledger_state(db: &Path) -> String {
+    let conn = rusqlite::Connection::open(db).unwrap();
+    conn.query_row("SELECT state FROM sends", [], |r| r.get(0))
+        .unwrap()
+}
+
+#[test]
+fn temporary_refusals_before_data_are_retried_later_as_the_same_send() {
+    for (i, reply) in ["451 4.3.0 Try again later", "452 4.2.2 Mailbox full"]
+        .into_iter()
+        .enumerate()
+    {
+        let ip = Ipv4Addr::new(127, 0, 10, 10 + i as u8);
+        let mx = FakeMx::builder()
+            .hosts(&[ip])
+            .accept_data(true)
+            .domain("globex.com", Script::reply(reply))
+            .start();
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("inroad.db");
+        let report = one_send(ip, &mx, &db, dir.path());
+        assert_eq!(
+            (report["sent"].as_u64(), report["failed"].as_u64()),
+            (Some(0), Some(1)),
+            "{reply}: {report}"
+        );
+        assert_eq!(ledger_state(&db), "failed");
+        assert_eq!(
+            run_at(&db, "2026-12-07T09:05:00Z")["failed"],
+            0,
+            "not before the retry time"
+        );
+        assert_eq!(
+            run_at(&db, "2026-12-07T09:16:00Z")["failed"],
+            1,
+            "{reply}: retried after 15 minutes"
+        );
+        assert_eq!(mx.stats().rcpts, 2);
+    }
+}
+
+#[test]
+fn a_busy_server_at_connect_is_retried_later() {
+    let ip = Ipv4Addr::new(127, 0, 10, 20);
+    let mx = FakeMx::builder().host(ip, HostScript::busy()).start();
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("inroad.db");
+    let report = one_send(ip, &mx, &db, dir.path());
+    assert_eq!(report["failed"], 1, "{report}");
+    assert_eq!(ledger_state(&db), "failed");
+}
+
+#[test]
+fn a_refusal_after_data_is_a_bounce() {
+    let ip = Ipv4Addr::new(127, 0, 10, 21);
+    let mx = FakeMx::builder()
+        .hosts(&[ip])
+        .accept_data(true)
+        .after_data(AfterData::Reply("550 5.7.1 Message rejected".into()))
+        .domain("globex.com", Script::known(["ann"]))
+        .start();
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("inroad.db");
+    let report = one_send(ip, &mx, &db, dir.path());
+    assert_eq!(report["bounced"], 1, "{report}");
+    assert_eq!(ledger_state(&db), "bounced");
+}
+
+#[test]
+fn a_send_broken_after_data_began_is_in_doubt_and_never_resent() {
+    for (i, after) in [AfterData::Drop, AfterData::Hang].into_iter().enumerate() {
+        let ip = Ipv4Addr::new(127, 0, 10, 22 + i as u8);
+        let mx = FakeMx::builder()
+            .hosts(&[ip])
+            .accept_data(true)
+            .after_data(after.clone())
+            .domain("globex.com", Script::known(["ann"]))
+            .start();
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("inroad.db");
+        let report = one_send(ip, &mx, &db, dir.path());
+        assert_eq!(
+            (report["sent"].as_u64(), report["in_doubt"].as_u64()),
+            (Some(0), Some(1)),
+            "{after:?}: {report}"
+        );
+        assert_eq!(ledger_state(&db), "in_doubt");
+        let later = run_at(&db, "2026-12-08T09:00:00Z");
+        assert_eq!(
+            (later["sent"].as_u64(), later["failed"].as_u64()),
+            (Some(0), Some(0)),
+            "{after:?}: {later}"
+        );
+        assert_eq!(mx.stats().mail_froms, 1, "{after:?}: never tried again");
+        let show = inroad(&db, &["campaign", "show", "c", "--json"]);
+        let show: serde_json::Value = serde_json::from_slice(&show.stdout).unwrap();
+        assert_eq!(show["in_doubt"], 1, "{show}");
+    }
 }

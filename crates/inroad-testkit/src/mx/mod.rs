@@ -40,6 +40,21 @@ pub struct FakeMxBuilder {
     hostname: String,
     worker_threads: usize,
     accept_data: bool,
+    after_data: AfterData,
+}
+
+/// What the server does once DATA is accepted (with [`FakeMxBuilder::accept_data`]).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum AfterData {
+    /// Reads the message and answers `250 2.0.0 Ok: queued`.
+    #[default]
+    Queue,
+    /// Reads the message and answers with this reply instead (e.g. a 550 or a 451).
+    Reply(String),
+    /// Reads the message and never answers the final dot.
+    Hang,
+    /// Closes the connection in the middle of the message.
+    Drop,
 }
 
 impl Default for FakeMxBuilder {
@@ -56,6 +71,7 @@ impl Default for FakeMxBuilder {
             hostname: "mx.fake.test".to_string(),
             worker_threads: 2,
             accept_data: false,
+            after_data: AfterData::Queue,
         }
     }
 }
@@ -131,6 +147,12 @@ impl FakeMxBuilder {
         self
     }
 
+    /// What happens after DATA (see [`AfterData`]); only with `accept_data`.
+    pub fn after_data(mut self, behaviour: AfterData) -> Self {
+        self.after_data = behaviour;
+        self
+    }
+
     /// The name in the greeting and the EHLO reply (default `mx.fake.test`).
     pub fn hostname(mut self, name: &str) -> Self {
         self.hostname = name.to_string();
@@ -182,6 +204,7 @@ impl FakeMxBuilder {
             default_script: self.default_script,
             stats: Stats::new(self.log_commands),
             accept_data: self.accept_data,
+            after_data: self.after_data,
         });
         let ips = hosts.iter().map(|h| h.ip).collect();
         let server_shared = shared.clone();

@@ -35,6 +35,7 @@ pub(crate) struct Shared {
     pub(crate) default_script: Script,
     pub(crate) stats: Stats,
     pub(crate) accept_data: bool,
+    pub(crate) after_data: super::AfterData,
 }
 
 /// Decrements the open-session counters when a session ends, however it ends.
@@ -133,12 +134,23 @@ impl Session {
                 Outcome::Hang => return self.drain().await,
                 Outcome::ReadData => {
                     self.reply("354 End data with <CR><LF>.<CR><LF>").await?;
+                    if self.shared.after_data == super::AfterData::Drop {
+                        let mut first = Vec::new();
+                        self.io.read_until(b'\n', &mut first).await?;
+                        return Ok(()); // hang up mid-message
+                    }
                     if !self.read_message().await? {
                         return Ok(());
                     }
                     self.in_transaction = false;
-                    self.shared.stats.lock().snapshot.messages += 1;
-                    self.reply("250 2.0.0 Ok: queued").await?;
+                    match self.shared.after_data.clone() {
+                        super::AfterData::Hang => return self.drain().await,
+                        super::AfterData::Reply(text) => self.reply(&text).await?,
+                        super::AfterData::Queue | super::AfterData::Drop => {
+                            self.shared.stats.lock().snapshot.messages += 1;
+                            self.reply("250 2.0.0 Ok: queued").await?;
+                        }
+                    }
                 }
             }
         }
