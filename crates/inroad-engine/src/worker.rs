@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use inroad_core::campaign::{reply_subject, variant_for, CampaignSpec};
 use inroad_core::planner::{
-    plan, step_due, CampaignState, DueEnrolment, MailboxState, PlanInput, PlannedSend,
+    plan, step_due, CampaignState, DomainRecent, DueEnrolment, MailboxState, PlanInput, PlannedSend,
 };
 use inroad_core::schedule::{day_bounds, mailbox_day, Gap, Warmup};
 use inroad_core::template::spin_seed;
@@ -55,6 +55,8 @@ pub struct RunOptions {
     pub transport: Transport,
     /// The key that signs unsubscribe links (kept outside the database).
     pub unsubscribe_key: Vec<u8>,
+    /// At most this many sends to one recipient domain in any hour.
+    pub domain_limit_per_hour: Option<u32>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
@@ -136,8 +138,15 @@ pub fn run_once(store: &mut dyn Store, options: &RunOptions) -> Result<RunReport
         now,
         mailboxes: mailbox_states,
         campaigns: campaign_states,
+        domain_limit_per_hour: options.domain_limit_per_hour,
         ..PlanInput::default()
     };
+    if options.domain_limit_per_hour.is_some() {
+        for (domain, sends, oldest) in store.recent_domain_sends(now_s - 3600)? {
+            let oldest = Timestamp::from_second(oldest).unwrap_or(now);
+            input.domain_recent.insert(domain, DomainRecent { sends, oldest });
+        }
+    }
     let mut batch_was_full = true;
     let mut sent_since_load = true;
     loop {
@@ -206,6 +215,15 @@ pub fn run_once(store: &mut dyn Store, options: &RunOptions) -> Result<RunReport
                         state.first_send_day = Some(mailbox_day(now, state.day_zone()));
                     }
                     state.gap = draw_gap(mailbox, now_s, state.sent_today);
+                    let recent =
+                        input
+                            .domain_recent
+                            .entry(enrolment.domain.clone())
+                            .or_insert(DomainRecent {
+                                sends: 0,
+                                oldest: now,
+                            });
+                    recent.sends += 1;
                     if enrolment.mailbox.is_none() {
                         let c = input
                             .campaigns

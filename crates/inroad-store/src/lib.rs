@@ -347,6 +347,9 @@ pub trait Store {
     /// many bounced.
     fn mailbox_recent_outcomes(&self, mailbox_id: i64, last: u32) -> Result<(u32, u32)>;
 
+    /// Sends handed over since `since` per recipient domain: (domain, how many, earliest).
+    fn recent_domain_sends(&self, since: i64) -> Result<Vec<(String, u32, i64)>>;
+
     /// Pauses a mailbox with the reason (`None` resumes it); false if no such mailbox.
     fn set_mailbox_paused(&mut self, name: &str, reason: Option<&str>) -> Result<bool>;
 }

@@ -607,6 +607,12 @@ impl Store for SqliteStore {
         Ok(stmt.query_row(params![mailbox_id, last], |r| Ok((r.get(0)?, r.get(1)?)))?)
     }
 
+    fn recent_domain_sends(&self, since: i64) -> Result<Vec<(String, u32, i64)>> {
+        let mut stmt = self.conn.prepare_cached(sql!("recent_domain_sends"))?;
+        let rows = stmt.query_map([since], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
     fn set_mailbox_paused(&mut self, name: &str, reason: Option<&str>) -> Result<bool> {
         Ok(self
             .conn

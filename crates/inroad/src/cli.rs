@@ -144,6 +144,10 @@ pub struct RunArgs {
     /// Seconds to wait for the SMTP server at each step.
     #[arg(long, default_value_t = 60, value_name = "SECS")]
     pub timeout: u64,
+    /// At most this many sends to one recipient domain (all mailboxes together) in
+    /// any hour: big providers judge a sender by bursts. 0 lifts the limit.
+    #[arg(long, default_value_t = 60, value_name = "N")]
+    pub domain_hourly_limit: u32,
     /// The key that signs unsubscribe links (created on first use; keep it outside
     /// the database, and the same for `inroad serve`). Default: the database path + ".key".
     #[arg(long, value_name = "FILE")]

@@ -70,6 +70,7 @@ fn run_campaign(store: &mut dyn inroad_store::Store, dir: &std::path::Path) -> a
             now,
             transport: Transport::Dir(out.clone()),
             unsubscribe_key: key.clone(),
+            domain_limit_per_hour: Some(60),
         };
         let report = run_once(store, &options)?;
         passes += 1;

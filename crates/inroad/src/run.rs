@@ -33,6 +33,7 @@ pub fn run(db: &str, args: &RunArgs) -> anyhow::Result<()> {
             now,
             transport: transport.clone(),
             unsubscribe_key: unsubscribe_key.clone(),
+            domain_limit_per_hour: (args.domain_hourly_limit > 0).then_some(args.domain_hourly_limit),
         };
         let report = run_once(store.as_mut(), &options)?;
         if args.json {

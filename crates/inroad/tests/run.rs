@@ -201,3 +201,75 @@ fn a_campaign_over_simulated_days() {
     assert_eq!(show["sent"], 19, "{show}: ten first touches, nine follow-ups");
     assert_eq!(show["in_doubt"], 0);
 }
+
+#[test]
+fn a_recipient_domain_gets_at_most_its_hourly_limit() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("inroad.db");
+    let leads = dir.path().join("leads.csv");
+    let rows: String = (0..5)
+        .map(|i| format!("p{i}@bigcorp.com,Pat,\"BigCorp\"\n"))
+        .collect();
+    std::fs::write(&leads, format!("Email,First Name,Company\n{rows}")).unwrap();
+    inroad(
+        &db,
+        &["leads", "import", leads.to_str().unwrap(), "--list", "all"],
+    );
+    for name in ["one", "two"] {
+        let from = format!("{name} <{name}@acme.example>");
+        let args = [
+            "mailbox",
+            "add",
+            name,
+            "--from",
+            &from,
+            "--smtp-host",
+            "localhost",
+            "--gap",
+            "0",
+        ];
+        inroad(&db, &[&args[..], &["--timezone", "Europe/Berlin"]].concat());
+    }
+    let file = dir.path().join("c.toml");
+    std::fs::write(&file, CAMPAIGN).unwrap();
+    inroad(&db, &["campaign", "create", file.to_str().unwrap()]);
+    inroad(
+        &db,
+        &[
+            "campaign",
+            "enroll",
+            "caps",
+            "--list",
+            "all",
+            "--allow-unverified",
+        ],
+    );
+    inroad(&db, &["campaign", "start", "caps"]);
+    let out = dir.path().join("out");
+    let transport = format!("dir:{}", out.display());
+    let sent = |now: &str| {
+        let run = inroad(
+            &db,
+            &[
+                "run",
+                "--transport",
+                &transport,
+                "--now",
+                now,
+                "--domain-hourly-limit",
+                "2",
+                "--json",
+            ],
+        );
+        serde_json::from_slice::<serde_json::Value>(&run.stdout).unwrap()["sent"]
+            .as_u64()
+            .unwrap()
+    };
+    assert_eq!(
+        sent("2026-12-07T09:00:00Z"),
+        2,
+        "two mailboxes, but one domain: two an hour"
+    );
+    assert_eq!(sent("2026-12-07T09:30:00Z"), 0, "the hour is not over");
+    assert_eq!(sent("2026-12-07T10:00:01Z"), 2, "an hour after the first sends");
+}
