@@ -7,7 +7,7 @@ use inroad_core::campaign::{
     lint_structure, parse_campaign, reply_subject, variant_for, CampaignSpec, Finding, Severity,
 };
 use inroad_core::template::{spin_seed, Template};
-use inroad_store::{CampaignRecord, LeadQuery, Store, StoredLead};
+use inroad_store::{CampaignRecord, Store, StoredLead};
 use serde::Serialize;
 
 use crate::{Error, Result};
@@ -100,17 +100,10 @@ pub fn preview(
     sample: usize,
 ) -> Result<Vec<LeadPreview>> {
     let leads: Vec<StoredLead> = match lead {
-        Some(id) => {
-            let found = store.leads(&LeadQuery {
-                list: None,
-                after: id - 1,
-                limit: 1,
-            })?;
-            match found.into_iter().next() {
-                Some(l) if l.id == id => vec![l],
-                _ => return Err(Error::Usage(format!("no lead with id {id}"))),
-            }
-        }
+        Some(id) => match store.lead(id)? {
+            Some(l) => vec![l],
+            None => return Err(Error::Usage(format!("no lead with id {id}"))),
+        },
         None => {
             let mut picked = Vec::new();
             crate::export::for_each_lead(store, None, &mut |l| {
