@@ -3,9 +3,11 @@
 //! sends in doubt never outnumber the kills.
 
 use std::collections::HashMap;
-use std::net::{TcpListener, TcpStream};
 use std::path::Path;
 use std::process::{Command, Stdio};
+
+#[path = "support/sink.rs"]
+mod sink;
 
 const LEADS: usize = 1_500;
 const KILLS: usize = 25;
@@ -32,32 +34,8 @@ fn dumped(dir: &Path) -> usize {
 fn killing_the_worker_never_sends_a_step_twice() {
     let dir = tempfile::tempdir().unwrap();
     let dump = dir.path().join("dump");
-    std::fs::create_dir(&dump).unwrap();
-    Command::new("chmod").arg("777").arg(&dump).status().unwrap();
-    let port = TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let mut sink = Command::new("smtp-sink")
-        .args([
-            "-u",
-            "nobody",
-            "-d",
-            &format!("{}/%M.", dump.display()),
-            &format!("127.0.0.1:{port}"),
-            "100",
-        ])
-        .spawn()
-        .expect("smtp-sink (Debian package postfix)");
-    let up = (0..500).any(|_| {
-        let ok = TcpStream::connect(("127.0.0.1", port)).is_ok();
-        if !ok {
-            std::thread::sleep(std::time::Duration::from_millis(10));
-        }
-        ok
-    });
-    assert!(up, "smtp-sink did not start");
+    let sink = sink::Sink::start(&dump);
+    let port = sink.port;
 
     let db = dir.path().join("inroad.db");
     let leads = dir.path().join("leads.csv");
@@ -167,8 +145,7 @@ fn killing_the_worker_never_sends_a_step_twice() {
             "test.local",
         ],
     );
-    let _ = sink.kill();
-    let _ = sink.wait();
+    drop(sink);
 
     // What smtp-sink received: never two messages to one lead.
     let mut per_recipient: HashMap<String, u32> = HashMap::new();

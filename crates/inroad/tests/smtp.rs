@@ -2,9 +2,12 @@
 //! signed, one-click headers), and a scripted server refuses a recipient (a hard
 //! bounce: suppressed, never retried).
 
-use std::net::{Ipv4Addr, TcpListener, TcpStream};
+use std::net::Ipv4Addr;
 use std::path::Path;
-use std::process::{Child, Command, Output};
+use std::process::{Command, Output};
+
+#[path = "support/sink.rs"]
+mod sink;
 
 use inroad_testkit::{AfterData, FakeMx, HostScript, Script};
 
@@ -21,51 +24,6 @@ fn inroad(db: &Path, args: &[&str]) -> Output {
         String::from_utf8_lossy(&out.stderr)
     );
     out
-}
-
-/// smtp-sink on a free loopback port, dumping every message into `dump`; killed on drop.
-struct Sink {
-    child: Child,
-    port: u16,
-}
-
-impl Sink {
-    fn start(dump: &Path) -> Sink {
-        let port = TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let template = format!("{}/%M.", dump.display());
-        let child = Command::new("smtp-sink")
-            .args([
-                "-u",
-                "nobody",
-                "-d",
-                &template,
-                &format!("127.0.0.1:{port}"),
-                "100",
-            ])
-            .spawn()
-            .expect("smtp-sink (Debian package postfix; scripts/test installs it)");
-        // Wait until it listens: a condition, bounded, not a timed guess.
-        let ready = (0..500).any(|_| {
-            let up = TcpStream::connect(("127.0.0.1", port)).is_ok();
-            if !up {
-                std::thread::sleep(std::time::Duration::from_millis(10));
-            }
-            up
-        });
-        assert!(ready, "smtp-sink did not start listening");
-        Sink { child, port }
-    }
-}
-
-impl Drop for Sink {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 fn campaign(dir: &Path, db: &Path, (host, port): (&str, u16), emails: &[&str], dkim: Option<&Path>) {
@@ -122,8 +80,6 @@ fn campaign(dir: &Path, db: &Path, (host, port): (&str, u16), emails: &[&str], d
 fn messages_reach_smtp_sink_signed_and_with_one_click_headers() {
     let dir = tempfile::tempdir().unwrap();
     let dump = dir.path().join("dump");
-    std::fs::create_dir(&dump).unwrap();
-    Command::new("chmod").arg("777").arg(&dump).status().unwrap(); // smtp-sink writes as nobody
     let key = dir.path().join("dkim.pem");
     let made = Command::new("openssl")
         .args([
@@ -138,7 +94,7 @@ fn messages_reach_smtp_sink_signed_and_with_one_click_headers() {
         .output()
         .expect("openssl");
     assert!(made.status.success());
-    let sink = Sink::start(&dump);
+    let sink = sink::Sink::start(&dump);
     let db = dir.path().join("inroad.db");
     let emails = ["a@globex.com", "b@initech.com", "c@hooli.com"];
     campaign(dir.path(), &db, ("127.0.0.1", sink.port), &emails, Some(&key));
