@@ -100,7 +100,13 @@ pub fn run_once(store: &mut dyn Store, options: &RunOptions) -> Result<RunReport
     let mut campaigns: HashMap<i64, ActiveCampaign> = HashMap::new();
     let mut campaign_states = Vec::new();
     for record in store.campaigns()?.into_iter().filter(|c| c.status == "active") {
-        let (_, spec) = crate::campaign::load(store, &record.id.to_string())?;
+        // The stored file is parsed as is (`load` would read every campaign again).
+        let spec = inroad_core::campaign::parse_campaign(&record.spec).map_err(|e| {
+            Error::Usage(format!(
+                "campaign {}: stored file no longer parses: {e}",
+                record.name
+            ))
+        })?;
         let mailbox_ids: Vec<i64> = spec
             .mailboxes
             .iter()
