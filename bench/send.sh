@@ -63,7 +63,7 @@ TOML
 "$inroad" --db "$db" campaign start bench 2>/dev/null
 
 start=$(date +%s.%N)
-"$inroad" --db "$db" run --once --now 2026-12-07T09:00:00Z --helo-name bench.local --json >"$tmp/run.json"
+${PROFILE:-} "$inroad" --db "$db" run --once --now 2026-12-07T09:00:00Z --helo-name bench.local --json >"$tmp/run.json"
 end=$(date +%s.%N)
 anchor_start=$(date +%s.%N)
 smtp-source -d -s "$mailboxes" -m "$messages" -l 1200 -f bench@acme.example -t sink@example.com \

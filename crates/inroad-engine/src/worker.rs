@@ -8,8 +8,9 @@
 //! transaction) or `failed` (tried again later). A send interrupted mid-way stays
 //! `sending` and becomes `in_doubt` when the next worker starts: never re-sent.
 
-use std::collections::HashMap;
-use std::path::PathBuf;
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use inroad_core::campaign::{reply_subject, variant_for, CampaignSpec};
@@ -177,7 +178,7 @@ pub fn run_once(store: &mut dyn Store, options: &RunOptions) -> Result<RunReport
                 .map(|t| t.strftime("%Y-%m-%dT%H:%M:%SZ").to_string());
             return Ok(report);
         }
-        let handled: std::collections::HashSet<i64> = planned.sends.iter().map(|s| s.enrolment_id).collect();
+        let handled: HashSet<i64> = planned.sends.iter().map(|s| s.enrolment_id).collect();
         let by_id: HashMap<i64, DueEnrolment> = input
             .due
             .iter()
@@ -186,27 +187,21 @@ pub fn run_once(store: &mut dyn Store, options: &RunOptions) -> Result<RunReport
             .collect();
         input.due.retain(|d| !handled.contains(&d.id));
         sent_since_load = true;
-        for send in planned.sends {
-            let enrolment = &by_id[&send.enrolment_id];
-            let campaign = &campaigns[&enrolment.campaign];
-            let mailbox = &mailboxes[&send.mailbox_id];
-            let signer = match signers.get(&mailbox.id) {
-                Some(signer) => signer,
-                None => {
-                    let signer = dkim_signer(mailbox)?;
-                    signers.entry(mailbox.id).or_insert(signer)
-                }
-            };
-            let outcome = send_one(
-                store,
-                options,
-                &mut senders,
-                campaign,
-                mailbox,
-                signer.as_ref(),
-                enrolment,
-                &send,
-            )?;
+        for mailbox_id in planned.sends.iter().map(|s| s.mailbox_id) {
+            if let std::collections::hash_map::Entry::Vacant(entry) = signers.entry(mailbox_id) {
+                entry.insert(dkim_signer(&mailboxes[&mailbox_id])?);
+            }
+        }
+        let round = Round {
+            options,
+            campaigns: &campaigns,
+            mailboxes: &mailboxes,
+            signers: &signers,
+        };
+        let jobs = round.prepare(store, &planned.sends, &by_id, &mut report)?;
+        for (job, outcome) in round.deliver(store, jobs, &mut senders)? {
+            let mailbox = &mailboxes[&job.mailbox_id];
+            let enrolment = job.enrolment;
             match outcome {
                 Outcome::Sent => {
                     report.sent += 1;
@@ -246,6 +241,7 @@ pub fn run_once(store: &mut dyn Store, options: &RunOptions) -> Result<RunReport
                         store.mailbox_recent_outcomes(mailbox.id, BOUNCE_BREAKER_SAMPLE)?;
                     if sends >= BOUNCE_BREAKER_SAMPLE
                         && f64::from(bounces) >= BOUNCE_BREAKER_RATE * f64::from(sends)
+                        && !is_paused(&input.mailboxes, mailbox.id)
                     {
                         let why = format!("{bounces} hard bounces in its last {sends} sends");
                         pause(store, &mut input.mailboxes, mailbox, &why)?;
@@ -258,9 +254,6 @@ pub fn run_once(store: &mut dyn Store, options: &RunOptions) -> Result<RunReport
                     report.mailboxes_paused.push(format!("{}: {why}", mailbox.name));
                 }
                 Outcome::InDoubt => report.in_doubt += 1,
-                Outcome::NeedsAttention => report.needs_attention += 1,
-                Outcome::Suppressed => report.suppressed += 1,
-                Outcome::AlreadySent => {}
             }
         }
     }
@@ -290,6 +283,7 @@ fn load_due(store: &mut dyn Store, now: Timestamp) -> Result<(Vec<DueEnrolment>,
     Ok((due, parked))
 }
 
+/// How a delivered job ended.
 enum Outcome {
     Sent,
     Failed,
@@ -297,164 +291,338 @@ enum Outcome {
     AuthFailed(String),
     Bounced,
     InDoubt,
-    NeedsAttention,
-    Suppressed,
-    /// The ledger already has this step (sent or in doubt): nothing is sent again.
-    AlreadySent,
 }
 
-/// Renders, checks and delivers one planned send, keeping the ledger.
-#[allow(clippy::too_many_arguments)] // one send's whole context; a struct would only rename it
-fn send_one(
-    store: &mut dyn Store,
-    options: &RunOptions,
-    senders: &mut HashMap<i64, SmtpSender>,
-    campaign: &ActiveCampaign,
-    mailbox: &Mailbox,
-    dkim: Option<&DkimSigner>,
-    enrolment: &DueEnrolment,
-    send: &PlannedSend,
-) -> Result<Outcome> {
-    let now_s = options.now.as_second();
-    let Some(lead) = store.lead(enrolment.lead)? else {
-        store.park_enrolment(enrolment.id, "needs_attention", "the lead no longer exists")?;
-        return Ok(Outcome::NeedsAttention);
-    };
-    if lead.suppressed {
-        store.park_enrolment(
-            enrolment.id,
-            "unsubscribed",
-            "the address or its domain is suppressed",
-        )?;
-        return Ok(Outcome::Suppressed);
-    }
-    let recipient = lead.lead.email.clone().unwrap_or_default();
-    let (subject, body) = match render(campaign, &lead, send.step) {
-        Ok(rendered) => rendered,
-        Err(reason) => {
-            store.park_enrolment(enrolment.id, "needs_attention", &reason)?;
-            return Ok(Outcome::NeedsAttention);
-        }
-    };
-    let from_domain = mailbox
-        .from_address
-        .rsplit_once('@')
-        .map_or("localhost", |(_, d)| d);
-    let unique = (enrolment.id as u64) << 8 | (send.step as u64 & 0xff);
-    let message_id = new_message_id(from_domain, unique);
-    let step = u32::try_from(send.step).unwrap_or(u32::MAX);
-    let new_send = NewSend {
-        enrolment_id: enrolment.id,
-        step,
-        mailbox_id: mailbox.id,
-        message_id: message_id.clone(),
-        recipient: recipient.clone(),
-        planned_at: now_s,
-    };
-    let Some(send_id) = store.begin_send(&new_send)? else {
-        store.park_enrolment(
-            enrolment.id,
-            "paused",
-            &format!(
-                "step {} already has a send (sent or in doubt); it is never sent twice",
-                send.step + 1
-            ),
-        )?;
-        return Ok(Outcome::AlreadySent);
-    };
-    let thread = store.thread(enrolment.id)?;
-    let token = unsubscribe::sign(&options.unsubscribe_key, lead.id, enrolment.campaign);
-    let base = campaign
-        .spec
-        .unsubscribe_url
-        .as_deref()
-        .unwrap_or_default()
-        .trim_end_matches('/');
-    let email = OutgoingEmail {
-        from_name: mailbox.from_name.clone(),
-        from_address: mailbox.from_address.clone(),
-        to_name: lead.lead.full_name.clone(),
-        to_address: recipient,
-        subject,
-        body,
-        message_id,
-        in_reply_to: thread.last().cloned(),
-        references: thread,
-        date: std::time::SystemTime::now(),
-        unsubscribe_url: format!("{base}/u/{token}"),
-        unsubscribe_mailto: Some(format!("mailto:{}?subject=unsubscribe", mailbox.from_address)),
-        postal_address: campaign.spec.postal_address.clone().unwrap_or_default(),
-    };
-    let to = email.to_address.clone();
-    let delivery = match build(&email, dkim) {
-        Ok(bytes) => deliver(&options.transport, senders, mailbox, send_id, &to, &bytes),
-        Err(e) => Delivery::Failed(format!("the message could not be built: {e}")),
-    };
-    // Nothing was handed over: the same send is tried again later, from the same
-    // mailbox if the conversation has one.
-    let retry_later = |store: &mut dyn Store, why: &str| {
-        let advance = Advance {
-            enrolment_id: enrolment.id,
-            mailbox_id: enrolment.mailbox.unwrap_or(mailbox.id),
-            next_step: step,
-            next_due: Some(now_s + RETRY_AFTER),
-            state: "active",
-        };
-        store.finish_send(send_id, SendOutcome::Failed, Some(why), now_s, Some(&advance))
-    };
-    match delivery {
-        Delivery::Sent(reply) => {
-            let next_step = step + 1;
-            let mailbox_zone = TimeZone::get(&mailbox.timezone).ok();
-            let tz = inroad_core::planner::local_zone(
-                enrolment.time_zone.as_ref(),
-                mailbox_zone.as_ref(),
-                &campaign.time_zone,
-            );
-            let (next_due, state) = match campaign.spec.steps.get(next_step as usize) {
-                Some(next) => (Some(step_due(options.now, next, tz).as_second()), "active"),
-                None => (None, "finished"),
+/// How many messages of a round are signed and delivered at once. Sessions with
+/// remote servers spend most of their time waiting, so this is more than the cores.
+const PARALLEL_SENDS: usize = 16;
+
+/// What a planning round's sends share.
+struct Round<'a> {
+    options: &'a RunOptions,
+    campaigns: &'a HashMap<i64, ActiveCampaign>,
+    mailboxes: &'a HashMap<i64, Mailbox>,
+    signers: &'a HashMap<i64, Option<DkimSigner>>,
+}
+
+/// A send recorded in the ledger (`planned`) with its message built, not yet signed.
+struct Job<'a> {
+    send_id: i64,
+    enrolment: &'a DueEnrolment,
+    mailbox_id: i64,
+    step: u32,
+    to: String,
+    message: Vec<u8>,
+}
+
+impl<'a> Round<'a> {
+    /// Renders each planned send and records the sendable ones in the ledger (one
+    /// transaction for the round). Leads that cannot be sent are parked here: missing
+    /// data, suppressed (checked right before sending), or a step already sent.
+    fn prepare(
+        &self,
+        store: &mut dyn Store,
+        planned: &[PlannedSend],
+        due: &'a HashMap<i64, DueEnrolment>,
+        report: &mut RunReport,
+    ) -> Result<Vec<Job<'a>>> {
+        let now_s = self.options.now.as_second();
+        let mut drafts = Vec::with_capacity(planned.len());
+        for send in planned {
+            let enrolment = &due[&send.enrolment_id];
+            let campaign = &self.campaigns[&enrolment.campaign];
+            let mailbox = &self.mailboxes[&send.mailbox_id];
+            let Some(lead) = store.lead(enrolment.lead)? else {
+                store.park_enrolment(enrolment.id, "needs_attention", "the lead no longer exists")?;
+                report.needs_attention += 1;
+                continue;
             };
+            if lead.suppressed {
+                let why = "the address or its domain is suppressed";
+                store.park_enrolment(enrolment.id, "unsubscribed", why)?;
+                report.suppressed += 1;
+                continue;
+            }
+            let (subject, body) = match render(campaign, &lead, send.step) {
+                Ok(rendered) => rendered,
+                Err(reason) => {
+                    store.park_enrolment(enrolment.id, "needs_attention", &reason)?;
+                    report.needs_attention += 1;
+                    continue;
+                }
+            };
+            let from_domain = mailbox
+                .from_address
+                .rsplit_once('@')
+                .map_or("localhost", |(_, d)| d);
+            let unique = (enrolment.id as u64) << 8 | (send.step as u64 & 0xff);
+            let ledger = NewSend {
+                enrolment_id: enrolment.id,
+                step: u32::try_from(send.step).unwrap_or(u32::MAX),
+                mailbox_id: mailbox.id,
+                message_id: new_message_id(from_domain, unique),
+                recipient: lead.lead.email.clone().unwrap_or_default(),
+                planned_at: now_s,
+            };
+            drafts.push((enrolment, mailbox, campaign, lead, subject, body, ledger));
+        }
+        let ledger: Vec<NewSend> = drafts.iter().map(|d| d.6.clone()).collect();
+        let send_ids = store.begin_sends(&ledger)?;
+        let mut jobs = Vec::with_capacity(drafts.len());
+        for ((enrolment, mailbox, campaign, lead, subject, body, ledger), send_id) in
+            drafts.into_iter().zip(send_ids)
+        {
+            let Some(send_id) = send_id else {
+                let why = format!(
+                    "step {} already has a send (sent or in doubt); it is never sent twice",
+                    ledger.step + 1
+                );
+                store.park_enrolment(enrolment.id, "paused", &why)?;
+                continue;
+            };
+            let thread = store.thread(enrolment.id)?;
+            let token = unsubscribe::sign(&self.options.unsubscribe_key, lead.id, enrolment.campaign);
+            let base = campaign
+                .spec
+                .unsubscribe_url
+                .as_deref()
+                .unwrap_or_default()
+                .trim_end_matches('/');
+            let email = OutgoingEmail {
+                from_name: mailbox.from_name.clone(),
+                from_address: mailbox.from_address.clone(),
+                to_name: lead.lead.full_name.clone(),
+                to_address: ledger.recipient.clone(),
+                subject,
+                body,
+                message_id: ledger.message_id,
+                in_reply_to: thread.last().cloned(),
+                references: thread,
+                date: std::time::SystemTime::now(),
+                unsubscribe_url: format!("{base}/u/{token}"),
+                unsubscribe_mailto: Some(format!("mailto:{}?subject=unsubscribe", mailbox.from_address)),
+                postal_address: campaign.spec.postal_address.clone().unwrap_or_default(),
+            };
+            let message = match build(&email) {
+                Ok(message) => message,
+                Err(e) => {
+                    // Nothing can be sent to this lead until its data changes.
+                    let why = format!("the message could not be built: {e}");
+                    store.finish_send(send_id, SendOutcome::Failed, Some(&why), now_s, None)?;
+                    store.park_enrolment(enrolment.id, "needs_attention", &why)?;
+                    report.needs_attention += 1;
+                    continue;
+                }
+            };
+            jobs.push(Job {
+                send_id,
+                enrolment,
+                mailbox_id: mailbox.id,
+                step: ledger.step,
+                to: ledger.recipient,
+                message,
+            });
+        }
+        Ok(jobs)
+    }
+
+    /// Signs and delivers the round's jobs in parallel (a round has at most one per
+    /// mailbox), each ledger entry closed as its delivery ends.
+    ///
+    /// The store's lock is held from "DATA begins" (the ledger's `sending`) until the
+    /// outcome is recorded, so however many sessions run at once, at most one message
+    /// is ever in the state a crash would leave in doubt. Everything else — signing,
+    /// connecting, MAIL and RCPT — overlaps.
+    fn deliver(
+        &self,
+        store: &mut dyn Store,
+        jobs: Vec<Job<'a>>,
+        senders: &mut HashMap<i64, SmtpSender>,
+    ) -> Result<Vec<(Job<'a>, Outcome)>> {
+        let mut work = Vec::with_capacity(jobs.len());
+        for job in jobs {
+            let sender = match &self.options.transport {
+                Transport::Dir(_) => None,
+                Transport::Smtp { hello_name, timeout } => Some(match senders.remove(&job.mailbox_id) {
+                    Some(sender) => sender,
+                    None => {
+                        let settings = smtp_settings(&self.mailboxes[&job.mailbox_id], hello_name, *timeout);
+                        SmtpSender::new(settings)
+                            .map_err(|e| Error::Io(format!("cannot start the SMTP client: {e}")))?
+                    }
+                }),
+            };
+            work.push((job, sender));
+        }
+        let threads = work.len().min(PARALLEL_SENDS);
+        let queue = Mutex::new(work.into_iter());
+        let store = Mutex::new(store);
+        let done = Mutex::new(Vec::new());
+        std::thread::scope(|scope| {
+            for _ in 0..threads {
+                scope.spawn(|| loop {
+                    let Some((job, mut sender)) = lock(&queue).next() else {
+                        break;
+                    };
+                    let outcome = self.deliver_one(&store, &job, sender.as_mut());
+                    lock(&done).push((job, sender, outcome));
+                });
+            }
+        });
+        let mut finished = Vec::new();
+        let mut first_error = None;
+        for (job, sender, outcome) in done.into_inner().unwrap_or_else(PoisonError::into_inner) {
+            if let Some(sender) = sender {
+                senders.insert(job.mailbox_id, sender);
+            }
+            match outcome {
+                Ok(outcome) => finished.push((job, outcome)),
+                Err(e) => first_error = first_error.or(Some(e)),
+            }
+        }
+        match first_error {
+            Some(e) => Err(e),
+            None => Ok(finished),
+        }
+    }
+
+    fn deliver_one(
+        &self,
+        store: &Mutex<&mut dyn Store>,
+        job: &Job<'_>,
+        sender: Option<&mut SmtpSender>,
+    ) -> Result<Outcome> {
+        let now_s = self.options.now.as_second();
+        let signed = match &self.signers[&job.mailbox_id] {
+            Some(signer) => signer.sign(&job.message),
+            None => Ok(job.message.clone()),
+        };
+        let message = match signed {
+            Ok(message) => message,
+            Err(e) => return self.settle(&mut **lock(store), job, Delivery::Failed(e.to_string())),
+        };
+        let mailbox = &self.mailboxes[&job.mailbox_id];
+        match (&self.options.transport, sender) {
+            (Transport::Dir(dir), _) => {
+                let mut store = lock(store);
+                store.mark_sending(job.send_id, now_s)?;
+                let delivery = write_eml(dir, job.send_id, &message);
+                self.settle(&mut **store, job, delivery)
+            }
+            (Transport::Smtp { .. }, Some(sender)) => {
+                if let Err(refused) = sender.start_transaction(&mailbox.from_address, &job.to) {
+                    return self.settle(&mut **lock(store), job, refused);
+                }
+                let mut store = lock(store);
+                store.mark_sending(job.send_id, now_s)?;
+                let delivery = sender.send_data(&message);
+                self.settle(&mut **store, job, delivery)
+            }
+            (Transport::Smtp { .. }, None) => {
+                let refused = Delivery::Failed("no SMTP client for this mailbox".into());
+                self.settle(&mut **lock(store), job, refused)
+            }
+        }
+    }
+
+    /// Closes the job's ledger entry by how its delivery ended, and moves the
+    /// enrolment on (or parks it).
+    fn settle(&self, store: &mut dyn Store, job: &Job<'_>, delivery: Delivery) -> Result<Outcome> {
+        let now = self.options.now;
+        let now_s = now.as_second();
+        let enrolment = job.enrolment;
+        let campaign = &self.campaigns[&enrolment.campaign];
+        let mailbox = &self.mailboxes[&job.mailbox_id];
+        // Nothing was handed over: the same send is tried again later, from the same
+        // mailbox if the conversation has one.
+        let retry_later = |store: &mut dyn Store, why: &str| {
             let advance = Advance {
                 enrolment_id: enrolment.id,
-                mailbox_id: mailbox.id,
-                next_step,
-                next_due,
-                state,
+                mailbox_id: enrolment.mailbox.unwrap_or(mailbox.id),
+                next_step: job.step,
+                next_due: Some(now_s + RETRY_AFTER),
+                state: "active",
             };
-            store.finish_send(send_id, SendOutcome::Sent, Some(&reply), now_s, Some(&advance))?;
-            Ok(Outcome::Sent)
-        }
-        Delivery::Failed(why) => {
-            retry_later(store, &why)?;
-            Ok(Outcome::Failed)
-        }
-        Delivery::AuthFailed(why) => {
-            retry_later(store, &why)?;
-            Ok(Outcome::AuthFailed(why))
-        }
-        Delivery::Bounced(why) => {
-            store.finish_send(send_id, SendOutcome::Bounced, Some(&why), now_s, None)?;
-            let created_at = inroad_store::now();
-            let reason = Some(format!("hard bounce: {why}"));
-            store.add_suppressions(&[Suppression {
-                value: to,
-                reason,
-                created_at,
-            }])?;
-            store.park_enrolment(enrolment.id, "bounced", &why)?;
-            Ok(Outcome::Bounced)
-        }
-        Delivery::InDoubt(why) => {
-            store.finish_send(send_id, SendOutcome::InDoubt, Some(&why), now_s, None)?;
-            let reason = format!(
-                "step {} may have been delivered ({why}); release it by hand",
-                step + 1
-            );
-            store.park_enrolment(enrolment.id, "paused", &reason)?;
-            Ok(Outcome::InDoubt)
+            store.finish_send(job.send_id, SendOutcome::Failed, Some(why), now_s, Some(&advance))
+        };
+        match delivery {
+            Delivery::Sent(reply) => {
+                let next_step = job.step + 1;
+                let mailbox_zone = TimeZone::get(&mailbox.timezone).ok();
+                let tz = inroad_core::planner::local_zone(
+                    enrolment.time_zone.as_ref(),
+                    mailbox_zone.as_ref(),
+                    &campaign.time_zone,
+                );
+                let (next_due, state) = match campaign.spec.steps.get(next_step as usize) {
+                    Some(next) => (Some(step_due(now, next, tz).as_second()), "active"),
+                    None => (None, "finished"),
+                };
+                let advance = Advance {
+                    enrolment_id: enrolment.id,
+                    mailbox_id: mailbox.id,
+                    next_step,
+                    next_due,
+                    state,
+                };
+                store.finish_send(
+                    job.send_id,
+                    SendOutcome::Sent,
+                    Some(&reply),
+                    now_s,
+                    Some(&advance),
+                )?;
+                Ok(Outcome::Sent)
+            }
+            Delivery::Failed(why) => {
+                retry_later(store, &why)?;
+                Ok(Outcome::Failed)
+            }
+            Delivery::AuthFailed(why) => {
+                retry_later(store, &why)?;
+                Ok(Outcome::AuthFailed(why))
+            }
+            Delivery::Bounced(why) => {
+                store.finish_send(job.send_id, SendOutcome::Bounced, Some(&why), now_s, None)?;
+                store.add_suppressions(&[Suppression {
+                    value: job.to.clone(),
+                    reason: Some(format!("hard bounce: {why}")),
+                    created_at: inroad_store::now(),
+                }])?;
+                store.park_enrolment(enrolment.id, "bounced", &why)?;
+                Ok(Outcome::Bounced)
+            }
+            Delivery::InDoubt(why) => {
+                store.finish_send(job.send_id, SendOutcome::InDoubt, Some(&why), now_s, None)?;
+                let reason = format!(
+                    "step {} may have been delivered ({why}); release it by hand",
+                    job.step + 1
+                );
+                store.park_enrolment(enrolment.id, "paused", &reason)?;
+                Ok(Outcome::InDoubt)
+            }
         }
     }
+}
+
+/// A lock whose holder panicked is still good here: every ledger write is its own
+/// transaction, so the data behind it is consistent.
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// The dry-run transport: the message as `<send id>.eml`, written whole or not at all.
+fn write_eml(dir: &Path, send_id: i64, message: &[u8]) -> Delivery {
+    let path = dir.join(format!("{send_id:08}.eml"));
+    let partial = dir.join(format!("{send_id:08}.eml.partial"));
+    match std::fs::write(&partial, message).and_then(|()| std::fs::rename(&partial, &path)) {
+        Ok(()) => Delivery::Sent(format!("written to {}", path.display())),
+        Err(e) => Delivery::Failed(format!("cannot write {}: {e}", path.display())),
+    }
+}
+
+fn is_paused(states: &[MailboxState], mailbox_id: i64) -> bool {
+    states.iter().any(|m| m.id == mailbox_id && m.paused)
 }
 
 /// Stops a mailbox sending: in the store (shown by `mailbox list`) and for the rest
@@ -493,38 +661,6 @@ fn render(
     };
     let body = body.render(&lead.lead, seed).map_err(|e| e.to_string())?;
     Ok((subject, body))
-}
-
-/// Hands the message over.
-fn deliver(
-    transport: &Transport,
-    senders: &mut HashMap<i64, SmtpSender>,
-    mailbox: &Mailbox,
-    send_id: i64,
-    to: &str,
-    message: &[u8],
-) -> Delivery {
-    match transport {
-        Transport::Dir(dir) => {
-            let path = dir.join(format!("{send_id:08}.eml"));
-            let partial = dir.join(format!("{send_id:08}.eml.partial"));
-            match std::fs::write(&partial, message).and_then(|()| std::fs::rename(&partial, &path)) {
-                Ok(()) => Delivery::Sent(format!("written to {}", path.display())),
-                Err(e) => Delivery::Failed(format!("cannot write {}: {e}", path.display())),
-            }
-        }
-        Transport::Smtp { hello_name, timeout } => {
-            use std::collections::hash_map::Entry;
-            let sender = match senders.entry(mailbox.id) {
-                Entry::Occupied(entry) => entry.into_mut(),
-                Entry::Vacant(entry) => match SmtpSender::new(smtp_settings(mailbox, hello_name, *timeout)) {
-                    Ok(sender) => entry.insert(sender),
-                    Err(e) => return Delivery::Failed(format!("cannot start the SMTP client: {e}")),
-                },
-            };
-            sender.deliver(&mailbox.from_address, to, message)
-        }
-    }
 }
 
 /// A mailbox's SMTP settings, its secret read from the environment variable it names.

@@ -63,10 +63,17 @@ pub enum Delivery {
 }
 
 /// One mailbox's sending connection, kept open between messages.
+///
+/// A message goes out in two calls, so the caller can record "DATA begins" in its
+/// ledger at exactly the right moment: [`SmtpSender::start_transaction`] (connect if
+/// needed, MAIL FROM, RCPT TO: nothing can have been delivered yet) and
+/// [`SmtpSender::send_data`] (DATA and the message: from here on the server may have it).
 pub struct SmtpSender {
     settings: SmtpSettings,
-    runtime: Option<Runtime>,
+    runtime: Runtime,
     connection: Option<AsyncSmtpConnection>,
+    /// RCPT was accepted and DATA is next.
+    ready_for_data: bool,
 }
 
 impl SmtpSender {
@@ -76,106 +83,131 @@ impl SmtpSender {
             .build()?;
         Ok(SmtpSender {
             settings,
-            runtime: Some(runtime),
+            runtime,
             connection: None,
+            ready_for_data: false,
         })
     }
 
-    /// Sends `message` from `from` to `to`.
-    pub fn deliver(&mut self, from: &str, to: &str, message: &[u8]) -> Delivery {
-        let runtime = self
-            .runtime
-            .take()
-            .expect("the runtime is put back after every delivery");
-        let delivery = runtime.block_on(self.deliver_async(from, to, message));
-        self.runtime = Some(runtime);
-        delivery
-    }
-
-    async fn deliver_async(&mut self, from: &str, to: &str, message: &[u8]) -> Delivery {
+    /// Opens a transaction from `from` to `to`: a session (reused when it is still
+    /// good), MAIL FROM and RCPT TO. `Err` says how it ended; no message was handed over.
+    pub fn start_transaction(&mut self, from: &str, to: &str) -> Result<(), Delivery> {
         let (Ok(from), Ok(to)) = (from.parse::<Address>(), to.parse::<Address>()) else {
-            return Delivery::Failed("invalid envelope address".into());
+            return Err(Delivery::Failed("invalid envelope address".into()));
         };
-        let mut connection = match self.connection.take().filter(|c| !c.has_broken()) {
-            Some(connection) => connection,
-            None => match self.connect().await {
-                Ok(connection) => connection,
-                Err(Refusal::Auth(why)) => return Delivery::AuthFailed(why),
-                Err(Refusal::Other(why)) => return Delivery::Failed(why),
-            },
-        };
-        let delivery = transaction(&mut connection, self.settings.timeout, from, to, message).await;
-        match &delivery {
-            Delivery::Sent(_) => self.connection = Some(connection),
-            // The session is in an unknown state: never reuse it.
-            // (lettre's abort says QUIT and waits for the reply: a server that went
-            // silent would hold it forever.)
-            _ => {
-                let _ = timeout(self.settings.timeout, connection.abort()).await;
+        // A transaction left open (its DATA never sent) poisons the session.
+        let reusable = self
+            .connection
+            .take()
+            .filter(|c| !c.has_broken() && !self.ready_for_data);
+        self.ready_for_data = false;
+        let settings = &self.settings;
+        let (connection, started) = self.runtime.block_on(async {
+            let mut connection = match reusable {
+                Some(connection) => connection,
+                None => match connect(settings).await {
+                    Ok(connection) => connection,
+                    Err(Refusal::Auth(why)) => return (None, Err(Delivery::AuthFailed(why))),
+                    Err(Refusal::Other(why)) => return (None, Err(Delivery::Failed(why))),
+                },
+            };
+            let started = envelope(&mut connection, settings.timeout, from, to).await;
+            if started.is_err() {
+                abort(connection, settings.timeout).await;
+                return (None, started);
             }
-        }
-        delivery
+            (Some(connection), started)
+        });
+        self.connection = connection;
+        self.ready_for_data = started.is_ok();
+        started
     }
 
-    async fn connect(&self) -> Result<AsyncSmtpConnection, Refusal> {
-        let s = &self.settings;
-        let hello = ClientId::Domain(s.hello_name.clone());
-        let other = |what: String| Refusal::Other(what);
-        let tls = || {
-            TlsParameters::new_rustls(s.host.clone())
-                .map_err(|e| other(format!("TLS settings for {}: {e}", s.host)))
+    /// DATA and the message, after a successful [`SmtpSender::start_transaction`].
+    pub fn send_data(&mut self, message: &[u8]) -> Delivery {
+        let connection = self.connection.take().filter(|_| self.ready_for_data);
+        self.ready_for_data = false;
+        let Some(mut connection) = connection else {
+            return Delivery::Failed("no transaction is open".into());
         };
-        let connected = match s.security {
-            // Implicit TLS: lettre makes the connection (and wraps it).
-            Security::Tls => AsyncSmtpConnection::connect_tokio1(
-                (s.host.as_str(), s.port),
-                Some(s.timeout),
-                &hello,
-                Some(tls()?),
-                None,
+        let limit = self.settings.timeout;
+        let (connection, delivery) = self.runtime.block_on(async {
+            let delivery = data(&mut connection, limit, message).await;
+            if let Delivery::Sent(_) = delivery {
+                (Some(connection), delivery)
+            } else {
+                abort(connection, limit).await;
+                (None, delivery)
+            }
+        });
+        self.connection = connection;
+        delivery
+    }
+}
+
+/// Ends a session in an unknown state: it is never reused. (lettre's abort says QUIT
+/// and waits for the reply: a server that went silent would hold it forever.)
+async fn abort(mut connection: AsyncSmtpConnection, limit: Duration) {
+    let _ = timeout(limit, connection.abort()).await;
+}
+
+async fn connect(s: &SmtpSettings) -> Result<AsyncSmtpConnection, Refusal> {
+    let hello = ClientId::Domain(s.hello_name.clone());
+    let other = |what: String| Refusal::Other(what);
+    let tls = || {
+        TlsParameters::new_rustls(s.host.clone())
+            .map_err(|e| other(format!("TLS settings for {}: {e}", s.host)))
+    };
+    let connected = match s.security {
+        // Implicit TLS: lettre makes the connection (and wraps it).
+        Security::Tls => AsyncSmtpConnection::connect_tokio1(
+            (s.host.as_str(), s.port),
+            Some(s.timeout),
+            &hello,
+            Some(tls()?),
+            None,
+        )
+        .await
+        .map_err(|e| other(format!("cannot connect to {}:{}: {e}", s.host, s.port)))?,
+        Security::None | Security::StartTls => {
+            let stream = timeout(s.timeout, TcpStream::connect((s.host.as_str(), s.port)))
+                .await
+                .map_err(|_| other(format!("connecting to {}:{} timed out", s.host, s.port)))?
+                .map_err(|e| other(format!("cannot connect to {}:{}: {e}", s.host, s.port)))?;
+            stream
+                .set_nodelay(true)
+                .map_err(|e| other(format!("socket option: {e}")))?;
+            timeout(
+                s.timeout,
+                AsyncSmtpConnection::connect_with_transport(Box::new(stream), &hello),
             )
             .await
-            .map_err(|e| other(format!("cannot connect to {}:{}: {e}", s.host, s.port)))?,
-            Security::None | Security::StartTls => {
-                let stream = timeout(s.timeout, TcpStream::connect((s.host.as_str(), s.port)))
-                    .await
-                    .map_err(|_| other(format!("connecting to {}:{} timed out", s.host, s.port)))?
-                    .map_err(|e| other(format!("cannot connect to {}:{}: {e}", s.host, s.port)))?;
-                stream
-                    .set_nodelay(true)
-                    .map_err(|e| other(format!("socket option: {e}")))?;
-                timeout(
-                    s.timeout,
-                    AsyncSmtpConnection::connect_with_transport(Box::new(stream), &hello),
-                )
-                .await
-                .map_err(|_| other(format!("{} did not greet in time", s.host)))?
-                .map_err(|e| other(format!("{} refused the session: {e}", s.host)))?
-            }
-        };
-        let mut connection = connected;
-        if s.security == Security::StartTls {
-            if !connection.can_starttls() {
-                return Err(other(format!(
-                    "{} does not offer STARTTLS; refusing to send in plain text",
-                    s.host
-                )));
-            }
-            timeout(s.timeout, connection.starttls(tls()?, &hello))
-                .await
-                .map_err(|_| other(format!("STARTTLS with {} timed out", s.host)))?
-                .map_err(|e| other(format!("STARTTLS with {} failed: {e}", s.host)))?;
+            .map_err(|_| other(format!("{} did not greet in time", s.host)))?
+            .map_err(|e| other(format!("{} refused the session: {e}", s.host)))?
         }
-        if let Some((user, secret)) = &s.credentials {
-            let mechanisms = [Mechanism::Plain, Mechanism::Login, Mechanism::Xoauth2];
-            let credentials = Credentials::new(user.clone(), secret.clone());
-            timeout(s.timeout, connection.auth(&mechanisms, &credentials))
-                .await
-                .map_err(|_| other(format!("authentication with {} timed out", s.host)))?
-                .map_err(|e| Refusal::Auth(format!("authentication failed: {e}")))?;
+    };
+    let mut connection = connected;
+    if s.security == Security::StartTls {
+        if !connection.can_starttls() {
+            return Err(other(format!(
+                "{} does not offer STARTTLS; refusing to send in plain text",
+                s.host
+            )));
         }
-        Ok(connection)
+        timeout(s.timeout, connection.starttls(tls()?, &hello))
+            .await
+            .map_err(|_| other(format!("STARTTLS with {} timed out", s.host)))?
+            .map_err(|e| other(format!("STARTTLS with {} failed: {e}", s.host)))?;
     }
+    if let Some((user, secret)) = &s.credentials {
+        let mechanisms = [Mechanism::Plain, Mechanism::Login, Mechanism::Xoauth2];
+        let credentials = Credentials::new(user.clone(), secret.clone());
+        timeout(s.timeout, connection.auth(&mechanisms, &credentials))
+            .await
+            .map_err(|_| other(format!("authentication with {} timed out", s.host)))?
+            .map_err(|e| Refusal::Auth(format!("authentication failed: {e}")))?;
+    }
+    Ok(connection)
 }
 
 /// Why no session could be had.
@@ -184,27 +216,31 @@ enum Refusal {
     Other(String),
 }
 
-/// MAIL, RCPT, DATA, the message: each failure classified by its stage.
-async fn transaction(
+/// MAIL and RCPT: each failure classified by its stage.
+async fn envelope(
     connection: &mut AsyncSmtpConnection,
     limit: Duration,
     from: Address,
     to: Address,
-    message: &[u8],
-) -> Delivery {
+) -> Result<(), Delivery> {
     // Every step has the same time limit; a step that runs out is a broken session.
     let timed = |what: &str| format!("{what}: no reply within {} s", limit.as_secs());
     match timeout(limit, connection.command(Mail::new(Some(from), vec![]))).await {
         Ok(Ok(_)) => {}
-        Ok(Err(e)) => return Delivery::Failed(format!("MAIL FROM refused: {e}")),
-        Err(_) => return Delivery::Failed(timed("MAIL FROM")),
+        Ok(Err(e)) => return Err(Delivery::Failed(format!("MAIL FROM refused: {e}"))),
+        Err(_) => return Err(Delivery::Failed(timed("MAIL FROM"))),
     }
     match timeout(limit, connection.command(Rcpt::new(to, vec![]))).await {
-        Ok(Ok(_)) => {}
-        Ok(Err(e)) if e.is_permanent() => return Delivery::Bounced(format!("RCPT TO refused: {e}")),
-        Ok(Err(e)) => return Delivery::Failed(format!("RCPT TO: {e}")),
-        Err(_) => return Delivery::Failed(timed("RCPT TO")),
+        Ok(Ok(_)) => Ok(()),
+        Ok(Err(e)) if e.is_permanent() => Err(Delivery::Bounced(format!("RCPT TO refused: {e}"))),
+        Ok(Err(e)) => Err(Delivery::Failed(format!("RCPT TO: {e}"))),
+        Err(_) => Err(Delivery::Failed(timed("RCPT TO"))),
     }
+}
+
+/// DATA and the message: each failure classified by its stage.
+async fn data(connection: &mut AsyncSmtpConnection, limit: Duration, message: &[u8]) -> Delivery {
+    let timed = |what: &str| format!("{what}: no reply within {} s", limit.as_secs());
     match timeout(limit, connection.command(Data)).await {
         Ok(Ok(_)) => {}
         Ok(Err(e)) => return Delivery::Failed(format!("DATA refused: {e}")),

@@ -111,7 +111,7 @@ fn recipients(raw: &[u8]) -> Vec<String> {
 
 #[test]
 fn first_step_has_every_required_header_once() {
-    let raw = build(&sample(), None).unwrap();
+    let raw = build(&sample()).unwrap();
     assert!(
         !raw.windows(2).any(|w| w[1] == b'\n' && w[0] != b'\r'),
         "bare LF in output"
@@ -161,7 +161,7 @@ fn without_mailto_only_the_https_url_is_listed() {
         to_name: None,
         ..sample()
     };
-    let raw = build(&email, None).unwrap();
+    let raw = build(&email).unwrap();
     let (headers, _) = split(&raw);
     assert_eq!(value(&headers, "List-Unsubscribe"), format!("<{URL}>"));
     assert_eq!(value(&headers, "From"), "alice@acme.com");
@@ -170,7 +170,7 @@ fn without_mailto_only_the_https_url_is_listed() {
         unsubscribe_mailto: Some("mailto:u@acme.com?subject=stop".into()),
         ..sample()
     };
-    let (headers, _) = split(&build(&email, None).unwrap());
+    let (headers, _) = split(&build(&email).unwrap());
     assert_eq!(
         value(&headers, "List-Unsubscribe"),
         format!("<{URL}>, <mailto:u@acme.com?subject=stop>")
@@ -186,7 +186,7 @@ fn follow_up_threads_to_previous_messages() {
         references: vec!["20261120.xyz@acme.com".into(), "20261128.abc@acme.com".into()],
         ..sample()
     };
-    let raw = build(&email, None).unwrap();
+    let raw = build(&email).unwrap();
     let (headers, _) = split(&raw);
     assert_eq!(value(&headers, "In-Reply-To"), "<20261128.abc@acme.com>");
     assert_eq!(
@@ -198,7 +198,7 @@ fn follow_up_threads_to_previous_messages() {
 
 #[test]
 fn footer_ends_the_body_with_postal_address_and_unsubscribe_link() {
-    let raw = build(&sample(), None).unwrap();
+    let raw = build(&sample()).unwrap();
     let text = text_body(&raw);
     let expected_end =
         format!("Alice\n\n-- \nAcme Inc.\n1 Main Street\nSpringfield, IL 62701\nUnsubscribe: {URL}");
@@ -206,22 +206,16 @@ fn footer_ends_the_body_with_postal_address_and_unsubscribe_link() {
     assert!(text.ends_with(&expected_end), "{text:?}");
 
     // An empty body still gets the footer; a missing postal address is refused.
-    let raw = build(
-        &OutgoingEmail {
-            body: String::new(),
-            ..sample()
-        },
-        None,
-    )
+    let raw = build(&OutgoingEmail {
+        body: String::new(),
+        ..sample()
+    })
     .unwrap();
     assert!(text_body(&raw).starts_with("-- \nAcme Inc.\n"));
-    let err = build(
-        &OutgoingEmail {
-            postal_address: " \n ".into(),
-            ..sample()
-        },
-        None,
-    )
+    let err = build(&OutgoingEmail {
+        postal_address: " \n ".into(),
+        ..sample()
+    })
     .unwrap_err();
     assert!(matches!(err, MessageError::MissingPostalAddress), "{err}");
 }
@@ -235,7 +229,7 @@ fn line_breaks_in_subject_and_names_never_add_headers_or_recipients() {
         body: "Hi\r\nBcc: evil@x.com\r\n".into(),
         ..sample()
     };
-    let raw = build(&email, None).unwrap();
+    let raw = build(&email).unwrap();
     let (headers, _) = split(&raw);
     assert_eq!(count(&headers, "Bcc"), 0, "{headers:?}");
     assert_eq!(count(&headers, "Cc"), 0, "{headers:?}");
@@ -367,7 +361,7 @@ fn invalid_addresses_ids_and_urls_are_refused() {
         ),
     ];
     for (what, email) in cases {
-        assert!(build(&email, None).is_err(), "{what} was accepted");
+        assert!(build(&email).is_err(), "{what} was accepted");
     }
 }
 
@@ -379,7 +373,7 @@ fn non_ascii_subject_and_names_are_encoded() {
         body: "Schöne Grüße".into(),
         ..sample()
     };
-    let raw = build(&email, None).unwrap();
+    let raw = build(&email).unwrap();
     let (headers, _) = split(&raw); // also asserts the header block is pure ASCII
     assert!(value(&headers, "Subject").contains("=?utf-8?"), "{headers:?}");
     let parsed = MessageParser::default().parse(&raw[..]).unwrap();
@@ -388,13 +382,10 @@ fn non_ascii_subject_and_names_are_encoded() {
     assert!(text_body(&raw).starts_with("Schöne Grüße\n\n-- \n"));
 
     // Mostly non-ASCII text goes out base64-encoded; the footer survives that too.
-    let raw = build(
-        &OutgoingEmail {
-            body: "你好，".repeat(40),
-            ..sample()
-        },
-        None,
-    )
+    let raw = build(&OutgoingEmail {
+        body: "你好，".repeat(40),
+        ..sample()
+    })
     .unwrap();
     let (headers, _) = split(&raw);
     assert_eq!(value(&headers, "Content-Transfer-Encoding"), "base64");
@@ -409,13 +400,10 @@ fn new_message_ids_are_distinct_and_accepted() {
     let b = new_message_id("acme.com", 1);
     assert_ne!(a, b);
     assert!(a.ends_with("@acme.com") && !a.contains(['<', '>']), "{a}");
-    let raw = build(
-        &OutgoingEmail {
-            message_id: a.clone(),
-            ..sample()
-        },
-        None,
-    )
+    let raw = build(&OutgoingEmail {
+        message_id: a.clone(),
+        ..sample()
+    })
     .unwrap();
     let (headers, _) = split(&raw);
     assert_eq!(value(&headers, "Message-ID"), format!("<{a}>"));
@@ -437,9 +425,9 @@ proptest! {
         if postal.trim().is_empty() {
             return Ok(());
         }
-        let raw = build(&email, None).unwrap();
+        let raw = build(&email).unwrap();
         let (headers, _) = split(&raw);
-        let reference = split(&build(&sample(), None).unwrap()).0;
+        let reference = split(&build(&sample()).unwrap()).0;
         prop_assert_eq!(names(&headers), names(&reference));
         prop_assert_eq!(recipients(&raw), ["bob@example.org"]);
     }
@@ -614,7 +602,7 @@ fn rsa_dkim_signature_verifies_with_openssl() {
         "{debug}"
     );
 
-    let raw = build(&signed_sample(), Some(&signer)).unwrap();
+    let raw = signer.sign(&build(&signed_sample()).unwrap()).unwrap();
     let dkim = parse_dkim(&raw);
     check_common_tags(&dkim, "rsa-sha256");
 
@@ -645,11 +633,10 @@ fn rsa_dkim_signature_verifies_with_openssl() {
     ));
     let pkcs1 = std::fs::read_to_string(dir.path().join("key1.pem")).unwrap();
     assert!(pkcs1.contains("BEGIN RSA PRIVATE KEY"));
-    let raw = build(
-        &sample(),
-        Some(&DkimSigner::from_pem(&pkcs1, "inroad2026", "acme.com").unwrap()),
-    )
-    .unwrap();
+    let raw = DkimSigner::from_pem(&pkcs1, "inroad2026", "acme.com")
+        .unwrap()
+        .sign(&build(&sample()).unwrap())
+        .unwrap();
     let dkim = parse_dkim(&raw);
     check_common_tags(&dkim, "rsa-sha256");
     std::fs::write(dir.path().join("data"), &dkim.signed_data).unwrap();
@@ -665,7 +652,7 @@ fn ed25519_dkim_signature_verifies_with_openssl() {
     let dir = tempfile::tempdir().unwrap();
     let pem = keypair(dir.path(), &["-algorithm", "ed25519"]);
     let signer = DkimSigner::from_pem(&pem, "inroad2026", "acme.com").unwrap();
-    let raw = build(&signed_sample(), Some(&signer)).unwrap();
+    let raw = signer.sign(&build(&signed_sample()).unwrap()).unwrap();
     let dkim = parse_dkim(&raw);
     check_common_tags(&dkim, "ed25519-sha256");
 

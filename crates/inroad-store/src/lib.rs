@@ -126,7 +126,7 @@ impl SendOutcome {
     }
 }
 
-/// A send about to happen, as the ledger records it before SMTP DATA.
+/// A send about to happen, as the ledger records it before its SMTP session.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct NewSend {
     pub enrolment_id: i64,
@@ -231,7 +231,7 @@ impl fmt::Display for Migrated {
 }
 
 /// The database, as the rest of Inroad sees it.
-pub trait Store {
+pub trait Store: Send {
     /// What `open` did to the schema.
     fn migrated(&self) -> Migrated;
 
@@ -301,14 +301,19 @@ pub trait Store {
 
     fn campaign_counts(&self, campaign_id: i64) -> Result<CampaignCounts>;
 
-    /// Records a send as `sending`, before SMTP DATA, and returns its id — or `None`
-    /// when this step of this enrolment already has a send that is not a retryable
-    /// failure. This is what makes a step go out at most once.
-    fn begin_send(&mut self, send: &NewSend) -> Result<Option<i64>>;
+    /// Records sends as `planned`, in one transaction, before their SMTP sessions
+    /// begin, and returns each one's id — or `None` where that step of that enrolment
+    /// already has a send that is not a retryable failure. This is what makes a step
+    /// go out at most once.
+    fn begin_sends(&mut self, sends: &[NewSend]) -> Result<Vec<Option<i64>>>;
 
-    /// Closes a `sending` send with its outcome and the server's reply and, in the
-    /// same transaction, moves its enrolment on (so no crash can leave a sent step
-    /// looking unsent).
+    /// Moves a `planned` send to `sending`: called right before SMTP DATA, the point
+    /// after which the server may have the message.
+    fn mark_sending(&mut self, send_id: i64, now: i64) -> Result<()>;
+
+    /// Closes a `planned` or `sending` send with its outcome and the server's reply
+    /// and, in the same transaction, moves its enrolment on (so no crash can leave a
+    /// sent step looking unsent).
     fn finish_send(
         &mut self,
         send_id: i64,
@@ -318,8 +323,9 @@ pub trait Store {
         advance: Option<&Advance>,
     ) -> Result<()>;
 
-    /// Marks every send still `sending` (its worker died mid-transaction) as
-    /// `in_doubt`; returns how many. Called when a worker starts.
+    /// Settles the sends a dead worker left open: `sending` ones (DATA had begun)
+    /// become `in_doubt`, `planned` ones (DATA never began) `failed`, to be tried
+    /// again. Returns how many are now in doubt. Called when a worker starts.
     fn mark_interrupted_sends(&mut self, now: i64) -> Result<usize>;
 
     /// Active enrolments of active campaigns due by `now`, in due order.

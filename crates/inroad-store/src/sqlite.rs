@@ -164,25 +164,7 @@ impl Store for SqliteStore {
         let mut rows = stmt.query(params![query.after, query.list, limit])?;
         let mut out = Vec::new();
         while let Some(row) = rows.next()? {
-            out.push(StoredLead {
-                id: row.get(0)?,
-                lead: lead_from_row(row, 1)?,
-                notes: row.get(13)?,
-                created_at: row.get(14)?,
-                suppressed: row.get(15)?,
-                email_status: row
-                    .get::<_, Option<String>>(16)?
-                    .as_deref()
-                    .and_then(EmailStatus::parse),
-                email_source: match (
-                    row.get::<_, Option<String>>(1)?,
-                    row.get::<_, Option<String>>(17)?,
-                ) {
-                    (None, _) => None,
-                    (Some(_), Some(source)) if source == "found" => Some("found"),
-                    (Some(_), _) => Some("imported"),
-                },
-            });
+            out.push(stored_lead(row)?);
         }
         Ok(out)
     }
@@ -470,35 +452,51 @@ impl Store for SqliteStore {
         Ok(counts)
     }
 
-    fn begin_send(&mut self, send: &NewSend) -> Result<Option<i64>> {
+    fn begin_sends(&mut self, sends: &[NewSend]) -> Result<Vec<Option<i64>>> {
         let now = unix_now();
-        let inserted = self.conn.prepare_cached(sql!("send_begin"))?.execute(params![
-            send.enrolment_id,
-            send.step,
-            send.mailbox_id,
-            send.message_id,
-            send.recipient,
-            send.planned_at,
-            now
-        ])?;
-        if inserted == 1 {
-            return Ok(Some(self.conn.last_insert_rowid()));
+        let tx = self.conn.transaction()?;
+        let mut ids = Vec::with_capacity(sends.len());
+        for send in sends {
+            let inserted = tx.prepare_cached(sql!("send_begin"))?.execute(params![
+                send.enrolment_id,
+                send.step,
+                send.mailbox_id,
+                send.message_id,
+                send.recipient,
+                send.planned_at,
+                now
+            ])?;
+            let id = if inserted == 1 {
+                Some(tx.last_insert_rowid())
+            } else {
+                tx.prepare_cached(sql!("send_retry"))?
+                    .query_row(
+                        params![
+                            send.enrolment_id,
+                            send.step,
+                            send.mailbox_id,
+                            send.planned_at,
+                            now
+                        ],
+                        |r| r.get(0),
+                    )
+                    .optional()?
+            };
+            ids.push(id);
         }
-        let retried = self
+        tx.commit()?;
+        Ok(ids)
+    }
+
+    fn mark_sending(&mut self, send_id: i64, now: i64) -> Result<()> {
+        let changed = self
             .conn
-            .prepare_cached(sql!("send_retry"))?
-            .query_row(
-                params![
-                    send.enrolment_id,
-                    send.step,
-                    send.mailbox_id,
-                    send.planned_at,
-                    now
-                ],
-                |r| r.get(0),
-            )
-            .optional()?;
-        Ok(retried)
+            .prepare_cached(sql!("send_mark_sending"))?
+            .execute(params![send_id, now])?;
+        if changed == 0 {
+            return Err(StoreError::Corrupt(format!("send {send_id} is not planned")));
+        }
+        Ok(())
     }
 
     fn finish_send(
@@ -533,10 +531,11 @@ impl Store for SqliteStore {
     }
 
     fn mark_interrupted_sends(&mut self, now: i64) -> Result<usize> {
-        Ok(self
-            .conn
-            .prepare_cached(sql!("send_mark_in_doubt"))?
-            .execute([now])?)
+        let tx = self.conn.transaction()?;
+        let in_doubt = tx.prepare_cached(sql!("send_mark_in_doubt"))?.execute([now])?;
+        tx.prepare_cached(sql!("send_release_planned"))?.execute([now])?;
+        tx.commit()?;
+        Ok(in_doubt)
     }
 
     fn due_enrolments(&self, now: i64, limit: usize) -> Result<Vec<DueRow>> {
@@ -594,12 +593,9 @@ impl Store for SqliteStore {
     }
 
     fn lead(&self, lead_id: i64) -> Result<Option<StoredLead>> {
-        let found = self.leads(&LeadQuery {
-            list: None,
-            after: lead_id - 1,
-            limit: 1,
-        })?;
-        Ok(found.into_iter().next().filter(|l| l.id == lead_id))
+        let mut stmt = self.conn.prepare_cached(sql!("lead_by_id"))?;
+        let mut rows = stmt.query([lead_id])?;
+        rows.next()?.map(stored_lead).transpose()
     }
 
     fn mailbox_recent_outcomes(&self, mailbox_id: i64, last: u32) -> Result<(u32, u32)> {
@@ -672,6 +668,29 @@ impl<'c> SqliteImport<'c> {
         }
         Ok(import)
     }
+}
+
+/// A row of `lead_page` / `lead_by_id`.
+fn stored_lead(row: &Row<'_>) -> Result<StoredLead> {
+    Ok(StoredLead {
+        id: row.get(0)?,
+        lead: lead_from_row(row, 1)?,
+        notes: row.get(13)?,
+        created_at: row.get(14)?,
+        suppressed: row.get(15)?,
+        email_status: row
+            .get::<_, Option<String>>(16)?
+            .as_deref()
+            .and_then(EmailStatus::parse),
+        email_source: match (
+            row.get::<_, Option<String>>(1)?,
+            row.get::<_, Option<String>>(17)?,
+        ) {
+            (None, _) => None,
+            (Some(_), Some(source)) if source == "found" => Some("found"),
+            (Some(_), _) => Some("imported"),
+        },
+    })
 }
 
 impl Drop for SqliteImport<'_> {

@@ -862,24 +862,19 @@ fn campaign_with_leads(store: &mut dyn Store) -> (i64, i64, Vec<i64>) {
 fn a_step_is_sent_at_most_once_and_interrupted_sends_are_in_doubt() {
     for (name, mut store, _guard) in backends() {
         let (campaign, mailbox, _) = campaign_with_leads(store.as_mut());
+        let begin = |store: &mut dyn Store, enrolment| {
+            let ids = store.begin_sends(&[new_send(enrolment, 0, mailbox)]).unwrap();
+            ids[0]
+        };
         // Enrolment ids follow lead order here; the ledger only needs them to exist.
-        let first = store
-            .begin_send(&new_send(1, 0, mailbox))
-            .unwrap()
-            .expect("a first attempt");
-        assert_eq!(
-            store.begin_send(&new_send(1, 0, mailbox)).unwrap(),
-            None,
-            "{name}: in progress"
-        );
+        let first = begin(store.as_mut(), 1).expect("a first attempt");
+        assert_eq!(begin(store.as_mut(), 1), None, "{name}: in progress");
+        store.mark_sending(first, 1_000).unwrap();
+        assert!(store.mark_sending(first, 1_000).is_err(), "{name}: DATA twice");
         store
             .finish_send(first, SendOutcome::Sent, Some("250 2.0.0 queued"), 1_001, None)
             .unwrap();
-        assert_eq!(
-            store.begin_send(&new_send(1, 0, mailbox)).unwrap(),
-            None,
-            "{name}: already sent"
-        );
+        assert_eq!(begin(store.as_mut(), 1), None, "{name}: already sent");
         assert!(
             store
                 .finish_send(first, SendOutcome::Sent, None, 1_002, None)
@@ -888,7 +883,7 @@ fn a_step_is_sent_at_most_once_and_interrupted_sends_are_in_doubt() {
         );
 
         // A temporary failure before DATA may be retried, as the same send.
-        let second = store.begin_send(&new_send(2, 0, mailbox)).unwrap().unwrap();
+        let second = begin(store.as_mut(), 2).unwrap();
         store
             .finish_send(
                 second,
@@ -898,19 +893,16 @@ fn a_step_is_sent_at_most_once_and_interrupted_sends_are_in_doubt() {
                 None,
             )
             .unwrap();
-        assert_eq!(
-            store.begin_send(&new_send(2, 0, mailbox)).unwrap(),
-            Some(second),
-            "{name}: retry"
-        );
+        assert_eq!(begin(store.as_mut(), 2), Some(second), "{name}: retry");
 
-        // The worker dies here: the send is left `sending`, and a new worker finds it.
-        assert_eq!(store.mark_interrupted_sends(1_004).unwrap(), 1, "{name}");
-        assert_eq!(
-            store.begin_send(&new_send(2, 0, mailbox)).unwrap(),
-            None,
-            "{name}: in doubt stays"
-        );
+        // The worker dies before DATA: nothing can have gone, so the send is retried.
+        assert_eq!(store.mark_interrupted_sends(1_004).unwrap(), 0, "{name}");
+        assert_eq!(begin(store.as_mut(), 2), Some(second), "{name}: planned, retried");
+
+        // The worker dies after DATA began: the send is in doubt, never retried.
+        store.mark_sending(second, 1_005).unwrap();
+        assert_eq!(store.mark_interrupted_sends(1_006).unwrap(), 1, "{name}");
+        assert_eq!(begin(store.as_mut(), 2), None, "{name}: in doubt stays");
         let counts = store.campaign_counts(campaign).unwrap();
         assert_eq!(counts.sends.get("sent"), Some(&1), "{name}");
         assert_eq!(counts.sends.get("in_doubt"), Some(&1), "{name}");

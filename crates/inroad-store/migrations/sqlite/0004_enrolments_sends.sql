@@ -18,14 +18,15 @@ CREATE INDEX enrolments_due ON enrolments (next_due) WHERE state = 'active';
 
 -- One row per (enrolment, step), ever: the UNIQUE constraint is what makes a second
 -- send of a step impossible, whatever crashed in between. A row is written as
--- 'sending' before SMTP DATA and becomes 'sent' after the 250; a 'sending' row found
--- by a later worker is 'in_doubt' and is never retried automatically.
+-- 'planned' before the SMTP session, 'sending' right before DATA and 'sent' after the
+-- 250; a 'sending' row found by a later worker is 'in_doubt' and is never retried
+-- automatically (a 'planned' one is 'failed', and retried).
 CREATE TABLE sends (
     id           INTEGER PRIMARY KEY,
     enrolment_id INTEGER NOT NULL REFERENCES enrolments (id),
     step         INTEGER NOT NULL,
     mailbox_id   INTEGER NOT NULL REFERENCES mailboxes (id),
-    state        TEXT NOT NULL,       -- sending | sent | failed | bounced | in_doubt
+    state        TEXT NOT NULL,       -- planned | sending | sent | failed | bounced | in_doubt
     message_id   TEXT NOT NULL,
     recipient    TEXT NOT NULL,
     planned_at   INTEGER NOT NULL,    -- the instant the planner acted at (--now aware)

@@ -1,3 +1,3 @@
 INSERT OR IGNORE INTO sends (enrolment_id, step, mailbox_id, state, message_id, recipient, planned_at,
                              updated_at)
-VALUES (?1, ?2, ?3, 'sending', ?4, ?5, ?6, ?7)
+VALUES (?1, ?2, ?3, 'planned', ?4, ?5, ?6, ?7)
