@@ -1,7 +1,8 @@
 //! `inroad run --now` over simulated days into the dir transport: exact daily caps,
-//! one mailbox per conversation with threaded follow-ups, suppression honoured at
-//! send time, strict rendering, one-click headers and footer on every message, and
-//! never a step twice.
+//! warm-up counted per day in the mailbox's time zone, windows in each lead's time
+//! zone across a DST change, one mailbox per conversation with threaded follow-ups,
+//! suppression honoured at send time, strict rendering, one-click headers and footer
+//! on every message, and never a step twice.
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
@@ -272,4 +273,164 @@ fn a_recipient_domain_gets_at_most_its_hourly_limit() {
     );
     assert_eq!(sent("2026-12-07T09:30:00Z"), 0, "the hour is not over");
     assert_eq!(sent("2026-12-07T10:00:01Z"), 2, "an hour after the first sends");
+}
+
+/// A workspace with `leads_csv` imported into list `all`, one mailbox `m` added with
+/// `mailbox_args`, and `campaign` created, enrolled and started.
+fn started(leads_csv: &str, mailbox_args: &[&str], campaign: &str) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("inroad.db");
+    let leads = dir.path().join("leads.csv");
+    std::fs::write(&leads, leads_csv).unwrap();
+    inroad(
+        &db,
+        &["leads", "import", leads.to_str().unwrap(), "--list", "all"],
+    );
+    let add = [
+        "mailbox",
+        "add",
+        "m",
+        "--from",
+        "M <m@acme.example>",
+        "--smtp-host",
+        "localhost",
+    ];
+    inroad(&db, &[&add[..], mailbox_args].concat());
+    let file = dir.path().join("c.toml");
+    std::fs::write(&file, campaign).unwrap();
+    inroad(&db, &["campaign", "create", file.to_str().unwrap()]);
+    inroad(
+        &db,
+        &["campaign", "enroll", "c", "--list", "all", "--allow-unverified"],
+    );
+    inroad(&db, &["campaign", "start", "c"]);
+    (dir, db)
+}
+
+/// Every send in the ledger: (recipient, step, the instant it was made, RFC 3339).
+fn ledger(db: &Path) -> Vec<(String, i64, String)> {
+    let conn = rusqlite::Connection::open(db).unwrap();
+    let mut stmt = conn
+        .prepare(
+            "SELECT recipient, step, strftime('%Y-%m-%dT%H:%M:%SZ', planned_at, 'unixepoch') \
+             FROM sends WHERE state = 'sent' ORDER BY planned_at, recipient",
+        )
+        .unwrap();
+    stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect()
+}
+
+#[test]
+fn windows_open_in_each_leads_time_zone_across_a_dst_change() {
+    // Berlin moves to summer time on Sunday 28 March 2027; New York did on the 14th.
+    // Leads without a time zone fall back to the mailbox's (Berlin).
+    let csv = "Email,First Name,Time Zone\n\
+               ny1@globex.com,Ann,America/New_York\n\
+               ny2@initech.com,Bob,America/New_York\n\
+               be1@umbrella.com,Cem,\n\
+               be2@hooli.com,Dan,\n";
+    let campaign = r#"
+name = "c"
+mailboxes = ["m"]
+postal_address = "Acme GmbH, Hafenstraße 1, 20457 Hamburg"
+unsubscribe_url = "https://unsub.acme.example"
+timezone = "UTC"
+window = { days = ["mon", "tue", "wed", "thu", "fri"], start = "09:00", end = "10:00" }
+
+[[steps]]
+subject = "Hello {{ first_name }}"
+body = "Hi {{ first_name }}."
+
+[[steps]]
+wait_days = 1
+body = "Hi {{ first_name }}, following up."
+"#;
+    let args = ["--gap", "0", "--timezone", "Europe/Berlin"];
+    let (dir, db) = started(csv, &args, campaign);
+    let transport = format!("dir:{}", dir.path().join("out").display());
+    // A pass every half hour, Friday 26 to Monday 29 March 2027 (UTC).
+    for day in 26..=29 {
+        for half_hour in 0..48 {
+            let now = format!("2027-03-{day}T{:02}:{:02}:00Z", half_hour / 2, half_hour % 2 * 30);
+            inroad(&db, &["run", "--once", "--transport", &transport, "--now", &now]);
+        }
+    }
+    let sends: Vec<(String, i64, String)> = ledger(&db);
+    let at = |who: &str, step: i64| {
+        sends
+            .iter()
+            .find(|(to, s, _)| to.starts_with(who) && *s == step)
+            .map(|(_, _, at)| at.as_str())
+            .unwrap_or_else(|| panic!("{who} step {step} not sent: {sends:?}"))
+    };
+    for who in ["be1", "be2"] {
+        // 09:00 in Berlin: UTC+1 on Friday, UTC+2 after the change.
+        assert_eq!(at(who, 0), "2027-03-26T08:00:00Z", "{sends:?}");
+        assert_eq!(at(who, 1), "2027-03-29T07:00:00Z", "{sends:?}");
+    }
+    for who in ["ny1", "ny2"] {
+        // 09:00 in New York (UTC-4 on both days); the weekend is skipped.
+        assert_eq!(at(who, 0), "2027-03-26T13:00:00Z", "{sends:?}");
+        assert_eq!(at(who, 1), "2027-03-29T13:00:00Z", "{sends:?}");
+    }
+    assert_eq!(sends.len(), 8, "{sends:?}");
+}
+
+#[test]
+fn warm_up_raises_the_cap_day_by_day_from_the_first_send() {
+    let csv: String = std::iter::once("Email,First Name\n".to_owned())
+        .chain((0..12).map(|i| format!("p{i}@corp{i}.com,Pat\n")))
+        .collect();
+    let campaign = r#"
+name = "c"
+mailboxes = ["m"]
+postal_address = "Acme GmbH, Hafenstraße 1, 20457 Hamburg"
+unsubscribe_url = "https://unsub.acme.example"
+timezone = "America/Los_Angeles"
+window = { days = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"], start = "00:00", end = "24:00" }
+
+[[steps]]
+subject = "Hello {{ first_name }}"
+body = "Hi {{ first_name }}."
+"#;
+    // Today's cap = min(4, 1 + 1 × days since the first send), counted per calendar
+    // day in the mailbox's zone (Tokyo): 1, 2, 3, 4 on four Tokyo days.
+    let args = [
+        "--gap",
+        "0",
+        "--daily-cap",
+        "4",
+        "--warmup",
+        "1:1",
+        "--timezone",
+        "Asia/Tokyo",
+    ];
+    let (dir, db) = started(&csv, &args, campaign);
+    let transport = format!("dir:{}", dir.path().join("out").display());
+    let mut per_pass = Vec::new();
+    // 23:30 and 00:30 Tokyo time (14:30 and 15:30 UTC): the second pass of each UTC
+    // day is already the next Tokyo day.
+    for day in 7..=9 {
+        for hour in [14, 15] {
+            let now = format!("2026-12-{day:02}T{hour}:30:00Z");
+            let run = inroad(
+                &db,
+                &[
+                    "run",
+                    "--once",
+                    "--transport",
+                    &transport,
+                    "--now",
+                    &now,
+                    "--json",
+                ],
+            );
+            let report: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap();
+            per_pass.push(report["sent"].as_u64().unwrap());
+        }
+    }
+    assert_eq!(per_pass, [1, 2, 0, 3, 0, 4], "sends per pass");
+    assert_eq!(ledger(&db).len(), 10);
 }
