@@ -276,7 +276,41 @@ pub struct CampaignSummary {
     pub by_state: std::collections::BTreeMap<String, u64>,
     /// The campaign's mailboxes and why any of them is paused.
     pub mailboxes: Vec<MailboxStatus>,
+    /// Sends per step, and per variant where a step has several.
+    pub steps: Vec<StepReport>,
+    /// Leads that wait for a person (needs attention, or paused with an in-doubt
+    /// send), with why: the first [`ATTENTION_SHOWN`] of `attention_total`.
+    pub attention: Vec<AttentionLead>,
+    pub attention_total: u64,
 }
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct StepReport {
+    pub step: usize,
+    pub sent: u64,
+    pub bounced: u64,
+    pub in_doubt: u64,
+    /// Empty for a step with one text.
+    pub variants: Vec<VariantReport>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct VariantReport {
+    pub variant: usize,
+    pub weight: u32,
+    pub sent: u64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct AttentionLead {
+    pub lead_id: i64,
+    pub email: Option<String>,
+    pub state: String,
+    pub reason: Option<String>,
+}
+
+/// How many leads needing a person `campaign show` lists.
+pub const ATTENTION_SHOWN: usize = 20;
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct MailboxStatus {
@@ -311,6 +345,21 @@ pub fn summary(store: &dyn Store, id_or_name: &str) -> Result<CampaignSummary> {
         })
         .collect();
     let counts = store.campaign_counts(record.id)?;
+    let mut attention = Vec::new();
+    for state in ["needs_attention", "paused"] {
+        let rows = store.campaign_enrolments(record.id, Some(state), 0, ATTENTION_SHOWN)?;
+        attention.extend(rows.into_iter().map(|e| AttentionLead {
+            lead_id: e.lead_id,
+            email: e.email,
+            state: e.state,
+            reason: e.reason,
+        }));
+    }
+    attention.truncate(ATTENTION_SHOWN);
+    let attention_total = ["needs_attention", "paused"]
+        .iter()
+        .map(|s| counts.enrolments.get(*s).copied().unwrap_or(0))
+        .sum();
     let mut by_state: std::collections::BTreeMap<String, u64> =
         ENROLMENT_STATES.iter().map(|s| ((*s).to_owned(), 0)).collect();
     by_state.extend(counts.enrolments.clone());
@@ -323,7 +372,133 @@ pub fn summary(store: &dyn Store, id_or_name: &str) -> Result<CampaignSummary> {
         in_doubt: counts.sends.get("in_doubt").copied().unwrap_or(0),
         by_state,
         mailboxes,
+        steps: step_reports(store, record.id, &spec)?,
+        attention,
+        attention_total,
     })
+}
+
+/// Sends per step and variant. A lead's variant is a function of its id and the
+/// step's weights ([`variant_for`]), so it is recomputed rather than stored.
+fn step_reports(store: &dyn Store, campaign_id: i64, spec: &CampaignSpec) -> Result<Vec<StepReport>> {
+    let weights: Vec<Vec<u32>> = spec.steps.iter().map(|s| s.weights()).collect();
+    let mut steps: Vec<StepReport> = weights
+        .iter()
+        .enumerate()
+        .map(|(s, w)| StepReport {
+            step: s + 1,
+            sent: 0,
+            bounced: 0,
+            in_doubt: 0,
+            variants: if w.len() > 1 {
+                w.iter()
+                    .enumerate()
+                    .map(|(v, weight)| VariantReport {
+                        variant: v + 1,
+                        weight: *weight,
+                        sent: 0,
+                    })
+                    .collect()
+            } else {
+                Vec::new()
+            },
+        })
+        .collect();
+    for send in store.campaign_sends(campaign_id)? {
+        let Some(report) = steps.get_mut(send.step as usize) else {
+            continue;
+        };
+        match send.state.as_str() {
+            "sent" => {
+                report.sent += 1;
+                if !report.variants.is_empty() {
+                    let variant = variant_for(send.lead_id, send.step as usize, &weights[send.step as usize]);
+                    report.variants[variant].sent += 1;
+                }
+            }
+            "bounced" => report.bounced += 1,
+            "in_doubt" => report.in_doubt += 1,
+            _ => {}
+        }
+    }
+    Ok(steps)
+}
+
+/// Everything [`lint_spec`] finds, and, for the leads already enrolled and still to
+/// be sent to, every step whose templates some of them cannot fill (they would be
+/// parked, not sent): how many, with a few examples.
+pub fn lint(store: &dyn Store, record: &CampaignRecord, spec: &CampaignSpec) -> Result<Vec<Finding>> {
+    const EXAMPLES: usize = 3;
+    let mut findings = lint_spec(store, spec)?;
+    if findings.iter().any(|f| f.severity == Severity::Error) {
+        return Ok(findings); // templates that do not compile cannot be tried
+    }
+    let templates = compile(spec)?;
+    let mut failing: Vec<(u64, Vec<String>)> = vec![(0, Vec::new()); spec.steps.len()];
+    let mut checked = 0u64;
+    let mut after = 0;
+    loop {
+        let page = store.campaign_enrolments(record.id, Some("active"), after, 1000)?;
+        let Some(last) = page.last() else { break };
+        after = last.id;
+        for enrolment in &page {
+            let Some(lead) = store.lead(enrolment.lead_id)? else {
+                continue;
+            };
+            checked += 1;
+            let preview = preview_lead(spec, &templates, &lead);
+            for step in preview.steps.iter().skip(enrolment.next_step as usize) {
+                if let Some(problem) = &step.problem {
+                    let (count, examples) = &mut failing[step.step - 1];
+                    *count += 1;
+                    if examples.len() < EXAMPLES {
+                        let email = lead.lead.email.as_deref().unwrap_or("no email");
+                        examples.push(format!("lead {} <{email}>: {problem}", lead.id));
+                    }
+                }
+            }
+        }
+    }
+    for (s, (count, examples)) in failing.iter().enumerate() {
+        if *count > 0 {
+            findings.push(Finding {
+                severity: Severity::Warning,
+                message: format!(
+                    "step {}: {count} of {checked} enrolled leads cannot fill its templates and will be \
+                     parked, not sent (e.g. {})",
+                    s + 1,
+                    examples.join("; ")
+                ),
+            });
+        }
+    }
+    Ok(findings)
+}
+
+/// Settles a lead's in-doubt send by hand (see [`Store::release_in_doubt`]): the
+/// user checked the mailbox's Sent folder or asked the recipient.
+pub fn release(
+    store: &mut dyn Store,
+    id_or_name: &str,
+    lead_id: i64,
+    delivered: bool,
+    now: jiff::Timestamp,
+) -> Result<bool> {
+    let (record, spec) = load(store, id_or_name)?;
+    let campaign_zone = spec
+        .time_zone()
+        .map_err(|e| Error::Usage(format!("campaign {}: {e}", record.name)))?;
+    let lead_zone = store
+        .lead(lead_id)?
+        .and_then(|l| l.lead.timezone)
+        .and_then(|tz| jiff::tz::TimeZone::get(&tz).ok());
+    let zone = lead_zone.unwrap_or(campaign_zone);
+    let next_due = |step: u32| {
+        spec.steps
+            .get(step as usize)
+            .map(|next| inroad_core::planner::step_due(now, next, &zone).as_second())
+    };
+    Ok(store.release_in_doubt(record.id, lead_id, delivered, &next_due, now.as_second())?)
 }
 
 /// Moves a campaign to `active`, `paused` or `stopped`. Starting (or resuming)

@@ -145,6 +145,27 @@ pub struct CampaignCounts {
     pub sends: BTreeMap<String, u64>,
 }
 
+/// One lead's place in a campaign, as reports list it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EnrolmentRow {
+    pub id: i64,
+    pub lead_id: i64,
+    pub email: Option<String>,
+    pub state: String,
+    /// Why it needs attention or is paused.
+    pub reason: Option<String>,
+    /// The step it is at (0-based): the next to send, or the one it stopped at.
+    pub next_step: u32,
+}
+
+/// A send of one step to one lead, for per-variant counts.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StepSend {
+    pub lead_id: i64,
+    pub step: u32,
+    pub state: String,
+}
+
 /// An active enrolment due for its next step, with what sending needs.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DueRow {
@@ -300,6 +321,32 @@ pub trait Store: Send {
     fn active_elsewhere(&self, lead_id: i64, campaign_id: i64) -> Result<bool>;
 
     fn campaign_counts(&self, campaign_id: i64) -> Result<CampaignCounts>;
+
+    /// A campaign's enrolments in id order after `after`, optionally in one state.
+    fn campaign_enrolments(
+        &self,
+        campaign_id: i64,
+        state: Option<&str>,
+        after: i64,
+        limit: usize,
+    ) -> Result<Vec<EnrolmentRow>>;
+
+    /// Every send of a campaign with its lead and step (for per-variant counts).
+    fn campaign_sends(&self, campaign_id: i64) -> Result<Vec<StepSend>>;
+
+    /// Settles a lead's in-doubt send in a campaign by hand, after the user checked:
+    /// `delivered` → it counts as sent and the enrolment continues with the step after
+    /// it, due at `next_due(that step)` (`None`: there is none, the lead is finished);
+    /// otherwise → it becomes a failed attempt, sent again (as the same message) from
+    /// `now`. Returns whether there was one.
+    fn release_in_doubt(
+        &mut self,
+        campaign_id: i64,
+        lead_id: i64,
+        delivered: bool,
+        next_due: &dyn Fn(u32) -> Option<i64>,
+        now: i64,
+    ) -> Result<bool>;
 
     /// Records sends as `planned`, in one transaction, before their SMTP sessions
     /// begin, and returns each one's id — or `None` where that step of that enrolment

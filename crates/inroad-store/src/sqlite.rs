@@ -10,8 +10,9 @@ use inroad_core::Lead;
 use rusqlite::{params, Connection, OptionalExtension, Row, Statement, TransactionBehavior};
 
 use crate::{
-    Advance, CampaignCounts, CampaignRecord, DueRow, EmailCheck, LeadImport, LeadQuery, Mailbox,
-    MailboxActivity, Migrated, NewSend, Result, SendOutcome, Store, StoreError, StoredLead, Suppression,
+    Advance, CampaignCounts, CampaignRecord, DueRow, EmailCheck, EnrolmentRow, LeadImport, LeadQuery,
+    Mailbox, MailboxActivity, Migrated, NewSend, Result, SendOutcome, StepSend, Store, StoreError,
+    StoredLead, Suppression,
 };
 
 /// Migrations in order; the schema version is their count (`PRAGMA user_version`).
@@ -486,6 +487,79 @@ impl Store for SqliteStore {
         }
         tx.commit()?;
         Ok(ids)
+    }
+
+    fn campaign_enrolments(
+        &self,
+        campaign_id: i64,
+        state: Option<&str>,
+        after: i64,
+        limit: usize,
+    ) -> Result<Vec<EnrolmentRow>> {
+        let mut stmt = self.conn.prepare_cached(sql!("enrolment_page"))?;
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let rows = stmt.query_map(params![campaign_id, state, after, limit], |r| {
+            Ok(EnrolmentRow {
+                id: r.get(0)?,
+                lead_id: r.get(1)?,
+                email: r.get(2)?,
+                state: r.get(3)?,
+                reason: r.get(4)?,
+                next_step: r.get(5)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn campaign_sends(&self, campaign_id: i64) -> Result<Vec<StepSend>> {
+        let mut stmt = self.conn.prepare_cached(sql!("send_by_campaign"))?;
+        let rows = stmt.query_map([campaign_id], |r| {
+            Ok(StepSend {
+                lead_id: r.get(0)?,
+                step: r.get(1)?,
+                state: r.get(2)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn release_in_doubt(
+        &mut self,
+        campaign_id: i64,
+        lead_id: i64,
+        delivered: bool,
+        next_due: &dyn Fn(u32) -> Option<i64>,
+        now: i64,
+    ) -> Result<bool> {
+        let tx = self.conn.transaction()?;
+        let released: Option<(i64, u32)> = tx
+            .prepare_cached(sql!("send_release_in_doubt"))?
+            .query_row(
+                params![
+                    campaign_id,
+                    lead_id,
+                    if delivered { "sent" } else { "failed" },
+                    now
+                ],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?;
+        let Some((enrolment_id, step)) = released else {
+            return Ok(false);
+        };
+        let (next_step, next_due, state) = match delivered.then(|| next_due(step + 1)) {
+            Some(Some(due)) => (step + 1, Some(due), "active"),
+            Some(None) => (step + 1, None, "finished"),
+            None => (step, Some(now), "active"),
+        };
+        tx.prepare_cached(sql!("enrolment_resume"))?.execute(params![
+            enrolment_id,
+            next_step,
+            next_due,
+            state
+        ])?;
+        tx.commit()?;
+        Ok(true)
     }
 
     fn mark_sending(&mut self, send_id: i64, now: i64) -> Result<()> {

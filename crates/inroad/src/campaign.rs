@@ -2,7 +2,9 @@
 
 use anyhow::{bail, Context};
 use inroad_core::campaign::{Finding, Severity};
-use inroad_engine::campaign::{create, enroll, lint_spec, load, preview, set_status, summary, EnrollPolicy};
+use inroad_engine::campaign::{
+    create, enroll, lint, load, preview, release, set_status, summary, EnrollPolicy,
+};
 use serde_json::json;
 
 use crate::cli::CampaignCommand;
@@ -41,7 +43,7 @@ pub fn run(db: &str, cmd: CampaignCommand) -> anyhow::Result<()> {
         CampaignCommand::Lint { campaign, json } => {
             let store = inroad_store::open(db)?;
             let (record, spec) = load(store.as_ref(), &campaign)?;
-            let findings = lint_spec(store.as_ref(), &spec)?;
+            let findings = lint(store.as_ref(), &record, &spec)?;
             if json {
                 let list: Vec<_> = findings
                     .iter()
@@ -100,11 +102,52 @@ pub fn run(db: &str, cmd: CampaignCommand) -> anyhow::Result<()> {
             for (state, n) in &s.by_state {
                 println!("  {state:<16} {n}");
             }
+            for step in &s.steps {
+                println!(
+                    "step {}: {} sent, {} bounced, {} in doubt",
+                    step.step, step.sent, step.bounced, step.in_doubt
+                );
+                for v in &step.variants {
+                    println!("  variant {} (weight {}): {} sent", v.variant, v.weight, v.sent);
+                }
+            }
             for m in &s.mailboxes {
                 match &m.paused_reason {
                     Some(why) => println!("mailbox {}: PAUSED: {why}", m.name),
                     None => println!("mailbox {}: sending", m.name),
                 }
+            }
+            if s.attention_total > 0 {
+                println!("{} lead(s) need a person:", s.attention_total);
+                for a in &s.attention {
+                    println!(
+                        "  lead {} <{}> {}: {}",
+                        a.lead_id,
+                        a.email.as_deref().unwrap_or("no email"),
+                        a.state,
+                        a.reason.as_deref().unwrap_or("")
+                    );
+                }
+                if s.attention_total > s.attention.len() as u64 {
+                    println!("  … and {} more", s.attention_total - s.attention.len() as u64);
+                }
+            }
+            Ok(())
+        }
+        CampaignCommand::Release {
+            campaign,
+            lead,
+            delivered,
+            resend: _,
+        } => {
+            let mut store = inroad_store::open(db)?;
+            if !release(store.as_mut(), &campaign, lead, delivered, jiff::Timestamp::now())? {
+                bail!("lead {lead} has no send in doubt in campaign {campaign}; `inroad campaign show {campaign}` lists them");
+            }
+            if delivered {
+                eprintln!("lead {lead}: counted as sent; the sequence goes on");
+            } else {
+                eprintln!("lead {lead}: will be sent again (the same message) on the next run");
             }
             Ok(())
         }

@@ -249,13 +249,29 @@ pub enum CampaignCommand {
         #[arg(long)]
         json: bool,
     },
-    /// Where a campaign stands: enrolments by state, sends, sends in doubt.
+    /// Where a campaign stands: enrolments by state, sends per step and A/B variant,
+    /// sends in doubt, paused mailboxes, and the leads that need a person, with why.
     Show {
         /// Campaign id or name.
         campaign: String,
-        /// {"id","name","status","enrolled","sent","in_doubt","by_state":{...}}
+        /// {"id","name","status","enrolled","sent","in_doubt","by_state":{...},
+        /// "steps":[...],"attention":[...],...}
         #[arg(long)]
         json: bool,
+    },
+    /// Settle a send left in doubt (the worker stopped after DATA began), once you
+    /// have checked the mailbox's Sent folder: it went (--delivered: the sequence goes
+    /// on) or it did not (--resend: it is sent again, as the same message).
+    Release {
+        /// Campaign id or name.
+        campaign: String,
+        /// The lead whose send is in doubt (`campaign show` lists them).
+        #[arg(long)]
+        lead: i64,
+        #[arg(long, conflicts_with = "resend", required_unless_present = "resend")]
+        delivered: bool,
+        #[arg(long)]
+        resend: bool,
     },
     /// Start sending (refused while lint reports blocking errors).
     Start { campaign: String },

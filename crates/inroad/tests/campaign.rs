@@ -209,3 +209,48 @@ fn enrolment_policy_show_counts_and_start_refused_until_lint_passes() {
         "stopped is for good"
     );
 }
+
+#[test]
+fn lint_counts_enrolled_leads_the_templates_cannot_fill_with_examples() {
+    let (dir, db) = workspace();
+    let list = dir.path().join("leads.csv");
+    inroad(&db, &["leads", "import", list.to_str().unwrap(), "--list", "q4"]);
+    for name in ["anna-main", "anna-second"] {
+        let from = format!("Anna <{name}@northwind.example>");
+        let add = [
+            "mailbox",
+            "add",
+            name,
+            "--from",
+            &from,
+            "--smtp-host",
+            "smtp.example",
+        ];
+        assert!(inroad(&db, &add).status.success());
+    }
+    let created = inroad(
+        &db,
+        &["campaign", "create", example().to_str().unwrap(), "--json"],
+    );
+    let id = serde_json::from_slice::<serde_json::Value>(&created.stdout).unwrap()["id"].to_string();
+    let enroll = ["campaign", "enroll", &id, "--list", "q4", "--allow-unverified"];
+    assert!(inroad(&db, &enroll).status.success());
+
+    let lint = inroad(&db, &["campaign", "lint", &id, "--json"]);
+    assert!(lint.status.success(), "warnings do not block");
+    let lint: serde_json::Value = serde_json::from_slice(&lint.stdout).unwrap();
+    let unfillable: Vec<&str> = lint["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["severity"] == "warning")
+        .filter_map(|f| f["message"].as_str())
+        .filter(|m| m.contains("enrolled leads"))
+        .collect();
+    assert!(!unfillable.is_empty(), "{lint}");
+    for message in unfillable {
+        assert!(message.contains("1 of 2 enrolled leads"), "{message}");
+        assert!(message.contains("nocompany@globex.com"), "an example: {message}");
+        assert!(message.contains("company"), "names the missing field: {message}");
+    }
+}

@@ -201,6 +201,15 @@ fn a_campaign_over_simulated_days() {
     );
     assert_eq!(show["sent"], 19, "{show}: ten first touches, nine follow-ups");
     assert_eq!(show["in_doubt"], 0);
+    assert_eq!(show["steps"][0]["sent"], 10, "{show}");
+    assert_eq!(show["steps"][1]["sent"], 9, "{show}");
+    assert_eq!(show["attention_total"], 1, "{show}");
+    assert_eq!(show["attention"][0]["email"], "nocompany@initech.com", "{show}");
+    let reason = show["attention"][0]["reason"].as_str().unwrap();
+    assert!(
+        reason.contains("company"),
+        "the reason names the missing field: {reason}"
+    );
 }
 
 #[test]

@@ -405,5 +405,41 @@ fn a_send_broken_after_data_began_is_in_doubt_and_never_resent() {
         let show = inroad(&db, &["campaign", "show", "c", "--json"]);
         let show: serde_json::Value = serde_json::from_slice(&show.stdout).unwrap();
         assert_eq!(show["in_doubt"], 1, "{show}");
+        assert_eq!(show["attention"][0]["email"], "ann@globex.com", "{show}");
+        let reason = show["attention"][0]["reason"].as_str().unwrap();
+        assert!(reason.contains("may have been delivered"), "{reason}");
+
+        // The user checks the Sent folder and settles it by hand.
+        let lead = show["attention"][0]["lead_id"].to_string();
+        let how = if i == 0 { "--delivered" } else { "--resend" };
+        inroad(&db, &["campaign", "release", "c", "--lead", &lead, how]);
+        let again = Command::new(env!("CARGO_BIN_EXE_inroad"))
+            .args([
+                "--db",
+                db.to_str().unwrap(),
+                "campaign",
+                "release",
+                "c",
+                "--lead",
+                &lead,
+                how,
+            ])
+            .output()
+            .unwrap();
+        assert!(!again.status.success(), "released twice");
+        let after = run_at(&db, "2026-12-14T09:00:00Z"); // the next Monday: the window
+        let show = inroad(&db, &["campaign", "show", "c", "--json"]);
+        let show: serde_json::Value = serde_json::from_slice(&show.stdout).unwrap();
+        if i == 0 {
+            assert_eq!(show["sent"], 1, "{show}");
+            assert_eq!(show["by_state"]["finished"], 1, "{show}");
+            assert_eq!(mx.stats().mail_froms, 1, "delivered: not sent again");
+        } else {
+            assert_eq!(
+                after["in_doubt"], 1,
+                "sent again, and the server hangs again: {after}"
+            );
+            assert_eq!(mx.stats().mail_froms, 2, "resend: sent once more");
+        }
     }
 }
