@@ -919,3 +919,49 @@ fn active_in_another_campaign_is_known() {
         assert!(!store.active_elsewhere(leads[0], campaign).unwrap(), "{name}");
     }
 }
+
+#[test]
+fn an_in_doubt_send_is_released_by_hand_as_delivered_or_to_send_again() {
+    for (name, mut store, _guard) in backends() {
+        let (campaign, mailbox, leads) = campaign_with_leads(store.as_mut());
+        for enrolment in [1, 2] {
+            let id = store.begin_sends(&[new_send(enrolment, 0, mailbox)]).unwrap()[0].unwrap();
+            store.mark_sending(id, 1_000).unwrap();
+        }
+        assert_eq!(store.mark_interrupted_sends(1_001).unwrap(), 2, "{name}");
+        let listed = store
+            .campaign_enrolments(campaign, Some("active"), 0, 10)
+            .unwrap();
+        assert_eq!(listed.len(), 2, "{name}");
+        assert_eq!(listed[0].lead_id, leads[0], "{name}");
+
+        // Delivered: the step counts as sent, and the next one is due when asked.
+        let next_due = |step: u32| (step == 1).then_some(5_000);
+        assert!(store
+            .release_in_doubt(campaign, leads[0], true, &next_due, 2_000)
+            .unwrap());
+        assert!(
+            !store
+                .release_in_doubt(campaign, leads[0], true, &next_due, 2_000)
+                .unwrap(),
+            "{name}: released once"
+        );
+        // Not delivered: a failed attempt, due now, sent again as the same send.
+        assert!(store
+            .release_in_doubt(campaign, leads[1], false, &next_due, 2_000)
+            .unwrap());
+        let retried = store.begin_sends(&[new_send(2, 0, mailbox)]).unwrap()[0];
+        assert!(retried.is_some(), "{name}: sent again");
+        let counts = store.campaign_counts(campaign).unwrap();
+        assert_eq!(counts.sends.get("sent"), Some(&1), "{name}");
+        assert_eq!(counts.sends.get("in_doubt"), None, "{name}");
+        store.set_campaign_status(campaign, "active").unwrap();
+        let due: Vec<(u32, i64)> = store
+            .due_enrolments(5_000, 10)
+            .unwrap()
+            .iter()
+            .map(|d| (d.step, d.due))
+            .collect();
+        assert_eq!(due, [(0, 2_000), (1, 5_000)], "{name}");
+    }
+}
