@@ -95,7 +95,11 @@ pub struct Variant {
     /// `None` on a later step: reply in the thread ([`reply_subject`] of the first subject).
     /// Always set on the first email step.
     pub subject: Option<String>,
+    /// Plain text: every message has it.
     pub body: String,
+    /// An HTML version of the body, sent beside the text when given. Lead fields are
+    /// HTML-escaped in it.
+    pub html: Option<String>,
     /// Relative share of leads, at least 1.
     pub weight: u32,
 }
@@ -160,6 +164,7 @@ struct RawStep {
     business_days: bool,
     subject: Option<Spanned<String>>,
     body: Option<Spanned<String>>,
+    html: Option<Spanned<String>>,
     #[serde(default)]
     variants: Vec<Spanned<RawVariant>>,
 }
@@ -169,6 +174,7 @@ struct RawStep {
 struct RawVariant {
     subject: Option<Spanned<String>>,
     body: Option<Spanned<String>>,
+    html: Option<Spanned<String>>,
     weight: Option<Spanned<u32>>,
 }
 
@@ -232,6 +238,7 @@ pub fn parse_campaign(text: &str) -> Result<CampaignSpec, CampaignError> {
             let only = RawVariant {
                 subject: raw_step.subject.clone(),
                 body: raw_step.body.clone(),
+                html: raw_step.html.clone(),
                 weight: None,
             };
             vec![Spanned::new(step_span.clone(), only)]
@@ -246,6 +253,15 @@ pub fn parse_campaign(text: &str) -> Result<CampaignSpec, CampaignError> {
             let raw_variant = raw_variant.into_inner();
             let subject = raw_variant.subject.or_else(|| raw_step.subject.clone());
             let body = raw_variant.body.or_else(|| raw_step.body.clone());
+            let html = match raw_variant.html.or_else(|| raw_step.html.clone()) {
+                Some(h) if h.get_ref().trim().is_empty() => {
+                    return Err(fail(
+                        h.span(),
+                        format!("html is empty ({where_}); leave it out to send text only"),
+                    ));
+                }
+                html => html.map(Spanned::into_inner),
+            };
             let weight = match raw_variant.weight {
                 None => 1,
                 Some(w) if *w.get_ref() == 0 => {
@@ -281,6 +297,7 @@ pub fn parse_campaign(text: &str) -> Result<CampaignSpec, CampaignError> {
             variants.push(Variant {
                 subject,
                 body,
+                html,
                 weight,
             });
         }
@@ -487,7 +504,7 @@ pub fn lint_structure(spec: &CampaignSpec) -> Vec<Finding> {
                 ));
             }
         }
-        let links = count_links(&variant.body);
+        let links = count_links(&variant.body).max(variant.html.as_deref().map_or(0, count_links));
         if links > MAX_LINKS {
             warn(format!(
                 "body has {links} links; more than {MAX_LINKS} looks like marketing ({where_})"
@@ -693,6 +710,7 @@ body = "Following up"
             [Variant {
                 subject: None,
                 body: "c".into(),
+                html: None,
                 weight: 1
             }]
         );
@@ -790,6 +808,25 @@ body = "Following up"
         // The first step may wait (after enrolment) or not.
         let spec = parse(&CLEAN.replace("subject = \"Hello", "wait_days = 2\nsubject = \"Hello"));
         assert_eq!(spec.steps[0].wait_days, 2);
+    }
+
+    #[test]
+    fn html_is_optional_inherited_by_variants_and_never_empty() {
+        let text = "name = \"h\"\n[[steps]]\nsubject = \"s\"\nbody = \"text\"\nhtml = \"<p>html</p>\"\n\
+                    [[steps.variants]]\n[[steps.variants]]\nhtml = \"<p>other</p>\"\n";
+        let step = &parse(text).steps[0];
+        let html: Vec<Option<&str>> = step.variants.iter().map(|v| v.html.as_deref()).collect();
+        assert_eq!(html, [Some("<p>html</p>"), Some("<p>other</p>")]);
+        assert_eq!(
+            parse(CLEAN).steps[0].variants[0].html,
+            None,
+            "text only by default"
+        );
+        let err = parse_err(&text.replace("<p>other</p>", " "));
+        assert!(
+            err.message.starts_with("html is empty (step 1, variant 2)"),
+            "{err}"
+        );
     }
 
     #[test]
@@ -973,6 +1010,7 @@ body = "Other body"
         spec.steps[1].variants.push(Variant {
             subject: None,
             body: "Act\n  NOW: this is FREE, risk-free and 100% urgent. Click here!".into(),
+            html: None,
             weight: 1,
         });
         let warnings = messages(&spec, Severity::Warning);

@@ -171,6 +171,16 @@ fn jinja_message(err: &minijinja::Error) -> String {
 impl Template {
     /// Compiles `source`. `name` identifies the template in errors ("step 2 body").
     pub fn new(name: &str, source: &str) -> Result<Template, TemplateError> {
+        Template::compile(name, source, AutoEscape::None)
+    }
+
+    /// Compiles an HTML body: every value is HTML-escaped as it is inserted, so lead
+    /// data can never add markup (`{{ x | safe }}` opts out, for the author's own HTML).
+    pub fn new_html(name: &str, source: &str) -> Result<Template, TemplateError> {
+        Template::compile(name, source, AutoEscape::Html)
+    }
+
+    fn compile(name: &str, source: &str, escape: AutoEscape) -> Result<Template, TemplateError> {
         let (rewritten, spins) = rewrite_spintax(source).map_err(|message| TemplateError {
             template: name.to_owned(),
             line: None,
@@ -193,8 +203,8 @@ impl Template {
         // Debug mode makes undefined values remember the expression that produced them,
         // which is how a render error can say *which* value is missing.
         env.set_debug(true);
-        // Mail text, not HTML: the name must not switch on escaping (`….html`).
-        env.set_auto_escape_callback(|_| AutoEscape::None);
+        // Chosen by the caller, never by the template's name (`….html`).
+        env.set_auto_escape_callback(move |_| escape.clone());
         env.add_filter("first_name", first_name_filter);
         env.add_filter("company", company_filter);
         env.add_template_owned(name.to_owned(), rewritten)
@@ -728,6 +738,25 @@ mod tests {
             "Hi Ann at Acme, Inc."
         );
         assert_eq!(render("{{ email }}", &lead()).unwrap(), "ann@acme.com");
+    }
+
+    #[test]
+    fn html_bodies_escape_every_value_and_text_bodies_none() {
+        let tricky = Lead {
+            company: Some("<b>Acme</b> & \"Sons\" Inc.".into()),
+            ..lead()
+        };
+        let source = "<p>Hi {{ first_name }} at {{ company | company }}</p>";
+        let html = Template::new_html("step 1 html", source).unwrap();
+        assert_eq!(
+            html.render(&tricky, 7).unwrap(),
+            "<p>Hi Ann at &lt;b&gt;Acme&lt;&#x2f;b&gt; &amp; &quot;Sons&quot;</p>"
+        );
+        let text = Template::new("step 1 body", source).unwrap();
+        assert_eq!(
+            text.render(&tricky, 7).unwrap(),
+            "<p>Hi Ann at <b>Acme</b> & \"Sons\"</p>"
+        );
     }
 
     #[test]

@@ -56,17 +56,22 @@ pub fn lint_spec(store: &dyn Store, spec: &CampaignSpec) -> Result<Vec<Finding>>
     for (s, step) in spec.steps.iter().enumerate() {
         for (v, variant) in step.variants.iter().enumerate() {
             let name = format!("step {} variant {}", s + 1, v + 1);
-            let sources = [
-                ("subject", variant.subject.as_deref()),
-                ("body", Some(variant.body.as_str())),
+            let compiled = [
+                variant
+                    .subject
+                    .as_ref()
+                    .map(|t| Template::new(&format!("{name} subject"), t)),
+                Some(Template::new(&format!("{name} body"), &variant.body)),
+                variant
+                    .html
+                    .as_ref()
+                    .map(|t| Template::new_html(&format!("{name} html"), t)),
             ];
-            for (part, source) in sources {
-                if let Some(Err(e)) = source.map(|source| Template::new(&format!("{name} {part}"), source)) {
-                    findings.push(Finding {
-                        severity: Severity::Error,
-                        message: e.to_string(),
-                    });
-                }
+            for error in compiled.into_iter().flatten().filter_map(|c| c.err()) {
+                findings.push(Finding {
+                    severity: Severity::Error,
+                    message: error.to_string(),
+                });
             }
         }
     }
@@ -80,6 +85,7 @@ pub struct StepPreview {
     pub variant: usize,
     pub subject: Option<String>,
     pub body: Option<String>,
+    pub html: Option<String>,
     /// Why this lead cannot get this step (it would be parked "needs attention").
     pub problem: Option<String>,
 }
@@ -119,8 +125,16 @@ pub fn preview(
     Ok(leads.iter().map(|l| preview_lead(spec, &templates, l)).collect())
 }
 
-/// Subject and body templates per step and variant.
-pub(crate) type Compiled = Vec<Vec<(Option<Template>, Template)>>;
+/// One variant's templates.
+pub(crate) struct CompiledVariant {
+    /// `None`: a follow-up that replies in the thread.
+    pub subject: Option<Template>,
+    pub body: Template,
+    pub html: Option<Template>,
+}
+
+/// The templates of every step and variant.
+pub(crate) type Compiled = Vec<Vec<CompiledVariant>>;
 
 pub(crate) fn compile(spec: &CampaignSpec) -> Result<Compiled> {
     let usage = |e: inroad_core::template::TemplateError| Error::Usage(e.to_string());
@@ -139,10 +153,17 @@ pub(crate) fn compile(spec: &CampaignSpec) -> Result<Compiled> {
                         }
                         None => None,
                     };
-                    Ok((
+                    let html = match &variant.html {
+                        Some(source) => {
+                            Some(Template::new_html(&format!("{name} html"), source).map_err(usage)?)
+                        }
+                        None => None,
+                    };
+                    Ok(CompiledVariant {
                         subject,
-                        Template::new(&format!("{name} body"), &variant.body).map_err(usage)?,
-                    ))
+                        body: Template::new(&format!("{name} body"), &variant.body).map_err(usage)?,
+                        html,
+                    })
                 })
                 .collect()
         })
@@ -157,15 +178,20 @@ fn preview_lead(spec: &CampaignSpec, templates: &Compiled, l: &StoredLead) -> Le
         .enumerate()
         .map(|(s, step)| {
             let variant = variant_for(l.id, s, &step.weights());
-            let (subject_template, body_template) = &templates[s][variant];
+            let compiled = &templates[s][variant];
             let seed = spin_seed(l.id, s as u32);
-            let subject = match subject_template {
+            let subject = match &compiled.subject {
                 Some(t) => t.render_subject(&l.lead, seed).map(Some),
                 None => Ok(first_subject.as_deref().map(reply_subject)),
             };
-            let body = body_template.render(&l.lead, seed);
-            match (subject, body) {
-                (Ok(subject), Ok(body)) => {
+            let body = compiled.body.render(&l.lead, seed);
+            let html = compiled
+                .html
+                .as_ref()
+                .map(|t| t.render(&l.lead, seed))
+                .transpose();
+            match (subject, body, html) {
+                (Ok(subject), Ok(body), Ok(html)) => {
                     if s == 0 {
                         first_subject.clone_from(&subject);
                     }
@@ -174,14 +200,16 @@ fn preview_lead(spec: &CampaignSpec, templates: &Compiled, l: &StoredLead) -> Le
                         variant: variant + 1,
                         subject,
                         body: Some(body),
+                        html,
                         problem: None,
                     }
                 }
-                (Err(e), _) | (_, Err(e)) => StepPreview {
+                (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => StepPreview {
                     step: s + 1,
                     variant: variant + 1,
                     subject: None,
                     body: None,
+                    html: None,
                     problem: Some(e.to_string()),
                 },
             }

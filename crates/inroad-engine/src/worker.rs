@@ -343,7 +343,7 @@ impl<'a> Round<'a> {
                 report.suppressed += 1;
                 continue;
             }
-            let (subject, body) = match render(campaign, &lead, send.step) {
+            let rendered = match render(campaign, &lead, send.step) {
                 Ok(rendered) => rendered,
                 Err(reason) => {
                     store.park_enrolment(enrolment.id, "needs_attention", &reason)?;
@@ -364,12 +364,12 @@ impl<'a> Round<'a> {
                 recipient: lead.lead.email.clone().unwrap_or_default(),
                 planned_at: now_s,
             };
-            drafts.push((enrolment, mailbox, campaign, lead, subject, body, ledger));
+            drafts.push((enrolment, mailbox, campaign, lead, rendered, ledger));
         }
-        let ledger: Vec<NewSend> = drafts.iter().map(|d| d.6.clone()).collect();
+        let ledger: Vec<NewSend> = drafts.iter().map(|d| d.5.clone()).collect();
         let send_ids = store.begin_sends(&ledger)?;
         let mut jobs = Vec::with_capacity(drafts.len());
-        for ((enrolment, mailbox, campaign, lead, subject, body, ledger), send_id) in
+        for ((enrolment, mailbox, campaign, lead, rendered, ledger), send_id) in
             drafts.into_iter().zip(send_ids)
         {
             let Some(send_id) = send_id else {
@@ -393,8 +393,9 @@ impl<'a> Round<'a> {
                 from_address: mailbox.from_address.clone(),
                 to_name: lead.lead.full_name.clone(),
                 to_address: ledger.recipient.clone(),
-                subject,
-                body,
+                subject: rendered.subject,
+                body: rendered.body,
+                html: rendered.html,
                 message_id: ledger.message_id,
                 in_reply_to: thread.last().cloned(),
                 references: thread,
@@ -635,23 +636,30 @@ fn pause(store: &mut dyn Store, states: &mut [MailboxState], mailbox: &Mailbox, 
     Ok(())
 }
 
-/// The subject and body of `step` for this lead, or why they cannot be made. A step
-/// without a subject replies in the thread of the first step's subject.
+/// A step as one lead gets it.
+struct Rendered {
+    subject: String,
+    body: String,
+    html: Option<String>,
+}
+
+/// The subject, body and HTML of `step` for this lead, or why they cannot be made. A
+/// step without a subject replies in the thread of the first step's subject.
 fn render(
     campaign: &ActiveCampaign,
     lead: &inroad_store::StoredLead,
     step: usize,
-) -> Result<(String, String), String> {
+) -> Result<Rendered, String> {
     let pick = |s: usize| {
         let variant = variant_for(lead.id, s, &campaign.spec.steps[s].weights());
         (&campaign.templates[s][variant], spin_seed(lead.id, s as u32))
     };
-    let ((subject, body), seed) = pick(step);
-    let subject = match subject {
+    let (templates, seed) = pick(step);
+    let subject = match &templates.subject {
         Some(t) => t.render_subject(&lead.lead, seed).map_err(|e| e.to_string())?,
         None => {
-            let ((first, _), first_seed) = pick(0);
-            let first = first.as_ref().ok_or("the first step has no subject")?;
+            let (first, first_seed) = pick(0);
+            let first = first.subject.as_ref().ok_or("the first step has no subject")?;
             reply_subject(
                 &first
                     .render_subject(&lead.lead, first_seed)
@@ -659,8 +667,15 @@ fn render(
             )
         }
     };
-    let body = body.render(&lead.lead, seed).map_err(|e| e.to_string())?;
-    Ok((subject, body))
+    let body = templates
+        .body
+        .render(&lead.lead, seed)
+        .map_err(|e| e.to_string())?;
+    let html = match &templates.html {
+        Some(t) => Some(t.render(&lead.lead, seed).map_err(|e| e.to_string())?),
+        None => None,
+    };
+    Ok(Rendered { subject, body, html })
 }
 
 /// A mailbox's SMTP settings, its secret read from the environment variable it names.

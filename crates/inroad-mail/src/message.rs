@@ -19,7 +19,7 @@ use std::fmt;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use lettre::message::header::{HeaderName, HeaderValue};
-use lettre::message::{Mailbox, SinglePart};
+use lettre::message::{Mailbox, MultiPart, SinglePart};
 use lettre::{Address, Message};
 use mail_auth::common::crypto::{Ed25519Key, RsaKey, Sha256};
 use mail_auth::common::headers::HeaderWriter;
@@ -37,6 +37,9 @@ pub struct OutgoingEmail {
     pub subject: String,
     /// Plain text; any line endings (they become CRLF). The footer is appended by [`build`].
     pub body: String,
+    /// An HTML version of the body (already escaped where it holds data), sent as a
+    /// `multipart/alternative` beside the text; [`build`] adds the footer to it too.
+    pub html: Option<String>,
     /// Without angle brackets, e.g. `20261128.abc@acme.com`.
     pub message_id: String,
     /// The previous step's Message-ID (without angle brackets) on follow-ups.
@@ -244,7 +247,14 @@ pub fn build(email: &OutgoingEmail) -> Result<Vec<u8>, MessageError> {
         ));
 
     let body = with_footer(&email.body, postal_address, &email.unsubscribe_url);
-    Ok(builder.singlepart(SinglePart::plain(body))?.formatted())
+    let message = match &email.html {
+        None => builder.singlepart(SinglePart::plain(body))?,
+        Some(html) => {
+            let html = with_html_footer(html, postal_address, &email.unsubscribe_url);
+            builder.multipart(MultiPart::alternative_plain_html(body, html))?
+        }
+    };
+    Ok(message.formatted())
 }
 
 /// The body, then an RFC 3676 signature separator ("-- "), the postal address and the
@@ -265,6 +275,41 @@ fn with_footer(body: &str, postal_address: &str, unsubscribe_url: &str) -> Strin
     out.push_str("Unsubscribe: ");
     // No final newline: lettre ends the part with CRLF itself.
     out.push_str(unsubscribe_url);
+    out
+}
+
+/// The HTML body with the same footer as the text, before `</body>` when the author
+/// wrote a whole document, else at the end. The unsubscribe URL was checked to hold no
+/// quote or angle bracket ([`list_unsubscribe`]), so it is safe in the attribute.
+fn with_html_footer(html: &str, postal_address: &str, unsubscribe_url: &str) -> String {
+    let address: Vec<String> = postal_address
+        .lines()
+        .map(|l| escape_html(l.trim_end()))
+        .collect();
+    let footer = format!(
+        "<hr>\n<p style=\"font-size:small;color:#666\">{}<br>\n<a href=\"{}\">Unsubscribe</a></p>\n",
+        address.join("<br>\n"),
+        escape_html(unsubscribe_url)
+    );
+    let lower = html.to_ascii_lowercase();
+    match lower.rfind("</body>") {
+        Some(at) => format!("{}{footer}{}", &html[..at], &html[at..]),
+        None => format!("{}\n{footer}", html.trim_end()),
+    }
+}
+
+fn escape_html(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
     out
 }
 

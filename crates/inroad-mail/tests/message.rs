@@ -23,6 +23,7 @@ fn sample() -> OutgoingEmail {
         to_address: "bob@example.org".into(),
         subject: "Quick question about Example".into(),
         body: "Hi Bob,\n\nDo you have ten minutes next week?\n\nAlice\n".into(),
+        html: None,
         message_id: "20261128.abc@acme.com".into(),
         in_reply_to: None,
         references: vec![],
@@ -363,6 +364,34 @@ fn invalid_addresses_ids_and_urls_are_refused() {
     for (what, email) in cases {
         assert!(build(&email).is_err(), "{what} was accepted");
     }
+}
+
+#[test]
+fn an_html_body_goes_beside_the_text_and_both_carry_the_footer() {
+    let raw = build(&OutgoingEmail {
+        html: Some("<html><body><p>Hi Bob,</p></body></html>".into()),
+        postal_address: "Acme & Sons\n1 <Main> Street".into(),
+        ..sample()
+    })
+    .unwrap();
+    let (headers, _) = split(&raw);
+    assert!(value(&headers, "Content-Type").starts_with("multipart/alternative"));
+    let parsed = MessageParser::default().parse(&raw[..]).unwrap();
+    let text = parsed.body_text(0).unwrap();
+    assert!(text.contains("Acme & Sons") && text.contains(URL), "{text}");
+    let html = parsed.body_html(0).unwrap();
+    let footer_at = html.find("<hr>").expect("a footer");
+    assert!(
+        footer_at < html.find("</body>").unwrap(),
+        "inside the body: {html}"
+    );
+    assert!(html.contains("Acme &amp; Sons<br>"), "escaped address: {html}");
+    assert!(html.contains("1 &lt;Main&gt; Street"), "{html}");
+    assert!(
+        html.contains(&format!("<a href=\"{URL}\">Unsubscribe</a>")),
+        "{html}"
+    );
+    assert_eq!(count(&headers, "List-Unsubscribe"), 1);
 }
 
 #[test]

@@ -181,6 +181,9 @@ pub fn run(db: &str, cmd: CampaignCommand) -> anyhow::Result<()> {
                             println!("--- step {} (variant {})", s.step, s.variant);
                             println!("Subject: {}\n", s.subject.as_deref().unwrap_or("(no subject)"));
                             println!("{}", s.body.as_deref().unwrap_or_default().trim_end());
+                            if let Some(html) = &s.html {
+                                println!("--- step {} HTML version\n{}", s.step, html.trim_end());
+                            }
                         }
                     }
                 }

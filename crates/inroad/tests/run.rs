@@ -39,6 +39,7 @@ body = "Hi {{ first_name | first_name }}, a question about {{ company }}."
 [[steps]]
 wait_days = 2
 body = "Hi {{ first_name }}, following up."
+html = "<p>Hi {{ first_name }}, following up.</p>"
 "#;
 
 /// Headers of an .eml file (unfolded), by lowercase name.
@@ -182,6 +183,11 @@ fn a_campaign_over_simulated_days() {
             );
             assert_eq!(second["in-reply-to"], first["message-id"], "{to}: threaded");
             assert_eq!(second["subject"][0], format!("Re: {}", first["subject"][0]));
+            assert!(first["content-type"][0].starts_with("text/plain"), "{to}");
+            assert!(
+                second["content-type"][0].starts_with("multipart/alternative"),
+                "{to}: the follow-up has an HTML version"
+            );
             assert!(!to.contains("lead3@"), "a suppressed lead got a follow-up");
         }
     }
