@@ -6,6 +6,8 @@
 //!   per-domain [`Script`]s (known users, catch-all, greylisting, Microsoft-style
 //!   rejections, policy blocks, hangs) and per-IP [`HostScript`]s (refuse, close at once,
 //!   421 at greeting or after N RCPTs, tarpit delay, no PIPELINING), plus [`MxStats`].
+//! - [`Dovecot`]: not a fake — a real Dovecot IMAP server on a free loopback port, with
+//!   users and maildirs in a temporary directory; messages are placed with IMAP APPEND.
 //!
 //! Both run on their own thread with their own Tokio runtime, so they work the same from
 //! a plain `#[test]` and from `#[tokio::test]`; both stop when dropped.
@@ -26,11 +28,13 @@
 
 mod background;
 mod dns;
+mod dovecot;
 mod mx;
 
 use std::net::Ipv4Addr;
 
 pub use dns::{DnsQuery, DnsZone, FakeDns};
+pub use dovecot::Dovecot;
 pub use mx::{
     AfterData, FakeMx, FakeMxBuilder, HostScript, Mailbox, MxStats, Script, DEFAULT_HOST, GREYLISTED,
     MICROSOFT_UNKNOWN, POLICY_BLOCK, RCPT_OK, RELAY_DENIED, TOO_MANY_CONNECTIONS, USER_UNKNOWN,
