@@ -1,6 +1,7 @@
 //! Inroad's pure domain: what a lead is, how raw export rows become clean leads,
 //! how leads are recognised as the same person, what mail servers' replies mean,
-//! how work addresses are guessed from names, and what a check's verdict is.
+//! how work addresses are guessed from names, what a check's verdict is, and what an
+//! inbound message (bounce, auto-reply, opt-out, person's reply) is.
 //!
 //! Nothing here does I/O or knows about a database, so every rule can be tested (and
 //! fuzzed) on plain values, and the same rules serve every store backend.
@@ -11,6 +12,7 @@ pub mod finder;
 pub mod flags;
 pub mod headers;
 pub mod identity;
+pub mod inbound;
 pub mod lead;
 pub mod normalize;
 pub mod planner;

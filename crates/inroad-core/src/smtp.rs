@@ -242,6 +242,12 @@ const FULL_WORDS: &[&str] = &[
     "mailbox is full",
     "quota exceeded",
     "exceeded storage",
+    "full mailbox",
+    "mailbox exceeds",
+    "mailfolder is full",
+    "too many messages on the server",
+    "postfach ist voll",
+    "postfach voll",
 ];
 
 /// Phrases that mean the mailbox exists but is switched off.
@@ -270,6 +276,7 @@ const NO_SUCH_USER_WORDS: &[&str] = &[
     "no mailbox here",
     "user doesn't have",
     "user does not have",
+    "not a valid user",
 ];
 
 /// What a reply to RCPT TO says about the mailbox.
@@ -318,16 +325,30 @@ pub fn classify_rcpt(reply: &Reply) -> RcptOutcome {
         _ => {}
     }
 
+    match outcome_from_words(&text) {
+        Some(outcome) => outcome,
+        None if generic && matches!(reply.code, 550 | 551 | 553) => RcptOutcome::NoSuchUser,
+        None => RcptOutcome::Unknown,
+    }
+}
+
+/// What the vendor's words alone say about a mailbox, in [`classify_rcpt`]'s order: policy
+/// first (a block notice may quote RFC 5321's "mailbox unavailable"), then quota, disabled
+/// and missing-user phrasings. `text` must already be lowercased, with typographic
+/// apostrophes made plain. Bounce messages carry the same vendor prose as RCPT replies,
+/// often without any code, so the inbound classifier reads them with this too.
+pub(crate) fn outcome_from_words(text: &str) -> Option<RcptOutcome> {
+    let says = |words: &[&str]| words.iter().any(|w| text.contains(w));
     if says(POLICY_WORDS) {
-        RcptOutcome::Policy
+        Some(RcptOutcome::Policy)
     } else if says(FULL_WORDS) {
-        RcptOutcome::MailboxFull
+        Some(RcptOutcome::MailboxFull)
     } else if says(DISABLED_WORDS) {
-        RcptOutcome::Disabled
-    } else if says(NO_SUCH_USER_WORDS) || (generic && matches!(reply.code, 550 | 551 | 553)) {
-        RcptOutcome::NoSuchUser
+        Some(RcptOutcome::Disabled)
+    } else if says(NO_SUCH_USER_WORDS) {
+        Some(RcptOutcome::NoSuchUser)
     } else {
-        RcptOutcome::Unknown
+        None
     }
 }
 
@@ -581,6 +602,19 @@ mod tests {
         let qmail = "554 Sorry, no mailbox here by that name. (#5.1.1)\r\n";
         assert_eq!(outcome(qmail), RcptOutcome::NoSuchUser);
         assert_eq!(outcome("552 Mailbox is full\r\n"), RcptOutcome::MailboxFull);
+        assert_eq!(
+            outcome("552 User mailbox exceeds allowed size\r\n"),
+            RcptOutcome::MailboxFull
+        );
+        assert_eq!(
+            outcome("554 The user's mailfolder is full\r\n"),
+            RcptOutcome::MailboxFull
+        );
+        assert_eq!(outcome("554 Not a valid user here\r\n"), RcptOutcome::NoSuchUser);
+        let web_de =
+            "550 Benutzer hat zuviele Mails auf dem Server. / User has too many messages on the server.\r\n";
+        assert_eq!(outcome(web_de), RcptOutcome::MailboxFull);
+        assert_eq!(outcome("552 Postfach ist voll\r\n"), RcptOutcome::MailboxFull);
         assert_eq!(outcome("554 5.0.0 Quota exceeded\r\n"), RcptOutcome::MailboxFull);
         assert_eq!(outcome("550 Account inactive\r\n"), RcptOutcome::Disabled);
         assert_eq!(
