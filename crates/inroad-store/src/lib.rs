@@ -158,6 +158,75 @@ pub struct EnrolmentRow {
     pub next_step: u32,
 }
 
+/// A send an inbound message names (by Message-ID).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SendRef {
+    pub send_id: i64,
+    pub enrolment_id: i64,
+    pub lead_id: i64,
+    pub campaign_id: i64,
+    pub mailbox_id: i64,
+    pub step: u32,
+    pub recipient: String,
+    pub state: String,
+}
+
+/// Something that happened to a lead, for its timeline (sends are in the ledger).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct NewEvent {
+    pub lead_id: Option<i64>,
+    pub campaign_id: Option<i64>,
+    pub enrolment_id: Option<i64>,
+    /// The send it answers, when known.
+    pub send_id: Option<i64>,
+    pub mailbox_id: Option<i64>,
+    /// `reply`, `bounce_hard`, `bounce_soft`, `auto_reply`, `unsubscribe` or `other`.
+    pub kind: String,
+    pub detail: Option<String>,
+    pub message_id: Option<String>,
+    pub from_address: Option<String>,
+    pub subject: Option<String>,
+    pub snippet: Option<String>,
+    /// Unix seconds.
+    pub at: i64,
+}
+
+/// A stored event, with the step of the send it answers.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EventRow {
+    pub id: i64,
+    pub lead_id: Option<i64>,
+    pub campaign_id: Option<i64>,
+    pub step: Option<u32>,
+    pub kind: String,
+    pub detail: Option<String>,
+    pub subject: Option<String>,
+    pub at: i64,
+}
+
+/// Everything one inbound message changes. The store applies it in one transaction
+/// with the folder's progress, so a message is handled exactly once.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct InboundEffects {
+    pub event: Option<NewEvent>,
+    /// Enrolments to stop, with their new state (`replied`, `bounced`,
+    /// `unsubscribed`) and why.
+    pub stop: Vec<(i64, &'static str, String)>,
+    pub suppress: Option<Suppression>,
+    /// A send that bounced after it was accepted: it becomes `bounced`.
+    pub bounced_send: Option<(i64, String)>,
+    /// An enrolment whose next step waits at least until then (unix seconds).
+    pub not_before: Option<(i64, i64)>,
+}
+
+/// Sends and hard bounces of one mailbox (its bounce rate).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MailboxSends {
+    pub mailbox_id: i64,
+    pub sent: u64,
+    pub bounced: u64,
+}
+
 /// A send of one step to one lead, for per-variant counts.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct StepSend {
@@ -353,6 +422,54 @@ pub trait Store: Send {
     /// already has a send that is not a retryable failure. This is what makes a step
     /// go out at most once.
     fn begin_sends(&mut self, sends: &[NewSend]) -> Result<Vec<Option<i64>>>;
+
+    /// Where a mailbox's sync of `folder` stands: (UIDVALIDITY, last UID handled).
+    fn imap_folder(&self, mailbox_id: i64, folder: &str) -> Result<Option<(u32, u32)>>;
+
+    /// Starts (or restarts, after a UIDVALIDITY change) a folder's sync at `last_uid`.
+    fn set_imap_folder(
+        &mut self,
+        mailbox_id: i64,
+        folder: &str,
+        uidvalidity: u32,
+        last_uid: u32,
+    ) -> Result<()>;
+
+    /// Applies what message `uid` of `folder` changes and records it as handled, in one
+    /// transaction.
+    fn apply_inbound(
+        &mut self,
+        mailbox_id: i64,
+        folder: &str,
+        uidvalidity: u32,
+        uid: u32,
+        effects: &InboundEffects,
+    ) -> Result<()>;
+
+    /// The send with one of these Message-IDs (the latest step, if several).
+    fn send_by_message_ids(&self, message_ids: &[String]) -> Result<Option<SendRef>>;
+
+    /// The lead with this (normalised) email.
+    fn lead_id_by_email(&self, email: &str) -> Result<Option<i64>>;
+
+    /// A lead's enrolments still in a sequence (active, paused or needing attention):
+    /// (enrolment, campaign).
+    fn open_enrolments(&self, lead_id: i64) -> Result<Vec<(i64, i64)>>;
+
+    /// A campaign's open enrolments of leads whose email is at `domain`.
+    fn open_enrolments_at_domain(&self, campaign_id: i64, domain: &str) -> Result<Vec<i64>>;
+
+    /// Adds an event to a lead's timeline.
+    fn add_event(&mut self, event: &NewEvent) -> Result<()>;
+
+    /// A lead's events, oldest first.
+    fn lead_events(&self, lead_id: i64) -> Result<Vec<EventRow>>;
+
+    /// A campaign's events, with the step each answers.
+    fn campaign_events(&self, campaign_id: i64) -> Result<Vec<EventRow>>;
+
+    /// Per mailbox: messages handed over and how many of them bounced.
+    fn mailbox_sends(&self) -> Result<Vec<MailboxSends>>;
 
     /// Moves a `planned` send to `sending`: called right before SMTP DATA, the point
     /// after which the server may have the message.

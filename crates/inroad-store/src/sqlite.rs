@@ -10,9 +10,9 @@ use inroad_core::Lead;
 use rusqlite::{params, Connection, OptionalExtension, Row, Statement, TransactionBehavior};
 
 use crate::{
-    Advance, CampaignCounts, CampaignRecord, DueRow, EmailCheck, EnrolmentRow, LeadImport, LeadQuery,
-    Mailbox, MailboxActivity, Migrated, NewSend, Result, SendOutcome, StepSend, Store, StoreError,
-    StoredLead, Suppression,
+    Advance, CampaignCounts, CampaignRecord, DueRow, EmailCheck, EnrolmentRow, EventRow, InboundEffects,
+    LeadImport, LeadQuery, Mailbox, MailboxActivity, MailboxSends, Migrated, NewEvent, NewSend, Result,
+    SendOutcome, SendRef, StepSend, Store, StoreError, StoredLead, Suppression,
 };
 
 /// Migrations in order; the schema version is their count (`PRAGMA user_version`).
@@ -21,6 +21,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/sqlite/0002_email_checks.sql"),
     include_str!("../migrations/sqlite/0003_mailboxes_campaigns.sql"),
     include_str!("../migrations/sqlite/0004_enrolments_sends.sql"),
+    include_str!("../migrations/sqlite/0006_inbox.sql"),
 ];
 
 macro_rules! sql {
@@ -562,6 +563,141 @@ impl Store for SqliteStore {
         Ok(true)
     }
 
+    fn imap_folder(&self, mailbox_id: i64, folder: &str) -> Result<Option<(u32, u32)>> {
+        Ok(self
+            .conn
+            .prepare_cached(sql!("imap_folder_get"))?
+            .query_row(params![mailbox_id, folder], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?)
+    }
+
+    fn set_imap_folder(
+        &mut self,
+        mailbox_id: i64,
+        folder: &str,
+        uidvalidity: u32,
+        last_uid: u32,
+    ) -> Result<()> {
+        self.conn
+            .prepare_cached(sql!("imap_folder_put"))?
+            .execute(params![mailbox_id, folder, uidvalidity, last_uid])?;
+        Ok(())
+    }
+
+    fn apply_inbound(
+        &mut self,
+        mailbox_id: i64,
+        folder: &str,
+        uidvalidity: u32,
+        uid: u32,
+        effects: &InboundEffects,
+    ) -> Result<()> {
+        let now = unix_now();
+        let tx = self.conn.transaction()?;
+        if let Some(event) = &effects.event {
+            insert_event(&tx, event)?;
+        }
+        for (enrolment_id, state, reason) in &effects.stop {
+            tx.prepare_cached(sql!("enrolment_stop"))?
+                .execute(params![enrolment_id, state, reason])?;
+        }
+        if let Some(s) = &effects.suppress {
+            tx.prepare_cached(sql!("suppression_add"))?
+                .execute(params![s.value, s.reason, s.created_at])?;
+        }
+        if let Some((send_id, why)) = &effects.bounced_send {
+            tx.prepare_cached(sql!("send_mark_bounced"))?
+                .execute(params![send_id, why, now])?;
+        }
+        if let Some((enrolment_id, not_before)) = effects.not_before {
+            tx.prepare_cached(sql!("enrolment_not_before"))?
+                .execute(params![enrolment_id, not_before])?;
+        }
+        tx.prepare_cached(sql!("imap_folder_advance"))?.execute(params![
+            mailbox_id,
+            folder,
+            uidvalidity,
+            uid
+        ])?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn send_by_message_ids(&self, message_ids: &[String]) -> Result<Option<SendRef>> {
+        let mut stmt = self.conn.prepare_cached(sql!("send_by_message_id"))?;
+        let mut found: Option<SendRef> = None;
+        for id in message_ids {
+            let send = stmt
+                .query_row([id], |r| {
+                    Ok(SendRef {
+                        send_id: r.get(0)?,
+                        enrolment_id: r.get(1)?,
+                        lead_id: r.get(2)?,
+                        campaign_id: r.get(3)?,
+                        mailbox_id: r.get(4)?,
+                        step: r.get(5)?,
+                        recipient: r.get(6)?,
+                        state: r.get(7)?,
+                    })
+                })
+                .optional()?;
+            if let Some(send) = send {
+                if found.as_ref().is_none_or(|f| send.step > f.step) {
+                    found = Some(send);
+                }
+            }
+        }
+        Ok(found)
+    }
+
+    fn lead_id_by_email(&self, email: &str) -> Result<Option<i64>> {
+        Ok(self
+            .conn
+            .prepare_cached(sql!("lead_by_email"))?
+            .query_row([email], |r| r.get(0))
+            .optional()?)
+    }
+
+    fn open_enrolments(&self, lead_id: i64) -> Result<Vec<(i64, i64)>> {
+        let mut stmt = self.conn.prepare_cached(sql!("enrolment_open_by_lead"))?;
+        let rows = stmt.query_map([lead_id], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn open_enrolments_at_domain(&self, campaign_id: i64, domain: &str) -> Result<Vec<i64>> {
+        let mut stmt = self.conn.prepare_cached(sql!("enrolment_open_at_domain"))?;
+        let rows = stmt.query_map(params![campaign_id, domain], |r| r.get(0))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn add_event(&mut self, event: &NewEvent) -> Result<()> {
+        insert_event(&self.conn, event)
+    }
+
+    fn lead_events(&self, lead_id: i64) -> Result<Vec<EventRow>> {
+        let mut stmt = self.conn.prepare_cached(sql!("event_by_lead"))?;
+        let rows = stmt.query_map([lead_id], event_row)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn campaign_events(&self, campaign_id: i64) -> Result<Vec<EventRow>> {
+        let mut stmt = self.conn.prepare_cached(sql!("event_by_campaign"))?;
+        let rows = stmt.query_map([campaign_id], event_row)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn mailbox_sends(&self) -> Result<Vec<MailboxSends>> {
+        let mut stmt = self.conn.prepare_cached(sql!("mailbox_sends"))?;
+        let rows = stmt.query_map([], |r| {
+            Ok(MailboxSends {
+                mailbox_id: r.get(0)?,
+                sent: r.get::<_, i64>(1)?.unsigned_abs(),
+                bounced: r.get::<_, i64>(2)?.unsigned_abs(),
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
     fn mark_sending(&mut self, send_id: i64, now: i64) -> Result<()> {
         let changed = self
             .conn
@@ -742,6 +878,37 @@ impl<'c> SqliteImport<'c> {
         }
         Ok(import)
     }
+}
+
+fn insert_event(conn: &Connection, e: &NewEvent) -> Result<()> {
+    conn.prepare_cached(sql!("event_add"))?.execute(params![
+        e.lead_id,
+        e.campaign_id,
+        e.enrolment_id,
+        e.send_id,
+        e.mailbox_id,
+        e.kind,
+        e.detail,
+        e.message_id,
+        e.from_address,
+        e.subject,
+        e.snippet,
+        e.at
+    ])?;
+    Ok(())
+}
+
+fn event_row(r: &Row<'_>) -> rusqlite::Result<EventRow> {
+    Ok(EventRow {
+        id: r.get(0)?,
+        lead_id: r.get(1)?,
+        campaign_id: r.get(2)?,
+        step: r.get(3)?,
+        kind: r.get(4)?,
+        detail: r.get(5)?,
+        subject: r.get(6)?,
+        at: r.get(7)?,
+    })
 }
 
 /// A row of `lead_page` / `lead_by_id`.
