@@ -21,13 +21,14 @@ use inroad_core::schedule::{day_bounds, mailbox_day, Gap, Warmup};
 use inroad_core::template::spin_seed;
 use inroad_core::unsubscribe;
 use inroad_mail::message::{build, new_message_id, DkimSigner, OutgoingEmail};
-use inroad_mail::smtp::{Delivery, Security, SmtpSender, SmtpSettings};
+use inroad_mail::smtp::{Delivery, SmtpSender};
 use inroad_store::{Advance, Mailbox, NewSend, SendOutcome, Store, Suppression};
 use jiff::tz::TimeZone;
 use jiff::Timestamp;
 use serde::Serialize;
 
 use crate::campaign::{compile, Compiled};
+use crate::mailbox::smtp_settings;
 use crate::{Error, Result};
 
 /// Where messages go.
@@ -54,8 +55,9 @@ pub struct RunOptions {
     /// The instant the pass acts at (`--now`), real time otherwise.
     pub now: Timestamp,
     pub transport: Transport,
-    /// The key that signs unsubscribe links (kept outside the database).
-    pub unsubscribe_key: Vec<u8>,
+    /// The install key (kept outside the database): signs unsubscribe links and
+    /// opens the mailboxes' sealed passwords.
+    pub install_key: Vec<u8>,
     /// At most this many sends to one recipient domain in any hour.
     pub domain_limit_per_hour: Option<u32>,
 }
@@ -381,7 +383,7 @@ impl<'a> Round<'a> {
                 continue;
             };
             let thread = store.thread(enrolment.id)?;
-            let token = unsubscribe::sign(&self.options.unsubscribe_key, lead.id, enrolment.campaign);
+            let token = unsubscribe::sign(&self.options.install_key, lead.id, enrolment.campaign);
             let base = campaign
                 .spec
                 .unsubscribe_url
@@ -441,15 +443,25 @@ impl<'a> Round<'a> {
         senders: &mut HashMap<i64, SmtpSender>,
     ) -> Result<Vec<(Job<'a>, Outcome)>> {
         let mut work = Vec::with_capacity(jobs.len());
+        let mut finished = Vec::new();
         for job in jobs {
             let sender = match &self.options.transport {
                 Transport::Dir(_) => None,
                 Transport::Smtp { hello_name, timeout } => Some(match senders.remove(&job.mailbox_id) {
                     Some(sender) => sender,
                     None => {
-                        let settings = smtp_settings(&self.mailboxes[&job.mailbox_id], hello_name, *timeout);
-                        SmtpSender::new(settings)
-                            .map_err(|e| Error::Io(format!("cannot start the SMTP client: {e}")))?
+                        let mailbox = &self.mailboxes[&job.mailbox_id];
+                        match smtp_settings(mailbox, &self.options.install_key, hello_name, *timeout) {
+                            Ok(settings) => SmtpSender::new(settings)
+                                .map_err(|e| Error::Io(format!("cannot start the SMTP client: {e}")))?,
+                            // No password to log in with: as good as refused credentials,
+                            // and the mailbox pauses the same way.
+                            Err(why) => {
+                                let outcome = self.settle(store, &job, Delivery::AuthFailed(why))?;
+                                finished.push((job, outcome));
+                                continue;
+                            }
+                        }
                     }
                 }),
             };
@@ -470,7 +482,6 @@ impl<'a> Round<'a> {
                 });
             }
         });
-        let mut finished = Vec::new();
         let mut first_error = None;
         for (job, sender, outcome) in done.into_inner().unwrap_or_else(PoisonError::into_inner) {
             if let Some(sender) = sender {
@@ -676,25 +687,6 @@ fn render(
         None => None,
     };
     Ok(Rendered { subject, body, html })
-}
-
-/// A mailbox's SMTP settings, its secret read from the environment variable it names.
-fn smtp_settings(m: &Mailbox, hello_name: &str, timeout: Duration) -> SmtpSettings {
-    let security = match m.smtp_tls.as_str() {
-        "none" => Security::None,
-        "tls" => Security::Tls,
-        _ => Security::StartTls,
-    };
-    let secret = m.password_env.as_deref().and_then(|var| std::env::var(var).ok());
-    let user = m.smtp_user.clone().unwrap_or_else(|| m.from_address.clone());
-    SmtpSettings {
-        host: m.smtp_host.clone(),
-        port: m.smtp_port,
-        security,
-        hello_name: hello_name.to_owned(),
-        credentials: secret.map(|secret| (user, secret)),
-        timeout,
-    }
 }
 
 /// The planner's view of a mailbox now: today's sends in its own time zone, its

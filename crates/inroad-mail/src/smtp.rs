@@ -123,6 +123,22 @@ impl SmtpSender {
         started
     }
 
+    /// Connects and logs in exactly as a send would (TLS, STARTTLS, AUTH), then says
+    /// QUIT: no transaction is opened. `Ok` describes the session reached.
+    pub fn check(&self) -> Result<String, Refusal> {
+        let settings = &self.settings;
+        self.runtime.block_on(async {
+            let mut connection = connect(settings).await?;
+            let server = connection.server_info().name().to_owned();
+            // The verdict is in: a server slow to answer QUIT changes nothing.
+            let _ = timeout(settings.timeout, connection.quit()).await;
+            Ok(match &settings.credentials {
+                Some((user, _)) => format!("connected to {server}, authenticated as {user}"),
+                None => format!("connected to {server}; no password is set, so it did not authenticate"),
+            })
+        })
+    }
+
     /// DATA and the message, after a successful [`SmtpSender::start_transaction`].
     pub fn send_data(&mut self, message: &[u8]) -> Delivery {
         let connection = self.connection.take().filter(|_| self.ready_for_data);
@@ -211,8 +227,11 @@ async fn connect(s: &SmtpSettings) -> Result<AsyncSmtpConnection, Refusal> {
 }
 
 /// Why no session could be had.
-enum Refusal {
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Refusal {
+    /// The server refused the credentials (or offers no way to present them).
     Auth(String),
+    /// Anything else: connecting, the greeting, TLS.
     Other(String),
 }
 

@@ -59,8 +59,10 @@ pub struct StoredLead {
     pub email_source: Option<&'static str>,
 }
 
-/// A sending mailbox. It holds no secret: `password_env` names the environment
-/// variable with the password or OAuth token, read when a connection is made.
+/// A sending mailbox. Its password (or OAuth token) is never stored in plain text:
+/// either `password_env` names the environment variable that holds it, read when a
+/// connection is made, or `sealed_secret` holds it encrypted with a key kept outside
+/// the database (at most one of the two is set).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Mailbox {
     pub id: i64,
@@ -73,6 +75,8 @@ pub struct Mailbox {
     pub smtp_tls: String,
     pub smtp_user: Option<String>,
     pub password_env: Option<String>,
+    /// The password sealed with the install key (`v1:` + base64), opened only to connect.
+    pub sealed_secret: Option<String>,
     pub daily_cap: u32,
     /// (start, step) of the warm-up ramp.
     pub warmup: Option<(u32, u32)>,
@@ -522,6 +526,15 @@ pub trait Store: Send {
 
     /// Pauses a mailbox with the reason (`None` resumes it); false if no such mailbox.
     fn set_mailbox_paused(&mut self, name: &str, reason: Option<&str>) -> Result<bool>;
+
+    /// Replaces where a mailbox's password comes from: an environment variable's name
+    /// or a sealed secret (the other is cleared); false if no such mailbox.
+    fn set_mailbox_secret(
+        &mut self,
+        name: &str,
+        password_env: Option<&str>,
+        sealed: Option<&str>,
+    ) -> Result<bool>;
 }
 
 /// An open import transaction. The dedup logic lives in the engine; this is the

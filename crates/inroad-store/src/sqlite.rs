@@ -21,6 +21,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/sqlite/0002_email_checks.sql"),
     include_str!("../migrations/sqlite/0003_mailboxes_campaigns.sql"),
     include_str!("../migrations/sqlite/0004_enrolments_sends.sql"),
+    include_str!("../migrations/sqlite/0005_mailbox_secrets.sql"),
     include_str!("../migrations/sqlite/0006_inbox.sql"),
 ];
 
@@ -338,6 +339,7 @@ impl Store for SqliteStore {
             m.imap_tls,
             m.imap_user,
             unix_now(),
+            m.sealed_secret,
         ]);
         match added {
             Ok(_) => Ok(self.conn.last_insert_rowid()),
@@ -366,6 +368,7 @@ impl Store for SqliteStore {
                 smtp_tls: r.get(6)?,
                 smtp_user: r.get(7)?,
                 password_env: r.get(8)?,
+                sealed_secret: r.get(23)?,
                 daily_cap: r.get(9)?,
                 warmup,
                 gap_secs: (r.get(12)?, r.get(13)?),
@@ -824,6 +827,19 @@ impl Store for SqliteStore {
             .conn
             .prepare_cached(sql!("mailbox_set_paused"))?
             .execute(params![name, reason])?
+            == 1)
+    }
+
+    fn set_mailbox_secret(
+        &mut self,
+        name: &str,
+        password_env: Option<&str>,
+        sealed: Option<&str>,
+    ) -> Result<bool> {
+        Ok(self
+            .conn
+            .prepare_cached(sql!("mailbox_set_secret"))?
+            .execute(params![name, password_env, sealed])?
             == 1)
     }
 }

@@ -753,6 +753,7 @@ fn mailboxes_round_trip_and_names_are_unique() {
             smtp_tls: "starttls".into(),
             smtp_user: s("ann@acme.com"),
             password_env: s("ACME_SMTP_PASSWORD"),
+            sealed_secret: None,
             daily_cap: 40,
             warmup: Some((15, 2)),
             gap_secs: (60, 180),
@@ -777,6 +778,43 @@ fn mailboxes_round_trip_and_names_are_unique() {
         );
         let again = store.add_mailbox(&mailbox).unwrap_err().to_string();
         assert!(again.contains("exists"), "{name}: {again}");
+    }
+}
+
+#[test]
+fn a_mailbox_password_comes_from_one_source_at_a_time() {
+    for (name, mut store, _guard) in backends() {
+        let mut mailbox = campaign_mailbox();
+        mailbox.sealed_secret = s("v1:c2VhbGVk");
+        store.add_mailbox(&mailbox).unwrap();
+        let first = store.mailboxes().unwrap().remove(0);
+        assert_eq!(
+            (first.password_env.as_deref(), first.sealed_secret.as_deref()),
+            (None, Some("v1:c2VhbGVk")),
+            "{name}: the sealed secret round-trips"
+        );
+
+        assert!(store
+            .set_mailbox_secret("m", Some("SMTP_PASSWORD"), None)
+            .unwrap());
+        let by_env = store.mailboxes().unwrap().remove(0);
+        assert_eq!(
+            (by_env.password_env.as_deref(), by_env.sealed_secret.as_deref()),
+            (Some("SMTP_PASSWORD"), None),
+            "{name}: naming a variable drops the stored secret"
+        );
+
+        assert!(store.set_mailbox_secret("m", None, Some("v1:bmV3")).unwrap());
+        let sealed = store.mailboxes().unwrap().remove(0);
+        assert_eq!(
+            (sealed.password_env.as_deref(), sealed.sealed_secret.as_deref()),
+            (None, Some("v1:bmV3")),
+            "{name}: storing a secret forgets the variable"
+        );
+        assert!(
+            !store.set_mailbox_secret("nope", None, None).unwrap(),
+            "{name}: an unknown mailbox"
+        );
     }
 }
 
@@ -824,7 +862,20 @@ fn campaign_with_leads(store: &mut dyn Store) -> (i64, i64, Vec<i64>) {
         },
     ];
     let ids = import(store, &leads, None);
-    let mailbox = Mailbox {
+    let mailbox_id = store.add_mailbox(&campaign_mailbox()).unwrap();
+    let campaign = store.create_campaign("c", "name = \"c\"").unwrap();
+    assert_eq!(store.enroll(campaign, &ids, 1_000).unwrap(), 2);
+    assert_eq!(
+        store.enroll(campaign, &ids, 2_000).unwrap(),
+        0,
+        "enrolling again changes nothing"
+    );
+    (campaign, mailbox_id, ids)
+}
+
+/// A plain-text mailbox on localhost, without a password.
+fn campaign_mailbox() -> Mailbox {
+    Mailbox {
         id: 0,
         name: "m".into(),
         from_name: None,
@@ -834,6 +885,7 @@ fn campaign_with_leads(store: &mut dyn Store) -> (i64, i64, Vec<i64>) {
         smtp_tls: "none".into(),
         smtp_user: None,
         password_env: None,
+        sealed_secret: None,
         daily_cap: 30,
         warmup: None,
         gap_secs: (60, 60),
@@ -846,16 +898,7 @@ fn campaign_with_leads(store: &mut dyn Store) -> (i64, i64, Vec<i64>) {
         imap_tls: None,
         imap_user: None,
         paused_reason: None,
-    };
-    let mailbox_id = store.add_mailbox(&mailbox).unwrap();
-    let campaign = store.create_campaign("c", "name = \"c\"").unwrap();
-    assert_eq!(store.enroll(campaign, &ids, 1_000).unwrap(), 2);
-    assert_eq!(
-        store.enroll(campaign, &ids, 2_000).unwrap(),
-        0,
-        "enrolling again changes nothing"
-    );
-    (campaign, mailbox_id, ids)
+    }
 }
 
 #[test]

@@ -5,12 +5,13 @@
 //! - [`FakeMx`]: a scripted SMTP server on several `127.x.y.z` IPs sharing one port, with
 //!   per-domain [`Script`]s (known users, catch-all, greylisting, Microsoft-style
 //!   rejections, policy blocks, hangs) and per-IP [`HostScript`]s (refuse, close at once,
-//!   421 at greeting or after N RCPTs, tarpit delay, no PIPELINING), plus [`MxStats`].
+//!   421 at greeting or after N RCPTs, tarpit delay, no PIPELINING, required AUTH), plus
+//!   [`MxStats`].
 //! - [`Dovecot`]: not a fake — a real Dovecot IMAP server on a free loopback port, with
 //!   users and maildirs in a temporary directory; messages are placed with IMAP APPEND.
 //!
-//! Both run on their own thread with their own Tokio runtime, so they work the same from
-//! a plain `#[test]` and from `#[tokio::test]`; both stop when dropped.
+//! The fakes run on their own thread with their own Tokio runtime, so they work the same from
+//! a plain `#[test]` and from `#[tokio::test]`; all three stop when dropped.
 //!
 //! ```no_run
 //! use std::net::Ipv4Addr;

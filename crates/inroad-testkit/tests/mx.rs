@@ -6,6 +6,8 @@ use std::io;
 use std::net::{Ipv4Addr, TcpStream};
 use std::time::Duration;
 
+use base64::engine::general_purpose::STANDARD as BASE64;
+use base64::Engine as _;
 use common::{Client, Reply};
 use inroad_testkit::{FakeMx, HostScript, Script};
 
@@ -413,6 +415,99 @@ fn counters_and_command_log() {
             ],
         ]
     );
+}
+
+/// `b64("\0ann@acme.test\0s3cret")`, as AUTH PLAIN sends it.
+fn plain(user: &str, password: &str) -> String {
+    BASE64.encode(format!("\0{user}\0{password}"))
+}
+
+fn submission() -> FakeMx {
+    FakeMx::builder()
+        .host(A, HostScript::normal().auth("ann@acme.test", "s3cret"))
+        .domain("globex.test", Script::catch_all())
+        .start()
+}
+
+#[test]
+fn auth_is_offered_only_when_scripted_and_required_before_mail() {
+    let mx = submission();
+    let mut client = Client::open(mx.addr(A));
+    let ehlo = client.cmd("EHLO client.test");
+    assert!(
+        ehlo.lines.iter().any(|l| &l[4..] == "AUTH PLAIN LOGIN"),
+        "{ehlo:?}"
+    );
+    assert_eq!(
+        client.cmd("MAIL FROM:<ann@acme.test>").text(),
+        "530 5.7.0 Authentication required"
+    );
+    assert_eq!(client.cmd("AUTH CRAM-MD5").code, 504);
+    let ok = client.cmd(&format!("AUTH PLAIN {}", plain("ann@acme.test", "s3cret")));
+    assert_eq!(ok.text(), "235 2.7.0 Authentication successful");
+    assert_eq!(client.cmd("MAIL FROM:<ann@acme.test>").code, 250);
+    assert_eq!(client.rcpt("bob@globex.test").code, 250);
+    client.quit();
+
+    let plain_mx = acme();
+    let mut client = Client::open(plain_mx.addr(A));
+    let ehlo = client.cmd("EHLO client.test");
+    assert!(!ehlo.lines.iter().any(|l| l.contains("AUTH")), "{ehlo:?}");
+    assert_eq!(client.cmd("AUTH PLAIN AGFubgB4").code, 502);
+    client.quit();
+}
+
+#[test]
+fn auth_plain_in_two_steps_and_auth_login() {
+    let mx = submission();
+    let mut client = Client::open(mx.addr(A));
+    assert_eq!(client.cmd("EHLO client.test").code, 250);
+    assert_eq!(client.cmd("AUTH PLAIN").text(), "334 ");
+    assert_eq!(
+        client.cmd(&plain("ann@acme.test", "s3cret")).text(),
+        "235 2.7.0 Authentication successful"
+    );
+    assert_eq!(client.cmd("AUTH LOGIN").code, 503, "already authenticated");
+    client.quit();
+
+    let mut client = Client::open(mx.addr(A));
+    assert_eq!(client.cmd("EHLO client.test").code, 250);
+    assert_eq!(client.cmd("AUTH LOGIN").text(), "334 VXNlcm5hbWU6");
+    assert_eq!(
+        client.cmd(&BASE64.encode("ann@acme.test")).text(),
+        "334 UGFzc3dvcmQ6"
+    );
+    assert_eq!(client.cmd(&BASE64.encode("s3cret")).code, 235);
+    client.quit();
+
+    let stats = mx.stats();
+    assert_eq!((stats.auth_successes, stats.auth_failures), (2, 0));
+}
+
+#[test]
+fn wrong_credentials_get_535_and_are_counted() {
+    let mx = submission();
+    let mut client = Client::open(mx.addr(A));
+    assert_eq!(client.cmd("EHLO client.test").code, 250);
+    for attempt in [
+        format!("AUTH PLAIN {}", plain("ann@acme.test", "wrong")),
+        format!("AUTH PLAIN {}", plain("bob@acme.test", "s3cret")),
+    ] {
+        assert_eq!(
+            client.cmd(&attempt).text(),
+            "535 5.7.8 Authentication credentials invalid"
+        );
+    }
+    assert_eq!(client.cmd("AUTH LOGIN").code, 334);
+    assert_eq!(client.cmd(&BASE64.encode("ann@acme.test")).code, 334);
+    assert_eq!(client.cmd(&BASE64.encode("nope")).code, 535);
+    assert_eq!(client.cmd("AUTH PLAIN not-base64!").code, 501);
+    assert_eq!(client.cmd("AUTH LOGIN").code, 334);
+    assert_eq!(client.cmd("*").code, 501, "the client may cancel");
+    assert_eq!(client.cmd("MAIL FROM:<ann@acme.test>").code, 530);
+    client.quit();
+    let stats = mx.stats();
+    assert_eq!((stats.auth_successes, stats.auth_failures), (0, 3));
 }
 
 #[test]

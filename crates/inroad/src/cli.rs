@@ -15,6 +15,12 @@ pub struct Cli {
     #[arg(long, global = true, env = "INROAD_DB", default_value = "./inroad.db")]
     pub db: String,
 
+    /// The install key: signs unsubscribe links and encrypts stored mailbox passwords
+    /// (created on first use). Keep it outside the database and back it up.
+    /// Default: the database path + ".key".
+    #[arg(long, global = true, env = "INROAD_KEY_FILE", value_name = "FILE")]
+    pub key_file: Option<PathBuf>,
+
     #[command(subcommand)]
     pub command: Command,
 }
@@ -33,7 +39,7 @@ pub enum Command {
     Campaign(CampaignCommand),
     /// The worker: send what is due, inside every limit. Keeps running unless --once.
     Run(RunArgs),
-    /// Sending mailboxes: add, list.
+    /// Sending mailboxes: add, list, test, set a password.
     #[command(subcommand)]
     Mailbox(MailboxCommand),
     /// Manage the global suppression list (never contacted, by any campaign).
@@ -148,10 +154,6 @@ pub struct RunArgs {
     /// any hour: big providers judge a sender by bursts. 0 lifts the limit.
     #[arg(long, default_value_t = 60, value_name = "N")]
     pub domain_hourly_limit: u32,
-    /// The key that signs unsubscribe links (created on first use; keep it outside
-    /// the database, and the same for `inroad serve`). Default: the database path + ".key".
-    #[arg(long, value_name = "FILE")]
-    pub key_file: Option<PathBuf>,
     #[arg(long)]
     pub json: bool,
 }
@@ -298,9 +300,15 @@ pub enum CampaignCommand {
 
 #[derive(Debug, Subcommand)]
 pub enum MailboxCommand {
-    /// Add a mailbox to send from. No secret is stored: --password-env names the
-    /// environment variable that will hold the password (or OAuth token) when sending.
+    /// Add a mailbox to send from. Its password (or OAuth token) is never stored in
+    /// plain text: --password-env names the environment variable that holds it when
+    /// sending, or --password-stdin stores it encrypted with the install key.
     Add(Box<MailboxAddArgs>),
+    /// Replace a mailbox's password (or say where it now comes from).
+    SetPassword(SetPasswordArgs),
+    /// Connect and log in to a mailbox's server exactly as `inroad run` would, then
+    /// disconnect: nothing is sent.
+    Test(MailboxTestArgs),
     /// Let a paused mailbox send again (after fixing why it paused).
     Resume { name: String },
     /// List mailboxes with their limits and why any is paused.
@@ -329,6 +337,10 @@ pub struct MailboxAddArgs {
     /// The environment variable that holds the SMTP password or OAuth token.
     #[arg(long, value_name = "VAR")]
     pub password_env: Option<String>,
+    /// Read the password (or OAuth token) from the first line of stdin and store it
+    /// encrypted with the install key (see --key-file).
+    #[arg(long, conflicts_with = "password_env")]
+    pub password_stdin: bool,
     /// Most cold emails a day once warmed up (30–50 keeps a mailbox healthy).
     #[arg(long, default_value_t = 30, value_name = "N")]
     pub daily_cap: u32,
@@ -357,6 +369,43 @@ pub struct MailboxAddArgs {
     pub imap_tls: Security,
     #[arg(long, value_name = "USER")]
     pub imap_user: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct SetPasswordArgs {
+    /// The mailbox's name.
+    pub name: String,
+    #[command(flatten)]
+    pub source: PasswordSource,
+}
+
+/// Where a new password comes from: exactly one of the two.
+#[derive(Debug, Args)]
+#[group(required = true, multiple = false)]
+pub struct PasswordSource {
+    /// From now on, read the password from this environment variable when sending
+    /// (a stored password is deleted).
+    #[arg(long, value_name = "VAR")]
+    pub password_env: Option<String>,
+    /// Read the password from the first line of stdin and store it encrypted with the
+    /// install key (see --key-file).
+    #[arg(long)]
+    pub password_stdin: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct MailboxTestArgs {
+    /// The mailbox's name.
+    pub name: String,
+    /// Seconds to wait for the server at each step.
+    #[arg(long, default_value_t = 30, value_name = "SECS")]
+    pub timeout: u64,
+    /// The EHLO name (default: this machine's host name).
+    #[arg(long, env = "INROAD_HELO_NAME", value_name = "NAME")]
+    pub helo_name: Option<String>,
+    /// {"mailbox","smtp":{"ok","detail"}} on stdout.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// How a mail connection is secured.

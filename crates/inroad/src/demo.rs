@@ -35,6 +35,7 @@ fn run_campaign(store: &mut dyn inroad_store::Store, dir: &std::path::Path) -> a
             smtp_tls: "starttls".into(),
             smtp_user: None,
             password_env: None,
+            sealed_secret: None,
             daily_cap: 30,
             warmup: Some((15, 2)),
             gap_secs: (60, 120),
@@ -61,7 +62,7 @@ fn run_campaign(store: &mut dyn inroad_store::Store, dir: &std::path::Path) -> a
     set_status(store, &id, "active")?;
     let out = dir.join("outbox");
     std::fs::create_dir_all(&out).with_context(|| format!("cannot create {}", out.display()))?;
-    let key = crate::run::signing_key(&dir.join("inroad.db.key"))?;
+    let key = crate::key::install_key(&dir.join("inroad.db.key"))?;
     let mut now = start;
     let mut passes = 0;
     // Passes whenever the planner says something can happen, for three weeks.
@@ -69,7 +70,7 @@ fn run_campaign(store: &mut dyn inroad_store::Store, dir: &std::path::Path) -> a
         let options = RunOptions {
             now,
             transport: Transport::Dir(out.clone()),
-            unsubscribe_key: key.clone(),
+            install_key: key.clone(),
             domain_limit_per_hour: Some(60),
         };
         let report = run_once(store, &options)?;

@@ -1,28 +1,42 @@
 //! `inroad mailbox …`
 
+use std::io::{BufRead, IsTerminal};
+use std::path::Path;
+use std::time::Duration;
+
 use anyhow::{bail, Context};
 use inroad_core::email::{normalize_email, normalize_host};
 use inroad_core::schedule::{Gap, Warmup};
-use inroad_store::Mailbox;
+use inroad_engine::secrets;
+use inroad_store::{Mailbox, Store};
 use serde_json::json;
 
-use crate::cli::{MailboxAddArgs, MailboxCommand};
+use crate::cli::{MailboxAddArgs, MailboxCommand, MailboxTestArgs, SetPasswordArgs};
+use crate::key::install_key;
 use crate::print_json;
 
-pub fn run(db: &str, cmd: MailboxCommand) -> anyhow::Result<()> {
+pub fn run(db: &str, key_file: &Path, cmd: MailboxCommand) -> anyhow::Result<()> {
     match cmd {
         MailboxCommand::Add(args) => {
-            let mailbox = mailbox_from_args(&args)?;
+            let mut mailbox = mailbox_from_args(&args)?;
             let mut store = inroad_store::open(db)?;
+            if mailbox_named(store.as_ref(), &mailbox.name)?.is_some() {
+                bail!("a mailbox named {:?} exists already", mailbox.name);
+            }
+            if args.password_stdin {
+                let password = read_password(&mailbox.name)?;
+                mailbox.sealed_secret =
+                    Some(secrets::seal(&install_key(key_file)?, &mailbox.name, &password)?);
+            }
             store.add_mailbox(&mailbox)?;
             eprintln!("added mailbox {} <{}>", mailbox.name, mailbox.from_address);
             if let Some(var) = &mailbox.password_env {
-                if std::env::var_os(var).is_none() {
-                    eprintln!("note: {var} is not set in this shell; set it where `inroad run` runs");
-                }
+                note_unset(var);
             }
             Ok(())
         }
+        MailboxCommand::SetPassword(args) => set_password(db, key_file, &args),
+        MailboxCommand::Test(args) => test(db, key_file, &args),
         MailboxCommand::Resume { name } => {
             let mut store = inroad_store::open(db)?;
             if !store.set_mailbox_paused(&name, None)? {
@@ -46,8 +60,9 @@ pub fn run(db: &str, cmd: MailboxCommand) -> anyhow::Result<()> {
                     .paused_reason
                     .as_deref()
                     .map_or("active".to_owned(), |why| format!("PAUSED: {why}"));
+                let password = password_source(m).unwrap_or_else(|| "none".to_owned());
                 println!(
-                    "{:<16} {:<36} cap {:>3}/day, {warmup}, gap {}-{}s, {}  {state}",
+                    "{:<16} {:<36} cap {:>3}/day, {warmup}, gap {}-{}s, {}, password {password}  {state}",
                     m.name, m.from_address, m.daily_cap, m.gap_secs.0, m.gap_secs.1, m.timezone
                 );
             }
@@ -57,7 +72,130 @@ pub fn run(db: &str, cmd: MailboxCommand) -> anyhow::Result<()> {
     }
 }
 
-/// A mailbox as `mailbox list --json` shows it (the password's variable name, never a secret).
+/// `mailbox set-password NAME (--password-env VAR | --password-stdin)`.
+fn set_password(db: &str, key_file: &Path, args: &SetPasswordArgs) -> anyhow::Result<()> {
+    let mut store = inroad_store::open(db)?;
+    let Some(mailbox) = mailbox_named(store.as_ref(), &args.name)? else {
+        bail!(
+            "no mailbox named {:?}; `inroad mailbox list` shows them",
+            args.name
+        );
+    };
+    match &args.source.password_env {
+        Some(var) => {
+            check_variable_name(var)?;
+            store.set_mailbox_secret(&mailbox.name, Some(var), None)?;
+            eprintln!(
+                "mailbox {}: the password is read from {var} when sending",
+                mailbox.name
+            );
+            note_unset(var);
+        }
+        None => {
+            let password = read_password(&mailbox.name)?;
+            let sealed = secrets::seal(&install_key(key_file)?, &mailbox.name, &password)?;
+            store.set_mailbox_secret(&mailbox.name, None, Some(&sealed))?;
+            eprintln!(
+                "mailbox {}: the password is stored, encrypted with the install key {}",
+                mailbox.name,
+                key_file.display()
+            );
+        }
+    }
+    if mailbox.paused_reason.is_some() {
+        eprintln!(
+            "note: mailbox {0} is paused; `inroad mailbox test {0}`, then `inroad mailbox resume {0}`",
+            mailbox.name
+        );
+    }
+    Ok(())
+}
+
+/// `mailbox test NAME`: one line on success; on failure, the same line as the error.
+fn test(db: &str, key_file: &Path, args: &MailboxTestArgs) -> anyhow::Result<()> {
+    let store = inroad_store::open(db)?;
+    let Some(mailbox) = mailbox_named(store.as_ref(), &args.name)? else {
+        bail!(
+            "no mailbox named {:?}; `inroad mailbox list` shows them",
+            args.name
+        );
+    };
+    // Only a stored password needs the install key: testing any other mailbox must not
+    // create a key file as a side effect.
+    let key = match mailbox.sealed_secret {
+        Some(_) => install_key(key_file)?,
+        None => Vec::new(),
+    };
+    let hello_name = args.helo_name.clone().unwrap_or_else(crate::run::host_name);
+    let timeout = Duration::from_secs(args.timeout.max(1));
+    let tested = inroad_engine::mailbox::test(&mailbox, &key, &hello_name, timeout);
+    if args.json {
+        print_json(&tested)?;
+    }
+    let line = format!(
+        "mailbox {}: smtp {}:{} ({}) — {}",
+        mailbox.name, mailbox.smtp_host, mailbox.smtp_port, mailbox.smtp_tls, tested.smtp.detail
+    );
+    if !tested.ok() {
+        bail!(line);
+    }
+    if !args.json {
+        println!("{line}; nothing sent");
+    }
+    Ok(())
+}
+
+fn mailbox_named(store: &dyn Store, name: &str) -> anyhow::Result<Option<Mailbox>> {
+    Ok(store.mailboxes()?.into_iter().find(|m| m.name == name))
+}
+
+/// The first line of stdin, without its line ending; an empty one is refused.
+fn read_password(mailbox: &str) -> anyhow::Result<String> {
+    let stdin = std::io::stdin();
+    if stdin.is_terminal() {
+        eprint!("password for mailbox {mailbox} (shown as typed; pipe it in to avoid that): ");
+    }
+    let mut line = String::new();
+    stdin
+        .lock()
+        .read_line(&mut line)
+        .context("--password-stdin: cannot read stdin")?;
+    let password = line.strip_suffix('\n').unwrap_or(&line);
+    let password = password.strip_suffix('\r').unwrap_or(password);
+    if password.is_empty() {
+        bail!(
+            "--password-stdin: the first line of stdin is empty; pipe the password in, e.g. \
+             `printf '%s\\n' \"$SMTP_PASSWORD\" | inroad mailbox …`"
+        );
+    }
+    Ok(password.to_owned())
+}
+
+fn check_variable_name(var: &str) -> anyhow::Result<()> {
+    if var.is_empty() || !var.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+        bail!(
+            "--password-env takes the NAME of an environment variable (like SMTP_PASSWORD), not a password"
+        );
+    }
+    Ok(())
+}
+
+fn note_unset(var: &str) {
+    if std::env::var_os(var).is_none() {
+        eprintln!("note: {var} is not set in this shell; set it where `inroad run` runs");
+    }
+}
+
+/// Where a mailbox's password comes from, as `mailbox list` shows it: never the secret.
+fn password_source(m: &Mailbox) -> Option<String> {
+    match (&m.password_env, &m.sealed_secret) {
+        (_, Some(_)) => Some("stored (encrypted)".to_owned()),
+        (Some(var), None) => Some(format!("env:{var}")),
+        (None, None) => None,
+    }
+}
+
+/// A mailbox as `mailbox list --json` shows it (where its password comes from, never a secret).
 fn mailbox_json(m: &Mailbox) -> serde_json::Value {
     json!({
         "name": m.name,
@@ -68,6 +206,7 @@ fn mailbox_json(m: &Mailbox) -> serde_json::Value {
         "smtp_tls": m.smtp_tls,
         "smtp_user": m.smtp_user,
         "password_env": m.password_env,
+        "password": password_source(m),
         "daily_cap": m.daily_cap,
         "warmup": m.warmup.map(|(start, step)| json!({"start": start, "step": step})),
         "gap_secs": [m.gap_secs.0, m.gap_secs.1],
@@ -94,9 +233,7 @@ fn mailbox_from_args(a: &MailboxAddArgs) -> anyhow::Result<Mailbox> {
         })
         .with_context(|| format!("--smtp-host {:?} is not a host name or IP address", a.smtp_host))?;
     if let Some(var) = &a.password_env {
-        if var.is_empty() || !var.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
-            bail!("--password-env takes the NAME of an environment variable (like SMTP_PASSWORD), not a password");
-        }
+        check_variable_name(var)?;
     }
     if a.daily_cap == 0 {
         bail!("--daily-cap must be at least 1");
@@ -150,6 +287,8 @@ fn mailbox_from_args(a: &MailboxAddArgs) -> anyhow::Result<Mailbox> {
         smtp_port: a.smtp_port,
         smtp_tls: a.smtp_tls.name().to_owned(),
         password_env: a.password_env.clone(),
+        // Sealed once the name is final and the password read (after every check).
+        sealed_secret: None,
         daily_cap: a.daily_cap,
         warmup,
         gap_secs: gap,

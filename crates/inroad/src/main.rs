@@ -5,6 +5,7 @@
 mod campaign;
 mod cli;
 mod demo;
+mod key;
 mod leads;
 mod mailbox;
 mod run;
@@ -31,6 +32,7 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: Cli) -> anyhow::Result<()> {
+    let key_file = key::install_key_path(cli.key_file.as_deref(), &cli.db);
     match cli.command {
         Command::Init => {
             let store = inroad_store::open(&cli.db)?;
@@ -40,8 +42,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Demo(args) => demo::run(&args),
         Command::Leads(cmd) => leads::run(&cli.db, cmd),
         Command::Campaign(cmd) => campaign::run(&cli.db, cmd),
-        Command::Mailbox(cmd) => mailbox::run(&cli.db, cmd),
-        Command::Run(args) => run::run(&cli.db, &args),
+        Command::Mailbox(cmd) => mailbox::run(&cli.db, &key_file, cmd),
+        Command::Run(args) => run::run(&cli.db, &key_file, &args),
         Command::Suppress(cmd) => suppress::run(&cli.db, cmd),
         Command::Verify(args) => verify::run(&cli.db, args),
         Command::Find(args) => verify::run_find(&cli.db, args),

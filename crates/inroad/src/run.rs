@@ -1,15 +1,15 @@
 //! `inroad run`
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context};
 use inroad_engine::worker::{run_once, RunOptions, Transport};
 
 use crate::cli::RunArgs;
+use crate::key::install_key;
 use crate::print_json;
 
-pub fn run(db: &str, args: &RunArgs) -> anyhow::Result<()> {
+pub fn run(db: &str, key_file: &Path, args: &RunArgs) -> anyhow::Result<()> {
     let transport = match (args.transport.as_str(), args.transport.strip_prefix("dir:")) {
         ("smtp", _) => Transport::Smtp {
             hello_name: args.helo_name.clone().unwrap_or_else(host_name),
@@ -21,18 +21,14 @@ pub fn run(db: &str, args: &RunArgs) -> anyhow::Result<()> {
         }
         _ => bail!("--transport {:?}: use smtp or dir:PATH", args.transport),
     };
-    let key_file = args
-        .key_file
-        .clone()
-        .unwrap_or_else(|| PathBuf::from(format!("{db}.key")));
-    let unsubscribe_key = signing_key(&key_file)?;
+    let install_key = install_key(key_file)?;
     let mut store = inroad_store::open(db)?;
     loop {
         let now = args.now.unwrap_or_else(jiff::Timestamp::now);
         let options = RunOptions {
             now,
             transport: transport.clone(),
-            unsubscribe_key: unsubscribe_key.clone(),
+            install_key: install_key.clone(),
             domain_limit_per_hour: (args.domain_hourly_limit > 0).then_some(args.domain_hourly_limit),
         };
         let report = run_once(store.as_mut(), &options)?;
@@ -68,39 +64,11 @@ pub fn run(db: &str, args: &RunArgs) -> anyhow::Result<()> {
     }
 }
 
-fn host_name() -> String {
+/// The EHLO name when none is given: this machine's host name.
+pub fn host_name() -> String {
     std::fs::read_to_string("/etc/hostname")
         .ok()
         .map(|name| name.trim().to_owned())
         .filter(|name| !name.is_empty())
         .unwrap_or_else(|| "localhost".into())
-}
-
-/// The unsubscribe signing key: read, or created (32 random bytes, owner-only).
-pub fn signing_key(path: &Path) -> anyhow::Result<Vec<u8>> {
-    match std::fs::read(path) {
-        Ok(key) if key.len() >= 32 => Ok(key),
-        Ok(_) => bail!(
-            "{} is too short for a signing key (32 bytes at least)",
-            path.display()
-        ),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            let mut key = vec![0u8; 32];
-            std::fs::File::open("/dev/urandom")
-                .and_then(|mut f| std::io::Read::read_exact(&mut f, &mut key))
-                .context("cannot read random bytes for the signing key")?;
-            let mut options = std::fs::OpenOptions::new();
-            options.write(true).create_new(true);
-            #[cfg(unix)]
-            std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-            let mut file = options
-                .open(path)
-                .with_context(|| format!("cannot create {}", path.display()))?;
-            file.write_all(&key)
-                .with_context(|| format!("cannot write {}", path.display()))?;
-            eprintln!("created the unsubscribe signing key {}", path.display());
-            Ok(key)
-        }
-        Err(e) => Err(e).with_context(|| format!("cannot read {}", path.display())),
-    }
 }

@@ -1,10 +1,12 @@
 //! `inroad run` over real SMTP: Postfix's smtp-sink keeps what it receives (DKIM
-//! signed, one-click headers), and a scripted server refuses a recipient (a hard
-//! bounce: suppressed, never retried).
+//! signed, one-click headers), a scripted server refuses a recipient (a hard
+//! bounce: suppressed, never retried), and one that requires AUTH takes the
+//! mailbox's stored password or pauses the mailbox.
 
+use std::io::Write;
 use std::net::Ipv4Addr;
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::{Command, Output, Stdio};
 
 #[path = "support/sink.rs"]
 mod sink;
@@ -440,6 +442,97 @@ fn a_send_broken_after_data_began_is_in_doubt_and_never_resent() {
                 "sent again, and the server hangs again: {after}"
             );
             assert_eq!(mx.stats().mail_froms, 2, "resend: sent once more");
+        }
+    }
+}
+
+/// `inroad mailbox set-password m --password-stdin`, the password piped in.
+fn store_password(db: &Path, extra: &[&str], password: &str) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_inroad"))
+        .arg("--db")
+        .arg(db)
+        .args(extra)
+        .args(["mailbox", "set-password", "m", "--password-stdin"])
+        .stdin(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("runs");
+    let mut stdin = child.stdin.take().unwrap();
+    writeln!(stdin, "{password}").unwrap();
+    drop(stdin);
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+}
+
+fn paused_reason(db: &Path) -> String {
+    let list = inroad(db, &["mailbox", "list", "--json"]);
+    let list: serde_json::Value = serde_json::from_slice(&list.stdout).unwrap();
+    list["mailboxes"][0]["paused_reason"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned()
+}
+
+#[test]
+fn a_stored_password_logs_in_and_a_refused_one_pauses_the_mailbox() {
+    const PASSWORD: &str = "s3cret pass";
+    for (i, (stored, key_file)) in [(PASSWORD, None), ("wrong", None), (PASSWORD, Some("other.key"))]
+        .into_iter()
+        .enumerate()
+    {
+        let ip = Ipv4Addr::new(127, 0, 10, 30 + i as u8);
+        let mx = FakeMx::builder()
+            .host(ip, HostScript::normal().auth("mo@acme.example", PASSWORD))
+            .accept_data(true)
+            .domain("globex.com", Script::known(["ann"]))
+            .start();
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("inroad.db");
+        campaign(
+            dir.path(),
+            &db,
+            (&ip.to_string(), mx.port()),
+            &["ann@globex.com"],
+            None,
+        );
+        store_password(&db, &[], stored);
+        let mut args = vec![
+            "run",
+            "--now",
+            "2026-12-07T09:00:00Z",
+            "--helo-name",
+            "test.local",
+            "--json",
+        ];
+        let other_key = dir.path().join(key_file.unwrap_or_default());
+        if key_file.is_some() {
+            args.extend(["--key-file", other_key.to_str().unwrap()]);
+        }
+        let report: serde_json::Value = serde_json::from_slice(&inroad(&db, &args).stdout).unwrap();
+        let stats = mx.stats();
+        match i {
+            0 => {
+                assert_eq!(report["sent"], 1, "{report}");
+                assert_eq!((stats.auth_successes, stats.messages), (1, 1));
+                assert_eq!(paused_reason(&db), "");
+            }
+            _ => {
+                assert_eq!(
+                    (report["sent"].as_u64(), report["failed"].as_u64()),
+                    (Some(0), Some(1)),
+                    "{stored} {key_file:?}: {report}"
+                );
+                assert_eq!(report["mailboxes_paused"].as_array().map(Vec::len), Some(1));
+                let why = paused_reason(&db);
+                let expected = if key_file.is_some() {
+                    "install key"
+                } else {
+                    "authentication failed"
+                };
+                assert!(why.contains(expected), "{key_file:?}: {why}");
+                assert_eq!(stats.mail_froms, 0, "nothing is sent without logging in");
+                assert_eq!(ledger_state(&db), "failed", "retried once the mailbox is fixed");
+            }
         }
     }
 }

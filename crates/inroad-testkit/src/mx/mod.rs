@@ -195,6 +195,7 @@ impl FakeMxBuilder {
                     ehlo: s.ehlo,
                     max_rcpts_per_session: s.max_rcpts_per_session.or(self.max_rcpts_per_session),
                     max_concurrent: s.max_concurrent.or(self.max_concurrent_per_host),
+                    auth: s.auth.clone(),
                 })
             })
             .collect();

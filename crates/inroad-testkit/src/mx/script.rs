@@ -184,6 +184,8 @@ pub struct HostScript {
     pub(crate) ehlo: bool,
     pub(crate) max_rcpts_per_session: Option<u32>,
     pub(crate) max_concurrent: Option<u32>,
+    /// The login and password AUTH accepts; `None`: AUTH is not offered.
+    pub(crate) auth: Option<(String, String)>,
 }
 
 impl Default for HostScript {
@@ -203,6 +205,7 @@ impl HostScript {
             ehlo: true,
             max_rcpts_per_session: None,
             max_concurrent: None,
+            auth: None,
         }
     }
 
@@ -275,6 +278,14 @@ impl HostScript {
     /// `421 4.7.0 Too many connections` and closed (it still counts in the statistics).
     pub fn max_concurrent(mut self, n: u32) -> Self {
         self.max_concurrent = Some(n);
+        self
+    }
+
+    /// A submission server: EHLO advertises `AUTH PLAIN LOGIN`, only this login and
+    /// password get `235` (others `535 5.7.8 Authentication credentials invalid`), and
+    /// MAIL before a successful AUTH gets `530 5.7.0 Authentication required`.
+    pub fn auth(mut self, user: &str, password: &str) -> Self {
+        self.auth = Some((user.to_string(), password.to_string()));
         self
     }
 }

@@ -6,6 +6,8 @@ use std::net::Ipv4Addr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use base64::engine::general_purpose::STANDARD as BASE64;
+use base64::Engine as _;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
 
@@ -25,6 +27,7 @@ pub(crate) struct Host {
     pub(crate) ehlo: bool,
     pub(crate) max_rcpts_per_session: Option<u32>,
     pub(crate) max_concurrent: Option<u32>,
+    pub(crate) auth: Option<(String, String)>,
 }
 
 /// State shared by all sessions of one fake MX.
@@ -36,6 +39,24 @@ pub(crate) struct Shared {
     pub(crate) stats: Stats,
     pub(crate) accept_data: bool,
     pub(crate) after_data: super::AfterData,
+}
+
+/// The AUTH answers are fixed by RFC 4954; `334` lines carry base64 challenges.
+const AUTH_OK: &str = "235 2.7.0 Authentication successful";
+const AUTH_INVALID: &str = "535 5.7.8 Authentication credentials invalid";
+const AUTH_REQUIRED: &str = "530 5.7.0 Authentication required";
+/// `Username:` and `Password:` in base64, as AUTH LOGIN asks for them.
+const LOGIN_USER_CHALLENGE: &str = "334 VXNlcm5hbWU6";
+const LOGIN_PASSWORD_CHALLENGE: &str = "334 UGFzc3dvcmQ6";
+
+/// The next line of an AUTH exchange the server is waiting for.
+enum AuthStep {
+    /// `AUTH PLAIN` came without its initial response.
+    PlainResponse,
+    LoginUser,
+    LoginPassword {
+        user: String,
+    },
 }
 
 /// Decrements the open-session counters when a session ends, however it ends.
@@ -69,6 +90,9 @@ struct Session {
     rcpts: u64,
     /// RCPTs accepted in the current transaction (DATA needs one).
     accepted_rcpts: u32,
+    authenticated: bool,
+    /// Set while an AUTH exchange waits for the client's next line.
+    auth_step: Option<AuthStep>,
 }
 
 pub(crate) async fn serve(shared: Arc<Shared>, host: Arc<Host>, stream: TcpStream) {
@@ -93,6 +117,8 @@ pub(crate) async fn serve(shared: Arc<Shared>, host: Arc<Host>, stream: TcpStrea
         in_transaction: false,
         rcpts: 0,
         accepted_rcpts: 0,
+        authenticated: false,
+        auth_step: None,
     };
     // I/O errors (the client went away) simply end the session.
     let _ = session.run(active).await;
@@ -204,6 +230,9 @@ impl Session {
     }
 
     fn handle(&mut self, line: &str) -> Outcome {
+        if let Some(step) = self.auth_step.take() {
+            return Outcome::Reply(self.auth_continue(step, line));
+        }
         let (verb, arg) = match line.find([' ', ':']) {
             Some(i) => (&line[..i], line[i..].trim_start_matches(' ')),
             None => (line, ""),
@@ -222,6 +251,9 @@ impl Session {
                 let mut lines = vec![format!("250-{}", self.shared.hostname)];
                 if self.host.pipelining {
                     lines.push("250-PIPELINING".to_string());
+                }
+                if self.host.auth.is_some() {
+                    lines.push("250-AUTH PLAIN LOGIN".to_string());
                 }
                 lines.push("250-SIZE 10240000".to_string());
                 lines.push("250-ENHANCEDSTATUSCODES".to_string());
@@ -242,6 +274,8 @@ impl Session {
                 self.shared.stats.lock().snapshot.mail_froms += 1;
                 if !self.greeted {
                     reply("503 5.5.1 Error: send HELO/EHLO first")
+                } else if self.host.auth.is_some() && !self.authenticated {
+                    reply(AUTH_REQUIRED)
                 } else if self.in_transaction {
                     reply("503 5.5.1 Error: nested MAIL command")
                 } else if strip_prefix_ci(arg, "FROM:").is_none() {
@@ -265,6 +299,7 @@ impl Session {
                 self.accepted_rcpts = 0;
                 reply("250 2.0.0 Ok")
             }
+            "AUTH" if self.host.auth.is_some() => Outcome::Reply(self.auth(arg)),
             "NOOP" => reply("250 2.0.0 Ok"),
             "QUIT" => {
                 self.shared.stats.lock().snapshot.quits += 1;
@@ -277,6 +312,76 @@ impl Session {
             "VRFY" => reply("502 5.5.1 VRFY command is disabled"),
             "" => reply("500 5.5.2 Error: bad syntax"),
             _ => reply("502 5.5.2 Error: command not recognized"),
+        }
+    }
+
+    /// `AUTH <mechanism> [initial response]`: the reply, or the first challenge.
+    fn auth(&mut self, arg: &str) -> String {
+        if !self.esmtp {
+            return "503 5.5.1 Error: send EHLO first".to_string();
+        }
+        if self.authenticated {
+            return "503 5.5.1 Error: already authenticated".to_string();
+        }
+        if self.in_transaction {
+            return "503 5.5.1 Error: MAIL transaction in progress".to_string();
+        }
+        let (mechanism, initial) = match arg.split_once(' ') {
+            Some((mechanism, initial)) => (mechanism, Some(initial.trim())),
+            None => (arg.trim(), None),
+        };
+        match (mechanism.to_ascii_uppercase().as_str(), initial) {
+            ("PLAIN", Some(response)) => self.auth_continue(AuthStep::PlainResponse, response),
+            ("PLAIN", None) => {
+                self.auth_step = Some(AuthStep::PlainResponse);
+                "334 ".to_string()
+            }
+            ("LOGIN", Some(user)) => self.auth_continue(AuthStep::LoginUser, user),
+            ("LOGIN", None) => {
+                self.auth_step = Some(AuthStep::LoginUser);
+                LOGIN_USER_CHALLENGE.to_string()
+            }
+            _ => "504 5.5.4 Unrecognized authentication type".to_string(),
+        }
+    }
+
+    /// One base64 line of an AUTH exchange: the next challenge or the verdict.
+    fn auth_continue(&mut self, step: AuthStep, line: &str) -> String {
+        if line.trim() == "*" {
+            return "501 5.7.0 Authentication cancelled".to_string();
+        }
+        let Some(decoded) = BASE64
+            .decode(line.trim())
+            .ok()
+            .and_then(|bytes| String::from_utf8(bytes).ok())
+        else {
+            return "501 5.5.2 Cannot decode the AUTH response".to_string();
+        };
+        let (user, password) = match step {
+            AuthStep::LoginUser => {
+                self.auth_step = Some(AuthStep::LoginPassword { user: decoded });
+                return LOGIN_PASSWORD_CHALLENGE.to_string();
+            }
+            AuthStep::LoginPassword { user } => (user, decoded),
+            // authzid NUL authcid NUL password; the authorization identity is ignored.
+            AuthStep::PlainResponse => match decoded.splitn(3, '\0').collect::<Vec<_>>()[..] {
+                [_, user, password] => (user.to_string(), password.to_string()),
+                _ => return "501 5.5.2 Malformed AUTH PLAIN response".to_string(),
+            },
+        };
+        let accepted = self
+            .host
+            .auth
+            .as_ref()
+            .is_some_and(|(u, p)| *u == user && *p == password);
+        let mut inner = self.shared.stats.lock();
+        if accepted {
+            inner.snapshot.auth_successes += 1;
+            self.authenticated = true;
+            AUTH_OK.to_string()
+        } else {
+            inner.snapshot.auth_failures += 1;
+            AUTH_INVALID.to_string()
         }
     }
 
@@ -393,7 +498,8 @@ fn format_reply(text: &str) -> String {
             out.push_str(&line[..3]);
             if !last {
                 out.push('-');
-            } else if bytes.len() > 4 {
+            } else if bytes.len() >= 4 {
+                // `334 ` (an empty AUTH challenge) keeps its space, as RFC 4954 spells it.
                 out.push(' ');
             }
             if bytes.len() > 4 {
@@ -417,6 +523,7 @@ mod tests {
         assert_eq!(format_reply("250-a\n250-b\n250 c"), "250-a\r\n250-b\r\n250 c\r\n");
         assert_eq!(format_reply("250 a\n250 c"), "250-a\r\n250 c\r\n");
         assert_eq!(format_reply("250"), "250\r\n");
+        assert_eq!(format_reply("334 "), "334 \r\n");
     }
 
     #[test]

@@ -37,6 +37,10 @@ pub struct MxStats {
     pub rsets: u64,
     /// Messages accepted after DATA (only with `accept_data`).
     pub messages: u64,
+    /// AUTH exchanges that ended in `235` (only on hosts with [`crate::HostScript::auth`]).
+    pub auth_successes: u64,
+    /// AUTH exchanges refused with `535`: wrong login or password.
+    pub auth_failures: u64,
     /// QUIT commands received.
     pub quits: u64,
     /// Commands that arrived while an earlier reply was still due (the client pipelined).
