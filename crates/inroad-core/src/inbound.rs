@@ -92,9 +92,15 @@ pub struct Classified {
     /// The sender's address, lowercased.
     pub from: Option<String>,
     pub subject: Option<String>,
+    /// The start of what its author wrote (above any quoted part), whitespace collapsed,
+    /// at most [`SNIPPET_CHARS`] characters: what an inbox list shows.
+    pub snippet: String,
     /// One line saying why.
     pub reason: String,
 }
+
+/// How much of a message's own text [`Classified::snippet`] keeps.
+pub const SNIPPET_CHARS: usize = 280;
 
 /// Classifies one raw RFC 5322 message. Never panics, whatever the bytes.
 pub fn classify(raw: &[u8]) -> Classified {
@@ -112,6 +118,7 @@ pub fn classify(raw: &[u8]) -> Classified {
             returned_message_ids: Vec::new(),
             from: None,
             subject: None,
+            snippet: String::new(),
             reason: "no message headers found".to_owned(),
         };
     };
@@ -132,8 +139,24 @@ pub fn classify(raw: &[u8]) -> Classified {
         returned_message_ids: mail.returned_message_ids,
         from: mail.from,
         subject: message.subject().map(str::to_owned),
+        snippet: snippet(&mail.text[..mail.authored_end]),
         reason: verdict.reason,
     }
+}
+
+fn snippet(text: &str) -> String {
+    let mut out = String::new();
+    for word in text.split_whitespace() {
+        if out.chars().count() + word.chars().count() + 1 > SNIPPET_CHARS {
+            out.push('…');
+            break;
+        }
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(word);
+    }
+    out
 }
 
 /// A decision and the details that come with it.
@@ -2115,6 +2138,12 @@ mod tests {
         for body in footers {
             let got = message("From: lead@their.example\nSubject: Re: Quick question", body);
             assert_eq!(got.class, Class::Human, "{body}: {}", got.reason);
+            assert!(got.snippet.starts_with("Sounds interesting.") || got.snippet == "Klingt gut.");
+            assert!(
+                !got.snippet.contains("nsubscribe"),
+                "the snippet is the authored part: {}",
+                got.snippet
+            );
         }
         let html = |body: &str| {
             message(

@@ -293,7 +293,7 @@ pub fn enroll(
 }
 
 /// What `campaign show --json` reports.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct CampaignSummary {
     pub id: i64,
     pub name: String,
@@ -312,21 +312,26 @@ pub struct CampaignSummary {
     pub attention_total: u64,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct StepReport {
     pub step: usize,
     pub sent: u64,
     pub bounced: u64,
     pub in_doubt: u64,
+    /// Leads who replied to this step's message.
+    pub replies: u64,
+    pub reply_rate: f64,
     /// Empty for a step with one text.
     pub variants: Vec<VariantReport>,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct VariantReport {
     pub variant: usize,
     pub weight: u32,
     pub sent: u64,
+    pub replies: u64,
+    pub reply_rate: f64,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -406,9 +411,14 @@ pub fn summary(store: &dyn Store, id_or_name: &str) -> Result<CampaignSummary> {
     })
 }
 
-/// Sends per step and variant. A lead's variant is a function of its id and the
-/// step's weights ([`variant_for`]), so it is recomputed rather than stored.
-fn step_reports(store: &dyn Store, campaign_id: i64, spec: &CampaignSpec) -> Result<Vec<StepReport>> {
+/// Sends and replies per step and variant. A lead's variant is a function of its id
+/// and the step's weights ([`variant_for`]), so it is recomputed rather than stored. A
+/// reply counts for the step whose message it answers, once per lead.
+pub(crate) fn step_reports(
+    store: &dyn Store,
+    campaign_id: i64,
+    spec: &CampaignSpec,
+) -> Result<Vec<StepReport>> {
     let weights: Vec<Vec<u32>> = spec.steps.iter().map(|s| s.weights()).collect();
     let mut steps: Vec<StepReport> = weights
         .iter()
@@ -418,6 +428,8 @@ fn step_reports(store: &dyn Store, campaign_id: i64, spec: &CampaignSpec) -> Res
             sent: 0,
             bounced: 0,
             in_doubt: 0,
+            replies: 0,
+            reply_rate: 0.0,
             variants: if w.len() > 1 {
                 w.iter()
                     .enumerate()
@@ -425,6 +437,8 @@ fn step_reports(store: &dyn Store, campaign_id: i64, spec: &CampaignSpec) -> Res
                         variant: v + 1,
                         weight: *weight,
                         sent: 0,
+                        replies: 0,
+                        reply_rate: 0.0,
                     })
                     .collect()
             } else {
@@ -432,16 +446,17 @@ fn step_reports(store: &dyn Store, campaign_id: i64, spec: &CampaignSpec) -> Res
             },
         })
         .collect();
+    let variant_of = |lead_id: i64, step: usize| variant_for(lead_id, step, &weights[step]);
     for send in store.campaign_sends(campaign_id)? {
-        let Some(report) = steps.get_mut(send.step as usize) else {
+        let step = send.step as usize;
+        let Some(report) = steps.get_mut(step) else {
             continue;
         };
         match send.state.as_str() {
             "sent" => {
                 report.sent += 1;
                 if !report.variants.is_empty() {
-                    let variant = variant_for(send.lead_id, send.step as usize, &weights[send.step as usize]);
-                    report.variants[variant].sent += 1;
+                    report.variants[variant_of(send.lead_id, step)].sent += 1;
                 }
             }
             "bounced" => report.bounced += 1,
@@ -449,7 +464,38 @@ fn step_reports(store: &dyn Store, campaign_id: i64, spec: &CampaignSpec) -> Res
             _ => {}
         }
     }
+    let mut replied = std::collections::HashSet::new();
+    for event in store.campaign_events(campaign_id)? {
+        let (Some(lead_id), Some(step)) = (event.lead_id, event.step) else {
+            continue;
+        };
+        let step = step as usize;
+        if event.kind != "reply" || !replied.insert((lead_id, step)) {
+            continue;
+        }
+        if let Some(report) = steps.get_mut(step) {
+            report.replies += 1;
+            if !report.variants.is_empty() {
+                report.variants[variant_of(lead_id, step)].replies += 1;
+            }
+        }
+    }
+    for report in &mut steps {
+        report.reply_rate = rate(report.replies, report.sent);
+        for v in &mut report.variants {
+            v.reply_rate = rate(v.replies, v.sent);
+        }
+    }
     Ok(steps)
+}
+
+/// `part / whole`, 0 when there is no whole; rounded to 4 places for reports.
+pub(crate) fn rate(part: u64, whole: u64) -> f64 {
+    if whole == 0 {
+        0.0
+    } else {
+        (part as f64 / whole as f64 * 10_000.0).round() / 10_000.0
+    }
 }
 
 /// Everything [`lint_spec`] finds, and, for the leads already enrolled and still to

@@ -28,6 +28,7 @@ use jiff::Timestamp;
 use serde::Serialize;
 
 use crate::campaign::{compile, Compiled};
+use crate::inbox::{sync_all, SyncReport};
 use crate::mailbox::smtp_settings;
 use crate::{Error, Result};
 
@@ -60,10 +61,14 @@ pub struct RunOptions {
     pub install_key: Vec<u8>,
     /// At most this many sends to one recipient domain in any hour.
     pub domain_limit_per_hour: Option<u32>,
+    /// How long to wait for an IMAP server at each step (inbox sync).
+    pub imap_timeout: Duration,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct RunReport {
+    /// What the inbox sync before sending found (replies stop sequences first).
+    pub inbox: SyncReport,
     pub sent: u64,
     pub failed: u64,
     /// Leads parked `needs_attention` because a template could not be filled.
@@ -95,6 +100,7 @@ pub fn run_once(store: &mut dyn Store, options: &RunOptions) -> Result<RunReport
     let now_s = now.as_second();
     let mut report = RunReport {
         in_doubt_found: store.mark_interrupted_sends(now_s)? as u64,
+        inbox: sync_all(store, &options.install_key, options.imap_timeout, now)?,
         ..Default::default()
     };
 

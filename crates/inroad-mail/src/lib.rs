@@ -5,6 +5,7 @@
 //! the rules can be tested without sockets and the I/O with real servers.
 
 pub mod dns;
+pub mod imap;
 pub mod message;
 pub mod probe;
 pub mod smtp;

@@ -1,17 +1,16 @@
 //! Outgoing campaign emails, checked on the bytes: the compliance headers and footer are
 //! always there, follow-ups thread, field values can never add a header or a recipient,
-//! and DKIM signatures verify with an independent implementation (the openssl CLI).
+//! and DKIM signatures verify with an independent implementation (the testkit's checker:
+//! its own canonicalisation, the signature checked by the openssl CLI).
 
 use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, SystemTime};
 
-use base64::engine::general_purpose::STANDARD;
-use base64::Engine as _;
 use inroad_mail::message::{build, new_message_id, DkimSigner, MessageError, OutgoingEmail};
+use inroad_testkit::dkim::{header_split as split, DkimSignature};
 use mail_parser::MessageParser;
 use proptest::prelude::*;
-use sha2::{Digest, Sha256};
 
 const URL: &str = "https://unsub.acme.com/u/AAAAAAAAAAEAAAAAAAAAAqmhQvDyJ3Pj2H2f8xvK7ec";
 
@@ -32,41 +31,6 @@ fn sample() -> OutgoingEmail {
         unsubscribe_mailto: Some("unsubscribe@acme.com".into()),
         postal_address: "Acme Inc.\n1 Main Street\nSpringfield, IL 62701".into(),
     }
-}
-
-/// The header block (up to the first empty line) unfolded into (name, value) pairs, and
-/// the raw body. Panics on anything that is not a well-formed header line.
-fn split(raw: &[u8]) -> (Vec<(String, String)>, Vec<u8>) {
-    let at = raw
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .expect("no end of headers");
-    let block = std::str::from_utf8(&raw[..at]).expect("headers must be ASCII");
-    assert!(block.is_ascii(), "non-ASCII header bytes: {block}");
-    let mut headers: Vec<(String, String)> = Vec::new();
-    for line in block.split("\r\n") {
-        assert!(
-            !line.contains(['\r', '\n']),
-            "bare CR or LF in header line {line:?}"
-        );
-        if line.starts_with([' ', '\t']) {
-            headers
-                .last_mut()
-                .expect("continuation before any header")
-                .1
-                .push_str(line);
-            continue;
-        }
-        let (name, value) = line
-            .split_once(':')
-            .unwrap_or_else(|| panic!("not a header: {line:?}"));
-        assert!(
-            !name.is_empty() && name.bytes().all(|b| b.is_ascii_graphic()),
-            "bad header name {name:?}"
-        );
-        headers.push((name.to_owned(), value.trim_start().to_owned()));
-    }
-    (headers, raw[at + 4..].to_vec())
 }
 
 fn count(headers: &[(String, String)], name: &str) -> usize {
@@ -486,107 +450,13 @@ fn keypair(dir: &Path, algorithm: &[&str]) -> String {
     std::fs::read_to_string(dir.join("key.pem")).unwrap()
 }
 
-fn collapse_wsp(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        let c = if c == '\t' { ' ' } else { c };
-        if !(c == ' ' && out.ends_with(' ')) {
-            out.push(c);
-        }
-    }
-    out
-}
-
-/// RFC 6376 §3.4.2 relaxed header canonicalisation of one unfolded header.
-fn relaxed_header(name: &str, value: &str) -> String {
-    format!("{}:{}", name.to_ascii_lowercase(), collapse_wsp(value).trim())
-}
-
-/// RFC 6376 §3.4.4 relaxed body canonicalisation.
-fn relaxed_body(body: &[u8]) -> Vec<u8> {
-    let text = std::str::from_utf8(body).unwrap();
-    let mut lines: Vec<String> = text
-        .split("\r\n")
-        .map(|l| collapse_wsp(l).trim_end_matches(' ').to_owned())
-        .collect();
-    while lines.last().is_some_and(|l| l.is_empty()) {
-        lines.pop();
-    }
-    lines
-        .iter()
-        .flat_map(|l| [l.as_str(), "\r\n"])
-        .collect::<String>()
-        .into_bytes()
-}
-
-struct Dkim {
-    tags: Vec<(String, String)>,
-    /// The canonicalised signed headers followed by the DKIM-Signature with an empty b=.
-    signed_data: Vec<u8>,
-    signature: Vec<u8>,
-    body: Vec<u8>,
-}
-
-impl Dkim {
-    fn tag(&self, name: &str) -> &str {
-        &self
-            .tags
-            .iter()
-            .find(|(n, _)| n == name)
-            .unwrap_or_else(|| panic!("no {name}= tag"))
-            .1
-    }
-}
-
-fn parse_dkim(raw: &[u8]) -> Dkim {
-    let (headers, body) = split(raw);
-    let dkim = value(&headers, "DKIM-Signature");
-    let tags: Vec<(String, String)> = dkim
-        .split(';')
-        .filter(|t| !t.trim().is_empty())
-        .map(|t| {
-            let (n, v) = t.split_once('=').unwrap();
-            (
-                n.trim().to_owned(),
-                v.chars().filter(|c| !c.is_whitespace()).collect(),
-            )
-        })
-        .collect();
-    let mut signed_data = String::new();
-    let h = &tags.iter().find(|(n, _)| n == "h").unwrap().1;
-    for name in h.split(':') {
-        signed_data.push_str(&relaxed_header(name, value(&headers, name)));
-        signed_data.push_str("\r\n");
-    }
-    let without_b: Vec<String> = dkim
-        .split(';')
-        .map(|t| {
-            if t.split_once('=').is_some_and(|(n, _)| n.trim() == "b") {
-                " b=".into()
-            } else {
-                t.into()
-            }
-        })
-        .collect();
-    signed_data.push_str(&relaxed_header("DKIM-Signature", &without_b.join(";")));
-    let signature = STANDARD
-        .decode(&tags.iter().find(|(n, _)| n == "b").unwrap().1)
-        .unwrap();
-    Dkim {
-        tags,
-        signed_data: signed_data.into_bytes(),
-        signature,
-        body,
-    }
-}
-
-fn check_common_tags(dkim: &Dkim, algorithm: &str) {
+fn check_common_tags(dkim: &DkimSignature, algorithm: &str) {
     assert_eq!(dkim.tag("v"), "1");
     assert_eq!(dkim.tag("a"), algorithm);
     assert_eq!(dkim.tag("d"), "acme.com");
     assert_eq!(dkim.tag("s"), "inroad2026");
     assert_eq!(dkim.tag("c"), "relaxed/relaxed");
-    let signed: Vec<String> = dkim.tag("h").split(':').map(str::to_ascii_lowercase).collect();
+    let signed = dkim.signed_headers();
     for name in [
         "from",
         "to",
@@ -598,8 +468,27 @@ fn check_common_tags(dkim: &Dkim, algorithm: &str) {
     ] {
         assert!(signed.iter().any(|s| s == name), "{name} not signed: {signed:?}");
     }
-    let body_hash = STANDARD.encode(Sha256::digest(relaxed_body(&dkim.body)));
-    assert_eq!(dkim.tag("bh"), body_hash);
+    assert!(dkim.body_hash_matches(), "bh= is not the hash of the body");
+}
+
+/// `raw` with `from` replaced by `to` once (which must change it).
+fn altered(raw: &[u8], from: &str, to: &str) -> Vec<u8> {
+    let text = String::from_utf8(raw.to_vec()).unwrap();
+    assert!(text.contains(from), "{from:?} not in the message");
+    text.replacen(from, to, 1).into_bytes()
+}
+
+/// The checker is real: a changed Subject no longer verifies (its body hash still
+/// matches), and a changed body fails the body hash.
+fn check_tampering_fails(raw: &[u8], public_key: &Path) {
+    let subject = DkimSignature::parse(&altered(raw, "\r\nSubject: ", "\r\nSubject: X"));
+    assert!(subject.body_hash_matches());
+    assert!(
+        !subject.verifies_with_openssl(public_key),
+        "changed Subject verified"
+    );
+    let body = DkimSignature::parse(&altered(raw, "\r\n\r\n", "\r\n\r\nX"));
+    assert!(!body.body_hash_matches(), "changed body has the same body hash");
 }
 
 fn signed_sample() -> OutgoingEmail {
@@ -619,6 +508,7 @@ fn rsa_dkim_signature_verifies_with_openssl() {
         dir.path(),
         &["-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048"],
     );
+    let public_key = dir.path().join("pub.pem");
     assert!(
         pem.contains("BEGIN PRIVATE KEY"),
         "expected PKCS#8 from openssl genpkey"
@@ -632,28 +522,13 @@ fn rsa_dkim_signature_verifies_with_openssl() {
     );
 
     let raw = signer.sign(&build(&signed_sample()).unwrap()).unwrap();
-    let dkim = parse_dkim(&raw);
+    let dkim = DkimSignature::parse(&raw);
     check_common_tags(&dkim, "rsa-sha256");
-
-    std::fs::write(dir.path().join("data"), &dkim.signed_data).unwrap();
-    std::fs::write(dir.path().join("sig"), &dkim.signature).unwrap();
-    let verify = [
-        "dgst",
-        "-sha256",
-        "-verify",
-        "pub.pem",
-        "-signature",
-        "sig",
-        "data",
-    ];
-    assert!(openssl(&verify, dir.path()), "RSA DKIM signature does not verify");
-
-    // The check is real: a changed subject no longer verifies.
-    let tampered = String::from_utf8(dkim.signed_data.clone())
-        .unwrap()
-        .replacen("subject:", "subject:X", 1);
-    std::fs::write(dir.path().join("data"), tampered).unwrap();
-    assert!(!openssl(&verify, dir.path()), "tampered data verified");
+    assert!(
+        dkim.verifies_with_openssl(&public_key),
+        "RSA DKIM signature does not verify"
+    );
+    check_tampering_fails(&raw, &public_key);
 
     // The traditional PKCS#1 form of the same key is accepted too.
     assert!(openssl(
@@ -666,12 +541,10 @@ fn rsa_dkim_signature_verifies_with_openssl() {
         .unwrap()
         .sign(&build(&sample()).unwrap())
         .unwrap();
-    let dkim = parse_dkim(&raw);
+    let dkim = DkimSignature::parse(&raw);
     check_common_tags(&dkim, "rsa-sha256");
-    std::fs::write(dir.path().join("data"), &dkim.signed_data).unwrap();
-    std::fs::write(dir.path().join("sig"), &dkim.signature).unwrap();
     assert!(
-        openssl(&verify, dir.path()),
+        dkim.verifies_with_openssl(&public_key),
         "PKCS#1 key: DKIM signature does not verify"
     );
 }
@@ -680,23 +553,16 @@ fn rsa_dkim_signature_verifies_with_openssl() {
 fn ed25519_dkim_signature_verifies_with_openssl() {
     let dir = tempfile::tempdir().unwrap();
     let pem = keypair(dir.path(), &["-algorithm", "ed25519"]);
+    let public_key = dir.path().join("pub.pem");
     let signer = DkimSigner::from_pem(&pem, "inroad2026", "acme.com").unwrap();
     let raw = signer.sign(&build(&signed_sample()).unwrap()).unwrap();
-    let dkim = parse_dkim(&raw);
+    let dkim = DkimSignature::parse(&raw);
     check_common_tags(&dkim, "ed25519-sha256");
-
-    // RFC 8463: the Ed25519 signature covers the SHA-256 hash of the signed data.
-    std::fs::write(dir.path().join("hash"), Sha256::digest(&dkim.signed_data)).unwrap();
-    std::fs::write(dir.path().join("sig"), &dkim.signature).unwrap();
-    let verify = [
-        "pkeyutl", "-verify", "-pubin", "-inkey", "pub.pem", "-rawin", "-in", "hash", "-sigfile", "sig",
-    ];
     assert!(
-        openssl(&verify, dir.path()),
+        dkim.verifies_with_openssl(&public_key),
         "Ed25519 DKIM signature does not verify"
     );
-    std::fs::write(dir.path().join("hash"), Sha256::digest(b"something else")).unwrap();
-    assert!(!openssl(&verify, dir.path()), "wrong data verified");
+    check_tampering_fails(&raw, &public_key);
 }
 
 #[test]

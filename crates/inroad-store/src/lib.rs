@@ -90,6 +90,8 @@ pub struct Mailbox {
     pub imap_port: Option<u16>,
     pub imap_tls: Option<String>,
     pub imap_user: Option<String>,
+    /// The spam folder to read besides INBOX, if any.
+    pub imap_junk_folder: Option<String>,
     /// Why the mailbox stopped sending, if it did (circuit breaker, auth failure).
     pub paused_reason: Option<String>,
 }
@@ -449,6 +451,9 @@ pub trait Store: Send {
         uid: u32,
         effects: &InboundEffects,
     ) -> Result<()>;
+
+    /// Whether a message with this Message-ID, read from this mailbox, was handled.
+    fn inbound_seen(&self, mailbox_id: i64, message_id: &str) -> Result<bool>;
 
     /// The send with one of these Message-IDs (the latest step, if several).
     fn send_by_message_ids(&self, message_ids: &[String]) -> Result<Option<SendRef>>;

@@ -340,6 +340,7 @@ impl Store for SqliteStore {
             m.imap_user,
             unix_now(),
             m.sealed_secret,
+            m.imap_junk_folder,
         ]);
         match added {
             Ok(_) => Ok(self.conn.last_insert_rowid()),
@@ -380,6 +381,7 @@ impl Store for SqliteStore {
                 imap_port: r.get(19)?,
                 imap_tls: r.get(20)?,
                 imap_user: r.get(21)?,
+                imap_junk_folder: r.get(24)?,
                 paused_reason: r.get(22)?,
             })
         })?;
@@ -624,6 +626,13 @@ impl Store for SqliteStore {
         ])?;
         tx.commit()?;
         Ok(())
+    }
+
+    fn inbound_seen(&self, mailbox_id: i64, message_id: &str) -> Result<bool> {
+        Ok(self
+            .conn
+            .prepare_cached(sql!("event_seen"))?
+            .query_row(params![mailbox_id, message_id], |r| r.get(0))?)
     }
 
     fn send_by_message_ids(&self, message_ids: &[String]) -> Result<Option<SendRef>> {

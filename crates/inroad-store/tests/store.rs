@@ -765,6 +765,7 @@ fn mailboxes_round_trip_and_names_are_unique() {
             imap_port: Some(993),
             imap_tls: s("tls"),
             imap_user: s("ann@acme.com"),
+            imap_junk_folder: s("Junk"),
             paused_reason: None,
         };
         let id = store.add_mailbox(&mailbox).unwrap();
@@ -897,6 +898,7 @@ fn campaign_mailbox() -> Mailbox {
         imap_port: None,
         imap_tls: None,
         imap_user: None,
+        imap_junk_folder: None,
         paused_reason: None,
     }
 }

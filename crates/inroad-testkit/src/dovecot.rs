@@ -55,7 +55,7 @@ impl Dovecot {
         let config = format!(
             "base_dir = {root}/run\nstate_dir = {root}/run/state\nlog_path = {root}/dovecot.log\n\
              protocols = imap\nlisten = 127.0.0.1\nssl = no\ndisable_plaintext_auth = no\n\
-             auth_mechanisms = plain login\nmail_location = maildir:{root}/mail/%u\n\
+             auth_mechanisms = plain login\nauth_failure_delay = 0\nmail_location = maildir:{root}/mail/%u\n\
              first_valid_uid = 1\n{services}\
              passdb {{\n  driver = passwd-file\n  args = scheme=PLAIN username_format=%u {root}/users\n}}\n\
              userdb {{\n  driver = static\n  args = uid={mail_user} gid={mail_user} home={root}/mail/%u\n}}\n\

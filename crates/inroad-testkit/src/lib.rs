@@ -9,6 +9,9 @@
 //!   [`MxStats`].
 //! - [`Dovecot`]: not a fake — a real Dovecot IMAP server on a free loopback port, with
 //!   users and maildirs in a temporary directory; messages are placed with IMAP APPEND.
+//! - [`dkim`]: an independent DKIM checker (relaxed canonicalisation written out, the
+//!   signature verified by the `openssl` command, RSA and Ed25519) for tests that must not
+//!   trust the signing library.
 //!
 //! The fakes run on their own thread with their own Tokio runtime, so they work the same from
 //! a plain `#[test]` and from `#[tokio::test]`; all three stop when dropped.
@@ -28,6 +31,7 @@
 //! ```
 
 mod background;
+pub mod dkim;
 mod dns;
 mod dovecot;
 mod mx;

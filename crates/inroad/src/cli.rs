@@ -37,8 +37,17 @@ pub enum Command {
     /// Campaigns: create from a file, list, lint, preview (sending comes with the worker).
     #[command(subcommand)]
     Campaign(CampaignCommand),
-    /// The worker: send what is due, inside every limit. Keeps running unless --once.
+    /// The worker: read each mailbox's replies and bounces, then send what is due,
+    /// inside every limit. Keeps running unless --once.
     Run(RunArgs),
+    /// How campaigns and mailboxes are doing: replies and reply rates per campaign,
+    /// step and A/B variant; bounces and bounce rate per mailbox; unsubscribes.
+    Stats {
+        /// One campaign (id or name); all of them without it.
+        campaign: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
     /// Sending mailboxes: add, list, test, set a password.
     #[command(subcommand)]
     Mailbox(MailboxCommand),
@@ -361,14 +370,21 @@ pub struct MailboxAddArgs {
     /// The signing domain (default: the From address's domain).
     #[arg(long, value_name = "DOMAIN")]
     pub dkim_domain: Option<String>,
+    /// The IMAP server `inroad run` reads replies, bounces and out-of-office notices
+    /// from (read-only: nothing is marked, moved or deleted). Same password as SMTP.
     #[arg(long, value_name = "HOST")]
     pub imap_host: Option<String>,
     #[arg(long, default_value_t = 993, value_name = "PORT")]
     pub imap_port: u16,
+    /// `none` is refused except on loopback.
     #[arg(long, value_enum, default_value = "tls")]
     pub imap_tls: Security,
+    /// Default: the From address.
     #[arg(long, value_name = "USER")]
     pub imap_user: Option<String>,
+    /// Also read this spam folder (e.g. "Junk", "[Gmail]/Spam"): replies land there too.
+    #[arg(long, value_name = "FOLDER", requires = "imap_host")]
+    pub imap_junk_folder: Option<String>,
 }
 
 #[derive(Debug, Args)]

@@ -47,6 +47,7 @@ fn run_campaign(store: &mut dyn inroad_store::Store, dir: &std::path::Path) -> a
             imap_port: None,
             imap_tls: None,
             imap_user: None,
+            imap_junk_folder: None,
             paused_reason: None,
         })?;
     }
@@ -72,6 +73,7 @@ fn run_campaign(store: &mut dyn inroad_store::Store, dir: &std::path::Path) -> a
             transport: Transport::Dir(out.clone()),
             install_key: key.clone(),
             domain_limit_per_hour: Some(60),
+            imap_timeout: std::time::Duration::from_secs(30),
         };
         let report = run_once(store, &options)?;
         passes += 1;

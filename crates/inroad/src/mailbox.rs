@@ -282,6 +282,7 @@ fn mailbox_from_args(a: &MailboxAddArgs) -> anyhow::Result<Mailbox> {
             .imap_host
             .as_ref()
             .map(|_| a.imap_user.clone().unwrap_or_else(|| from_address.clone())),
+        imap_junk_folder: a.imap_host.as_ref().and(a.imap_junk_folder.clone()),
         from_address,
         smtp_host,
         smtp_port: a.smtp_port,

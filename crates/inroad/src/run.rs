@@ -30,11 +30,30 @@ pub fn run(db: &str, key_file: &Path, args: &RunArgs) -> anyhow::Result<()> {
             transport: transport.clone(),
             install_key: install_key.clone(),
             domain_limit_per_hour: (args.domain_hourly_limit > 0).then_some(args.domain_hourly_limit),
+            imap_timeout: std::time::Duration::from_secs(args.timeout.max(1)),
         };
         let report = run_once(store.as_mut(), &options)?;
         if args.json {
             print_json(&report)?;
         } else {
+            let inbox = &report.inbox;
+            if inbox.read > 0 {
+                eprintln!(
+                    "{now}: inbox: {} read — {} replies, {} hard and {} soft bounces, {} auto-replies, \
+                     {} unsubscribes, {} other, {} own copies",
+                    inbox.read,
+                    inbox.replies,
+                    inbox.hard_bounces,
+                    inbox.soft_bounces,
+                    inbox.auto_replies,
+                    inbox.unsubscribes,
+                    inbox.other,
+                    inbox.own
+                );
+            }
+            for error in &inbox.errors {
+                eprintln!("{now}: inbox not read: {error}");
+            }
             eprintln!(
                 "{now}: {} sent, {} failed (retried later), {} bounced, {} in doubt, {} need attention, \
                  {} suppressed, {} found in doubt; next: {}",

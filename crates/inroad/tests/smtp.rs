@@ -1,7 +1,8 @@
 //! `inroad run` over real SMTP: Postfix's smtp-sink keeps what it receives (DKIM
-//! signed, one-click headers), a scripted server refuses a recipient (a hard
-//! bounce: suppressed, never retried), and one that requires AUTH takes the
-//! mailbox's stored password or pauses the mailbox.
+//! signed, the signatures checked with openssl against the public key; one-click
+//! headers), a scripted server refuses a recipient (a hard bounce: suppressed, never
+//! retried), and one that requires AUTH takes the mailbox's stored password or pauses
+//! the mailbox.
 
 use std::io::Write;
 use std::net::Ipv4Addr;
@@ -11,6 +12,7 @@ use std::process::{Command, Output, Stdio};
 #[path = "support/sink.rs"]
 mod sink;
 
+use inroad_testkit::dkim::{crlf, DkimSignature};
 use inroad_testkit::{AfterData, FakeMx, HostScript, Script};
 
 fn inroad(db: &Path, args: &[&str]) -> Output {
@@ -96,6 +98,15 @@ fn messages_reach_smtp_sink_signed_and_with_one_click_headers() {
         .output()
         .expect("openssl");
     assert!(made.status.success());
+    let public_key = dir.path().join("dkim.pub.pem");
+    let derived = Command::new("openssl")
+        .args(["pkey", "-in"])
+        .arg(&key)
+        .args(["-pubout", "-out"])
+        .arg(&public_key)
+        .output()
+        .expect("openssl");
+    assert!(derived.status.success());
     let sink = sink::Sink::start(&dump);
     let db = dir.path().join("inroad.db");
     let emails = ["a@globex.com", "b@initech.com", "c@hooli.com"];
@@ -146,7 +157,39 @@ fn messages_reach_smtp_sink_signed_and_with_one_click_headers() {
         ] {
             assert!(message.contains(needle), "{needle} missing in:\n{message}");
         }
+        // smtp-sink stores LF line ends and puts its own X-Client-Addr .. X-Rcpt-Args and
+        // Received headers on top (unsigned, as a receiving server's would be): the
+        // checker takes the wire form and the signed headers by name from the bottom.
+        assert!(message.starts_with("X-Client-Addr: "), "{message}");
+        let raw = crlf(message.as_bytes());
+        let dkim = DkimSignature::parse(&raw);
+        assert_eq!(
+            (dkim.tag("a"), dkim.tag("d"), dkim.tag("s")),
+            ("rsa-sha256", "acme.example", "s1")
+        );
+        // RFC 8058 §4: one-click unsubscribe needs both headers under the DKIM signature.
+        let signed = dkim.signed_headers();
+        for name in ["from", "subject", "list-unsubscribe", "list-unsubscribe-post"] {
+            assert!(signed.iter().any(|s| s == name), "{name} not signed: {signed:?}");
+        }
+        assert!(dkim.body_hash_matches(), "body hash mismatch in:\n{message}");
+        assert!(
+            dkim.verifies_with_openssl(&public_key),
+            "DKIM signature does not verify with openssl:\n{message}"
+        );
     }
+    // Negative control: the same message with its Subject changed does not verify.
+    let raw = String::from_utf8(crlf(dumps[0].as_bytes())).unwrap();
+    assert!(raw.contains("\r\nSubject: Hi Ann\r\n"), "{raw}");
+    let tampered = DkimSignature::parse(
+        raw.replacen("\r\nSubject: Hi Ann", "\r\nSubject: Hi Bob", 1)
+            .as_bytes(),
+    );
+    assert!(tampered.body_hash_matches());
+    assert!(
+        !tampered.verifies_with_openssl(&public_key),
+        "a changed Subject verified"
+    );
 }
 
 #[test]

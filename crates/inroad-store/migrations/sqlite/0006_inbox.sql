@@ -1,5 +1,8 @@
 -- Inbox sync and the lead timeline.
 
+-- Besides INBOX, a mailbox's spam folder is read when named: replies land there too.
+ALTER TABLE mailboxes ADD COLUMN imap_junk_folder TEXT;
+
 -- Where each mailbox's IMAP sync stands, per folder. A message's actions and the move
 -- of last_uid past it are one transaction, so a restart never handles a message twice;
 -- a new UIDVALIDITY voids last_uid (the server renumbered the folder).
@@ -32,6 +35,9 @@ CREATE TABLE events (
 CREATE INDEX events_lead ON events (lead_id, at);
 CREATE INDEX events_campaign ON events (campaign_id, kind);
 CREATE INDEX events_time ON events (at);
+-- After a UIDVALIDITY change a folder is read again: messages already handled are
+-- known by their Message-ID.
+CREATE INDEX events_message ON events (mailbox_id, message_id);
 
 -- Replies and bounces name our mail by Message-ID.
 CREATE INDEX sends_message_id ON sends (message_id);
