@@ -33,6 +33,9 @@ pub enum Command {
     Campaign(CampaignCommand),
     /// The worker: send what is due, inside every limit. Keeps running unless --once.
     Run(RunArgs),
+    /// Serve the one-click unsubscribe links of campaign emails over HTTP (put it behind
+    /// a TLS reverse proxy at the campaigns' unsubscribe_url). Runs until stopped.
+    Serve(ServeArgs),
     /// Sending mailboxes: add, list.
     #[command(subcommand)]
     Mailbox(MailboxCommand),
@@ -154,6 +157,18 @@ pub struct RunArgs {
     pub key_file: Option<PathBuf>,
     #[arg(long)]
     pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Where to listen for HTTP. Keep it on loopback and let a TLS reverse proxy forward
+    /// the campaigns' unsubscribe_url here; port 0 picks a free port.
+    #[arg(long, default_value = "127.0.0.1:8025", value_name = "ADDR:PORT")]
+    pub listen: std::net::SocketAddr,
+    /// The key `inroad run` signs unsubscribe links with (never created here: links
+    /// signed with another key would not verify). Default: the database path + ".key".
+    #[arg(long, value_name = "FILE")]
+    pub key_file: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

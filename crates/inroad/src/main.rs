@@ -8,6 +8,7 @@ mod demo;
 mod leads;
 mod mailbox;
 mod run;
+mod serve;
 mod suppress;
 mod verify;
 
@@ -42,6 +43,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Campaign(cmd) => campaign::run(&cli.db, cmd),
         Command::Mailbox(cmd) => mailbox::run(&cli.db, cmd),
         Command::Run(args) => run::run(&cli.db, &args),
+        Command::Serve(args) => serve::run(&cli.db, &args),
         Command::Suppress(cmd) => suppress::run(&cli.db, cmd),
         Command::Verify(args) => verify::run(&cli.db, args),
         Command::Find(args) => verify::run_find(&cli.db, args),
