@@ -3,7 +3,7 @@
 use std::path::Path;
 
 use inroad_core::email::{normalize_email, normalize_host};
-use inroad_store::{Store, Suppression};
+use inroad_store::{NewEvent, Store, Suppression};
 
 use crate::{read_address_file, Error, Result};
 
@@ -82,4 +82,36 @@ pub fn import(store: &mut dyn Store, path: &Path, reason: Option<&str>) -> Resul
     }
     report.added = store.add_suppressions(&entries(values, reason))?;
     Ok(report)
+}
+
+/// A recipient's one-click unsubscribe (RFC 8058) from a campaign's link: the address is
+/// suppressed for every campaign, the lead's open enrolments stop as `unsubscribed`, and
+/// its timeline records the request once. Repeating it changes nothing (providers retry
+/// and people click twice). A lead that is gone or has no address is left alone: the
+/// link outlives what it names, and the caller answers the same either way.
+pub fn one_click_unsubscribe(store: &mut dyn Store, lead_id: i64, campaign_id: i64, at: i64) -> Result<()> {
+    let Some(email) = store.lead(lead_id)?.and_then(|stored| stored.lead.email) else {
+        return Ok(());
+    };
+    let reason = format!("unsubscribed via one-click link (campaign {campaign_id})");
+    // The store has no transaction spanning these writes, so the one that keeps mail
+    // from going out comes first: whatever fails after it, the worker's check before
+    // each send already sees the address as suppressed.
+    let first_time = store.add_suppressions(&entries([email], Some(&reason)))? > 0;
+    let open = store.open_enrolments(lead_id)?;
+    for (enrolment_id, _) in &open {
+        store.park_enrolment(*enrolment_id, "unsubscribed", &reason)?;
+    }
+    if first_time {
+        store.add_event(&NewEvent {
+            lead_id: Some(lead_id),
+            campaign_id: Some(campaign_id),
+            enrolment_id: open.iter().find(|(_, c)| *c == campaign_id).map(|(e, _)| *e),
+            kind: "unsubscribe".into(),
+            detail: Some("one-click link".into()),
+            at,
+            ..NewEvent::default()
+        })?;
+    }
+    Ok(())
 }

@@ -48,6 +48,9 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Serve the one-click unsubscribe links of campaign emails over HTTP (put it behind
+    /// a TLS reverse proxy at the campaigns' unsubscribe_url). Runs until stopped.
+    Serve(ServeArgs),
     /// Sending mailboxes: add, list, test, set a password.
     #[command(subcommand)]
     Mailbox(MailboxCommand),
@@ -165,6 +168,14 @@ pub struct RunArgs {
     pub domain_hourly_limit: u32,
     #[arg(long)]
     pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Where to listen for HTTP. Keep it on loopback and let a TLS reverse proxy forward
+    /// the campaigns' unsubscribe_url here; port 0 picks a free port.
+    #[arg(long, default_value = "127.0.0.1:8025", value_name = "ADDR:PORT")]
+    pub listen: std::net::SocketAddr,
 }
 
 #[derive(Debug, Args)]

@@ -9,6 +9,7 @@ mod key;
 mod leads;
 mod mailbox;
 mod run;
+mod serve;
 mod stats;
 mod suppress;
 mod verify;
@@ -46,6 +47,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Mailbox(cmd) => mailbox::run(&cli.db, &key_file, cmd),
         Command::Run(args) => run::run(&cli.db, &key_file, &args),
         Command::Stats { campaign, json } => stats::run(&cli.db, campaign.as_deref(), json),
+        Command::Serve(args) => serve::run(&cli.db, &key_file, &args),
         Command::Suppress(cmd) => suppress::run(&cli.db, cmd),
         Command::Verify(args) => verify::run(&cli.db, args),
         Command::Find(args) => verify::run_find(&cli.db, args),

@@ -1,0 +1,65 @@
+//! `inroad serve`: the HTTP endpoint behind every campaign's `unsubscribe_url`.
+
+use std::path::Path;
+
+use anyhow::{bail, Context};
+
+use crate::cli::ServeArgs;
+use crate::key::install_key;
+
+pub fn run(db: &str, key_file: &Path, args: &ServeArgs) -> anyhow::Result<()> {
+    // Unlike `inroad run`, never create the key: a new one would verify none of the
+    // links already sent, and every recipient clicking one would get "Not found".
+    if !key_file.exists() {
+        bail!(
+            "no unsubscribe signing key at {}: point --key-file at the key `inroad run` uses",
+            key_file.display()
+        );
+    }
+    let key = install_key(key_file)?;
+    let store = inroad_store::open(db)?;
+    let state = inroad_web::AppState::new(store, key);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the HTTP server's runtime")?;
+    runtime.block_on(async {
+        let listener = tokio::net::TcpListener::bind(args.listen)
+            .await
+            .with_context(|| format!("cannot listen on {} (choose another with --listen)", args.listen))?;
+        let address = listener
+            .local_addr()
+            .context("cannot read the listening address")?;
+        eprintln!("listening on http://{address}");
+        inroad_web::serve(listener, state, stop_requested())
+            .await
+            .context("the HTTP server failed")
+    })
+}
+
+/// Completes on SIGINT (Ctrl-C) or SIGTERM (service managers, containers).
+async fn stop_requested() {
+    let interrupt = async {
+        // Without a signal handler the server can still be killed; it just cannot finish
+        // its requests first.
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut terminate) => {
+                terminate.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = interrupt => {}
+        () = terminate => {}
+    }
+    eprintln!("stopping: finishing the requests in flight");
+}
