@@ -16,6 +16,7 @@
 //! whose sender is the mailbox itself is never a reply.
 
 use std::collections::HashMap;
+use std::sync::mpsc::Sender;
 use std::time::Duration;
 
 use inroad_core::campaign::CampaignSpec;
@@ -118,6 +119,38 @@ pub fn sync_all(
         report.add(sync_mailbox(store, &campaigns, &mailbox, &mut reader, now)?);
     }
     Ok(report)
+}
+
+/// How long one IDLE lasts before it is renewed (servers drop idle sessions after
+/// 30 minutes, RFC 2177).
+const IDLE_ROUND: Duration = Duration::from_secs(25 * 60);
+
+/// Watches every IMAP mailbox's INBOX with IDLE, each on its own thread, and sends on
+/// `wake` when one has new mail, so `inroad run` handles a reply within seconds instead
+/// of at its next poll. A mailbox whose server offers no IDLE, or whose connection
+/// breaks, stops being watched: every pass reads it anyway.
+pub fn watch(store: &dyn Store, install_key: &[u8], timeout: Duration, wake: &Sender<()>) -> Result<()> {
+    for mailbox in store.mailboxes()?.into_iter().filter(|m| m.imap_host.is_some()) {
+        let Ok(settings) = imap_settings(&mailbox, install_key, timeout) else {
+            continue; // reported by every pass's sync
+        };
+        let wake = wake.clone();
+        std::thread::spawn(move || {
+            let Ok(mut reader) = ImapReader::new(settings) else {
+                return;
+            };
+            let Ok(mut seen) = reader.wait_for_new("INBOX", None, IDLE_ROUND) else {
+                return;
+            };
+            while let Ok(uid_next) = reader.wait_for_new("INBOX", Some(seen), IDLE_ROUND) {
+                if uid_next > seen && wake.send(()).is_err() {
+                    return; // the worker is gone
+                }
+                seen = seen.max(uid_next);
+            }
+        });
+    }
+    Ok(())
 }
 
 /// A mailbox's IMAP settings, with the same secret as its SMTP login.

@@ -139,6 +139,33 @@ impl ImapReader {
         }
     }
 
+    /// Waits until `folder` has a message beyond `uid_next_seen` (its UIDNEXT when last
+    /// looked at), for at most `limit`, with IMAP IDLE (RFC 2177): replies are handled
+    /// within seconds instead of at the next poll. Returns the folder's UIDNEXT now —
+    /// greater than `uid_next_seen` when something arrived. `None` just looks. A server
+    /// without IDLE is an error; the caller then keeps polling.
+    pub fn wait_for_new(
+        &mut self,
+        folder: &str,
+        uid_next_seen: Option<u32>,
+        limit: Duration,
+    ) -> Result<u32, ImapError> {
+        let settings = self.settings.clone();
+        let session = self.session.take();
+        let (session, waited) = self.runtime.block_on(async move {
+            let session = match session {
+                Some(session) => session,
+                None => match login(&settings).await {
+                    Ok(session) => session,
+                    Err(e) => return (None, Err(e)),
+                },
+            };
+            idle(session, &settings, folder, uid_next_seen, limit).await
+        });
+        self.session = session;
+        waited
+    }
+
     /// Connects and logs in (no folder is opened): what `mailbox test` checks.
     pub fn check(&mut self) -> Result<String, ImapError> {
         let settings = self.settings.clone();
@@ -223,6 +250,66 @@ async fn fetch(
         messages,
         more,
     })
+}
+
+/// One IDLE round on `folder`: the session back (when still good), and UIDNEXT after.
+async fn idle(
+    mut session: Session<Box<dyn Stream>>,
+    settings: &ImapSettings,
+    folder: &str,
+    uid_next_seen: Option<u32>,
+    limit: Duration,
+) -> (Option<Session<Box<dyn Stream>>>, Result<u32, ImapError>) {
+    let step = settings.timeout;
+    let protocol = |what: &str, e: String| ImapError::Protocol(format!("{what} {folder}: {e}"));
+    let capabilities = match timeout(step, session.capabilities()).await {
+        Ok(Ok(capabilities)) => capabilities,
+        Ok(Err(e)) => return (None, Err(protocol("asking about", e.to_string()))),
+        Err(_) => return (None, Err(protocol("asking about", "timed out".into()))),
+    };
+    if !capabilities.has_str("IDLE") {
+        let why = format!("{} does not offer IDLE", settings.host);
+        return (Some(session), Err(ImapError::Protocol(why)));
+    }
+    let before = match examine_uid_next(&mut session, step, folder).await {
+        Ok(uid_next) => uid_next,
+        Err(e) => return (None, Err(e)),
+    };
+    if uid_next_seen.is_none_or(|seen| before > seen) {
+        return (Some(session), Ok(before));
+    }
+    let mut handle = session.idle();
+    let idled = async {
+        handle.init().await?;
+        let (wait, _stop) = handle.wait_with_timeout(limit);
+        wait.await.map(|_| ())
+    }
+    .await;
+    let mut session = match timeout(step, handle.done()).await {
+        Ok(Ok(session)) => session,
+        Ok(Err(e)) => return (None, Err(protocol("ending IDLE on", e.to_string()))),
+        Err(_) => return (None, Err(protocol("ending IDLE on", "timed out".into()))),
+    };
+    if let Err(e) = idled {
+        return (None, Err(protocol("waiting on", e.to_string())));
+    }
+    match examine_uid_next(&mut session, step, folder).await {
+        Ok(after) => (Some(session), Ok(after)),
+        Err(e) => (None, Err(e)),
+    }
+}
+
+async fn examine_uid_next(
+    session: &mut Session<Box<dyn Stream>>,
+    step: Duration,
+    folder: &str,
+) -> Result<u32, ImapError> {
+    let protocol = |e: String| ImapError::Protocol(format!("opening {folder}: {e}"));
+    let mailbox = timeout(step, session.examine(folder))
+        .await
+        .map_err(|_| protocol("timed out".into()))?
+        .map_err(|e| protocol(e.to_string()))?;
+    Ok(mailbox.uid_next.unwrap_or(0))
 }
 
 /// XOAUTH2's initial response (RFC 7628 style, as Google and Microsoft document it).

@@ -99,3 +99,27 @@ fn plain_text_logins_are_refused_off_loopback() {
     let err = imap.fetch_new("INBOX", None, 0, 10).unwrap_err();
     assert!(err.to_string().contains("only allowed on loopback"), "{err}");
 }
+
+#[test]
+fn idle_returns_when_a_message_arrives() {
+    let dovecot = Dovecot::start();
+    dovecot.add_user("ann@acme.example", "secret");
+    dovecot.append("ann@acme.example", "secret", "INBOX", &message(1));
+    let mut imap = reader(&dovecot, "secret");
+    // Looking only: UIDNEXT is 2 after one message; something beyond an older mark
+    // returns at once.
+    assert_eq!(
+        imap.wait_for_new("INBOX", None, Duration::from_secs(60)).unwrap(),
+        2
+    );
+    assert_eq!(
+        imap.wait_for_new("INBOX", Some(1), Duration::from_secs(60))
+            .unwrap(),
+        2
+    );
+
+    // Nothing new: IDLE waits until the next message arrives (the limit is far off).
+    let waiting = std::thread::spawn(move || imap.wait_for_new("INBOX", Some(2), Duration::from_secs(120)));
+    dovecot.append("ann@acme.example", "secret", "INBOX", &message(2));
+    assert_eq!(waiting.join().unwrap().unwrap(), 3);
+}

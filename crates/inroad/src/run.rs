@@ -23,6 +23,10 @@ pub fn run(db: &str, key_file: &Path, args: &RunArgs) -> anyhow::Result<()> {
     };
     let install_key = install_key(key_file)?;
     let mut store = inroad_store::open(db)?;
+    let imap_timeout = std::time::Duration::from_secs(args.timeout.max(1));
+    // New mail wakes the loop early; `wake` stays here so the channel never closes.
+    let (wake, new_mail) = std::sync::mpsc::channel();
+    let mut watching = false;
     loop {
         let now = args.now.unwrap_or_else(jiff::Timestamp::now);
         let options = RunOptions {
@@ -30,7 +34,7 @@ pub fn run(db: &str, key_file: &Path, args: &RunArgs) -> anyhow::Result<()> {
             transport: transport.clone(),
             install_key: install_key.clone(),
             domain_limit_per_hour: (args.domain_hourly_limit > 0).then_some(args.domain_hourly_limit),
-            imap_timeout: std::time::Duration::from_secs(args.timeout.max(1)),
+            imap_timeout,
         };
         let report = run_once(store.as_mut(), &options)?;
         if args.json {
@@ -70,8 +74,8 @@ pub fn run(db: &str, key_file: &Path, args: &RunArgs) -> anyhow::Result<()> {
         if args.once || args.now.is_some() {
             return Ok(());
         }
-        // Wake when the planner says something can happen, but at least once a minute
-        // to see new enrolments and campaigns.
+        // Wake when the planner says something can happen, when new mail arrives (IMAP
+        // IDLE), and at least once a minute to see new enrolments and campaigns.
         let wait = report
             .next_wake
             .and_then(|t| t.parse::<jiff::Timestamp>().ok())
@@ -79,7 +83,14 @@ pub fn run(db: &str, key_file: &Path, args: &RunArgs) -> anyhow::Result<()> {
             .and_then(|d| std::time::Duration::try_from(d).ok())
             .unwrap_or(std::time::Duration::from_secs(60))
             .min(std::time::Duration::from_secs(60));
-        std::thread::sleep(wait);
+        if !watching {
+            // The mailboxes as they are now; a restart picks up new ones.
+            inroad_engine::inbox::watch(store.as_ref(), &install_key, imap_timeout, &wake)?;
+            watching = true;
+        }
+        if new_mail.recv_timeout(wait).is_ok() {
+            while new_mail.try_recv().is_ok() {} // one pass reads all of it
+        }
     }
 }
 
