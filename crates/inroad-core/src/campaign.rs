@@ -11,7 +11,11 @@
 //! [`lint_structure`], so one run lists every problem instead of stopping at the first.
 //!
 //! Decisions on defaults, so that a short file does something sensible and says so:
-//! - `channel` defaults to "email"; LinkedIn channels are recognised and refused for now.
+//! - `channel` defaults to "email". LinkedIn steps (`linkedin_connect` with an optional
+//!   `note`, `linkedin_message` with a `body`, `linkedin_inmail` with `subject` and
+//!   `body`) become tasks a person does; a connect step may say
+//!   `if_not_accepted_after_days = N`, after which a lead who has not accepted skips the
+//!   LinkedIn steps up to the next email step.
 //! - `wait_days` defaults to 0 on the first step (send on enrolment) and 3 on later steps;
 //!   a later step must wait at least 1 day (two cold emails minutes apart read as spam).
 //! - A later step without a subject replies in the thread: its subject is
@@ -49,6 +53,9 @@ pub struct CampaignSpec {
     pub stop_on_reply: bool,
     /// A reply from anyone at a company stops the sequence for everyone there.
     pub stop_company_on_reply: bool,
+    /// Names of LinkedIn accounts added with `inroad linkedin account add`; a lead sticks
+    /// to one.
+    pub linkedin_accounts: Vec<String>,
     pub steps: Vec<Step>,
 }
 
@@ -62,11 +69,31 @@ pub struct WindowSpec {
     pub end: String,
 }
 
-/// How a step reaches the lead. Only email exists so far; LinkedIn channels will join
-/// when they are supported.
+/// How a step reaches the lead.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Channel {
     Email,
+    /// An invitation to connect, with an optional note.
+    LinkedinConnect,
+    /// A message to a 1st-degree connection (after the invitation was accepted).
+    LinkedinMessage,
+    /// A message to a non-connection; costs an InMail credit.
+    LinkedinInmail,
+}
+
+impl Channel {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Channel::Email => "email",
+            Channel::LinkedinConnect => "linkedin_connect",
+            Channel::LinkedinMessage => "linkedin_message",
+            Channel::LinkedinInmail => "linkedin_inmail",
+        }
+    }
+
+    pub fn is_linkedin(self) -> bool {
+        self != Channel::Email
+    }
 }
 
 /// One touch of the sequence.
@@ -77,6 +104,9 @@ pub struct Step {
     pub wait_days: u32,
     /// Count `wait_days` as Monday–Friday working days.
     pub business_days: bool,
+    /// On a `linkedin_connect` step: a lead who has not accepted after this many days
+    /// skips the LinkedIn steps up to the next email step.
+    pub if_not_accepted_after_days: Option<u32>,
     /// Never empty; pick one per lead with [`variant_for`] over [`Step::weights`].
     pub variants: Vec<Variant>,
 }
@@ -95,8 +125,11 @@ pub struct Variant {
     /// `None` on a later step: reply in the thread ([`reply_subject`] of the first subject).
     /// Always set on the first email step.
     pub subject: Option<String>,
-    /// Plain text: every message has it.
+    /// Plain text: every message has it (empty on a `linkedin_connect` step, which has
+    /// an optional `note` instead).
     pub body: String,
+    /// The invitation note of a `linkedin_connect` step, if any.
+    pub note: Option<String>,
     /// An HTML version of the body, sent beside the text when given. Lead fields are
     /// HTML-escaped in it.
     pub html: Option<String>,
@@ -125,10 +158,6 @@ impl fmt::Display for CampaignError {
 
 impl std::error::Error for CampaignError {}
 
-/// The channels that will come with LinkedIn support: recognised so the refusal can say
-/// "not yet" rather than "unknown".
-const LINKEDIN_CHANNELS: [&str; 3] = ["linkedin_connect", "linkedin_message", "linkedin_inmail"];
-
 /// Later steps wait this many days when `wait_days` is not given.
 pub const DEFAULT_FOLLOW_UP_WAIT_DAYS: u32 = 3;
 
@@ -148,6 +177,8 @@ struct RawCampaign {
     #[serde(default)]
     stop_company_on_reply: bool,
     #[serde(default)]
+    linkedin_accounts: Vec<String>,
+    #[serde(default)]
     steps: Vec<Spanned<RawStep>>,
 }
 
@@ -165,6 +196,8 @@ struct RawStep {
     subject: Option<Spanned<String>>,
     body: Option<Spanned<String>>,
     html: Option<Spanned<String>>,
+    note: Option<Spanned<String>>,
+    if_not_accepted_after_days: Option<Spanned<u32>>,
     #[serde(default)]
     variants: Vec<Spanned<RawVariant>>,
 }
@@ -175,6 +208,7 @@ struct RawVariant {
     subject: Option<Spanned<String>>,
     body: Option<Spanned<String>>,
     html: Option<Spanned<String>>,
+    note: Option<Spanned<String>>,
     weight: Option<Spanned<u32>>,
 }
 
@@ -206,19 +240,33 @@ pub fn parse_campaign(text: &str) -> Result<CampaignSpec, CampaignError> {
         let step_span = raw_step.span();
         let raw_step = raw_step.into_inner();
 
-        let channel = match &raw_step.channel {
-            None => Channel::Email,
-            Some(c) if c.get_ref() == "email" => Channel::Email,
-            Some(c) if LINKEDIN_CHANNELS.contains(&c.get_ref().as_str()) => {
+        let channel = match raw_step.channel.as_ref().map(|c| c.get_ref().as_str()) {
+            None | Some("email") => Channel::Email,
+            Some("linkedin_connect") => Channel::LinkedinConnect,
+            Some("linkedin_message") => Channel::LinkedinMessage,
+            Some("linkedin_inmail") => Channel::LinkedinInmail,
+            Some(other) => {
+                let message = format!(
+                    "unknown channel {other:?} (step {n}); expected \"email\", \"linkedin_connect\", \
+                     \"linkedin_message\" or \"linkedin_inmail\""
+                );
+                let span = raw_step.channel.as_ref().map_or(step_span.clone(), Spanned::span);
+                return Err(fail(span, message));
+            }
+        };
+        let if_not_accepted_after_days = match &raw_step.if_not_accepted_after_days {
+            Some(d) if channel != Channel::LinkedinConnect => {
+                let message =
+                    format!("if_not_accepted_after_days belongs on a linkedin_connect step (step {n})");
+                return Err(fail(d.span(), message));
+            }
+            Some(d) if *d.get_ref() == 0 => {
                 return Err(fail(
-                    c.span(),
-                    format!("LinkedIn steps are not supported yet (step {n})"),
+                    d.span(),
+                    format!("if_not_accepted_after_days must be at least 1 (step {n})"),
                 ));
             }
-            Some(c) => {
-                let message = format!("unknown channel {:?} (step {n}); expected \"email\"", c.get_ref());
-                return Err(fail(c.span(), message));
-            }
+            d => d.as_ref().map(|d| *d.get_ref()),
         };
         let first_email = channel == Channel::Email && !seen_email;
         seen_email |= channel == Channel::Email;
@@ -239,6 +287,7 @@ pub fn parse_campaign(text: &str) -> Result<CampaignSpec, CampaignError> {
                 subject: raw_step.subject.clone(),
                 body: raw_step.body.clone(),
                 html: raw_step.html.clone(),
+                note: raw_step.note.clone(),
                 weight: None,
             };
             vec![Spanned::new(step_span.clone(), only)]
@@ -253,6 +302,35 @@ pub fn parse_campaign(text: &str) -> Result<CampaignSpec, CampaignError> {
             let raw_variant = raw_variant.into_inner();
             let subject = raw_variant.subject.or_else(|| raw_step.subject.clone());
             let body = raw_variant.body.or_else(|| raw_step.body.clone());
+            let note = raw_variant.note.or_else(|| raw_step.note.clone());
+            let misplaced = |key: &str, value: &Option<Spanned<String>>, allowed: bool| match value {
+                Some(v) if !allowed => {
+                    let message = format!("{key} does not belong on a {} step ({where_})", channel.as_str());
+                    Err(fail(v.span(), message))
+                }
+                _ => Ok(()),
+            };
+            misplaced("note", &note, channel == Channel::LinkedinConnect)?;
+            misplaced(
+                "html",
+                &raw_variant.html.clone().or_else(|| raw_step.html.clone()),
+                channel == Channel::Email,
+            )?;
+            misplaced(
+                "subject",
+                &subject,
+                matches!(channel, Channel::Email | Channel::LinkedinInmail),
+            )?;
+            misplaced("body (use note)", &body, channel != Channel::LinkedinConnect)?;
+            let note = match note {
+                Some(n) if n.get_ref().trim().is_empty() => {
+                    return Err(fail(
+                        n.span(),
+                        format!("note is empty ({where_}); leave it out to invite without one"),
+                    ));
+                }
+                note => note.map(Spanned::into_inner),
+            };
             let html = match raw_variant.html.or_else(|| raw_step.html.clone()) {
                 Some(h) if h.get_ref().trim().is_empty() => {
                     return Err(fail(
@@ -273,15 +351,24 @@ pub fn parse_campaign(text: &str) -> Result<CampaignSpec, CampaignError> {
                 Some(w) => w.into_inner(),
             };
             let body = match body {
+                None if channel == Channel::LinkedinConnect => {
+                    Spanned::new(variant_span.clone(), String::new())
+                }
                 None => return Err(fail(variant_span, format!("body is missing ({where_})"))),
                 Some(b) if b.get_ref().trim().is_empty() => {
                     return Err(fail(b.span(), format!("body is empty ({where_})")));
                 }
-                Some(b) => b.into_inner(),
-            };
+                Some(b) => b,
+            }
+            .into_inner();
             let subject = match subject {
-                None if first_email => {
-                    let message = format!("the first email step needs a subject ({where_})");
+                None if first_email || channel == Channel::LinkedinInmail => {
+                    let which = if first_email {
+                        "the first email step"
+                    } else {
+                        "an InMail"
+                    };
+                    let message = format!("{which} needs a subject ({where_})");
                     return Err(fail(variant_span, message));
                 }
                 Some(s) if s.get_ref().trim().is_empty() => {
@@ -298,6 +385,7 @@ pub fn parse_campaign(text: &str) -> Result<CampaignSpec, CampaignError> {
                 subject,
                 body,
                 html,
+                note,
                 weight,
             });
         }
@@ -305,6 +393,7 @@ pub fn parse_campaign(text: &str) -> Result<CampaignSpec, CampaignError> {
             channel,
             wait_days,
             business_days: raw_step.business_days,
+            if_not_accepted_after_days,
             variants,
         });
     }
@@ -319,6 +408,7 @@ pub fn parse_campaign(text: &str) -> Result<CampaignSpec, CampaignError> {
         daily_new_leads: raw.daily_new_leads,
         stop_on_reply: raw.stop_on_reply,
         stop_company_on_reply: raw.stop_company_on_reply,
+        linkedin_accounts: raw.linkedin_accounts,
         steps,
     })
 }
@@ -332,6 +422,11 @@ fn position(text: &str, offset: usize) -> (usize, usize) {
 }
 
 impl CampaignSpec {
+    /// The first email step: its subject is the thread's, for follow-ups without one.
+    pub fn first_email_step(&self) -> Option<usize> {
+        self.steps.iter().position(|s| s.channel == Channel::Email)
+    }
+
     /// The campaign's fallback time zone: `timezone`, or UTC when unset. Looks the name up
     /// in jiff's time zone database.
     pub fn time_zone(&self) -> Result<TimeZone, jiff::Error> {
@@ -427,10 +522,13 @@ pub fn lint_structure(spec: &CampaignSpec) -> Vec<Finding> {
     if spec.name.trim().is_empty() {
         error("name is empty".into());
     }
-    if spec.postal_address.as_deref().is_none_or(|a| a.trim().is_empty()) {
+    let emails = spec.steps.is_empty() || spec.steps.iter().any(|s| s.channel == Channel::Email);
+    let linkedin = spec.steps.iter().any(|s| s.channel.is_linkedin());
+    if emails && spec.postal_address.as_deref().is_none_or(|a| a.trim().is_empty()) {
         error("postal_address is missing: every message must carry the sender's postal address".into());
     }
     match spec.unsubscribe_url.as_deref() {
+        None if !emails => {}
         None => error(
             "unsubscribe_url is missing: set the public https:// address of `inroad serve` \
              so every message carries a one-click unsubscribe link"
@@ -442,8 +540,14 @@ pub fn lint_structure(spec: &CampaignSpec) -> Vec<Finding> {
             }
         }
     }
-    if spec.mailboxes.is_empty() {
+    if emails && spec.mailboxes.is_empty() {
         error("no mailboxes: list at least one in mailboxes = [...]".into());
+    }
+    if linkedin && spec.linkedin_accounts.is_empty() {
+        error("LinkedIn steps but no accounts: list them in linkedin_accounts = [...]".into());
+    }
+    if spec.linkedin_accounts.iter().any(|a| a.trim().is_empty()) {
+        error("linkedin_accounts lists an empty name".into());
     }
     if spec.mailboxes.iter().any(|m| m.trim().is_empty()) {
         error("mailboxes lists an empty name".into());
@@ -711,6 +815,7 @@ body = "Following up"
                 subject: None,
                 body: "c".into(),
                 html: None,
+                note: None,
                 weight: 1
             }]
         );
@@ -755,26 +860,100 @@ body = "Following up"
     }
 
     #[test]
-    fn channels_other_than_email_are_refused_clearly() {
-        for channel in LINKEDIN_CHANNELS {
-            let text = CLEAN.replace(
-                "body = \"Following up\"",
-                &format!("channel = {channel:?}\nbody = \"x\""),
-            );
-            let err = parse_err(&text);
-            assert_eq!(err.message, "LinkedIn steps are not supported yet (step 2)");
-            assert_eq!((err.line, err.column), (Some(15), Some(11)));
-        }
+    fn unknown_channels_are_refused_clearly() {
         let err = parse_err(&CLEAN.replace("body = \"Following up\"", "channel = \"sms\"\nbody = \"x\""));
-        assert_eq!(
-            err.message,
-            "unknown channel \"sms\" (step 2); expected \"email\""
+        assert!(
+            err.message
+                .starts_with("unknown channel \"sms\" (step 2); expected \"email\""),
+            "{err}"
         );
+        assert_eq!((err.line, err.column), (Some(15), Some(11)));
         let err = parse_err(&CLEAN.replace("body = \"Following up\"", "channel = \"Email\"\nbody = \"x\""));
         assert!(
             err.message.starts_with("unknown channel"),
             "channels are exact: {err}"
         );
+    }
+
+    const LINKEDIN: &str = r#"
+name = "li"
+linkedin_accounts = ["anna"]
+
+[[steps]]
+channel = "linkedin_connect"
+note = "Hi {{ first_name }}, fellow logistics person here."
+if_not_accepted_after_days = 10
+
+[[steps]]
+channel = "linkedin_message"
+wait_days = 2
+body = "Thanks for connecting, {{ first_name }}!"
+
+[[steps]]
+channel = "linkedin_inmail"
+wait_days = 3
+subject = "A question"
+body = "Hi {{ first_name }}"
+"#;
+
+    #[test]
+    fn linkedin_steps_are_read_and_need_no_mail_settings() {
+        let spec = parse(LINKEDIN);
+        let channels: Vec<Channel> = spec.steps.iter().map(|s| s.channel).collect();
+        assert_eq!(
+            channels,
+            [
+                Channel::LinkedinConnect,
+                Channel::LinkedinMessage,
+                Channel::LinkedinInmail
+            ]
+        );
+        assert_eq!(spec.steps[0].if_not_accepted_after_days, Some(10));
+        assert_eq!(
+            spec.steps[0].variants[0].note.as_deref(),
+            Some("Hi {{ first_name }}, fellow logistics person here.")
+        );
+        assert_eq!(spec.steps[0].variants[0].body, "");
+        assert_eq!(spec.linkedin_accounts, ["anna"]);
+        assert_eq!(spec.first_email_step(), None);
+        // No email step: no postal address, unsubscribe URL or mailboxes needed.
+        assert_eq!(messages(&spec, Severity::Error), Vec::<String>::new());
+        let without_accounts = parse(&LINKEDIN.replace("linkedin_accounts = [\"anna\"]\n", ""));
+        assert_eq!(
+            messages(&without_accounts, Severity::Error),
+            ["LinkedIn steps but no accounts: list them in linkedin_accounts = [...]"]
+        );
+        // A connect step without a note is fine; misplaced keys are not.
+        let no_note = LINKEDIN.replace(
+            "note = \"Hi {{ first_name }}, fellow logistics person here.\"\n",
+            "",
+        );
+        assert_eq!(parse(&no_note).steps[0].variants[0].note, None);
+        for (from, to, complaint) in [
+            (
+                "note = \"Hi",
+                "body = \"Hi",
+                "body (use note) does not belong on a linkedin_connect step",
+            ),
+            (
+                "body = \"Thanks",
+                "note = \"Thanks",
+                "note does not belong on a linkedin_message step",
+            ),
+            (
+                "subject = \"A question\"\n",
+                "",
+                "an InMail needs a subject (step 3)",
+            ),
+            (
+                "if_not_accepted_after_days = 10\n\n[[steps]]\nchannel = \"linkedin_message\"\nwait_days = 2",
+                "\n[[steps]]\nchannel = \"linkedin_message\"\nwait_days = 2\nif_not_accepted_after_days = 3",
+                "if_not_accepted_after_days belongs on a linkedin_connect step",
+            ),
+        ] {
+            let err = parse_err(&LINKEDIN.replacen(from, to, 1));
+            assert!(err.message.starts_with(complaint), "{from:?}: {err}");
+        }
     }
 
     #[test]
@@ -1011,6 +1190,7 @@ body = "Other body"
             subject: None,
             body: "Act\n  NOW: this is FREE, risk-free and 100% urgent. Click here!".into(),
             html: None,
+            note: None,
             weight: 1,
         });
         let warnings = messages(&spec, Severity::Warning);

@@ -4,7 +4,7 @@
 //! it is used, so what runs is always exactly what the user wrote and linted.
 
 use inroad_core::campaign::{
-    lint_structure, parse_campaign, reply_subject, variant_for, CampaignSpec, Finding, Severity,
+    lint_structure, parse_campaign, reply_subject, variant_for, CampaignSpec, Channel, Finding, Severity,
 };
 use inroad_core::template::{spin_seed, Template};
 use inroad_store::{CampaignRecord, Store, StoredLead};
@@ -66,6 +66,10 @@ pub fn lint_spec(store: &dyn Store, spec: &CampaignSpec) -> Result<Vec<Finding>>
                     .html
                     .as_ref()
                     .map(|t| Template::new_html(&format!("{name} html"), t)),
+                variant
+                    .note
+                    .as_ref()
+                    .map(|t| Template::new(&format!("{name} note"), t)),
             ];
             for error in compiled.into_iter().flatten().filter_map(|c| c.err()) {
                 findings.push(Finding {
@@ -159,9 +163,14 @@ pub(crate) fn compile(spec: &CampaignSpec) -> Result<Compiled> {
                         }
                         None => None,
                     };
+                    // A connect step's text is its invitation note (empty: no note).
+                    let (part, text) = match step.channel {
+                        Channel::LinkedinConnect => ("note", variant.note.as_deref().unwrap_or_default()),
+                        _ => ("body", variant.body.as_str()),
+                    };
                     Ok(CompiledVariant {
                         subject,
-                        body: Template::new(&format!("{name} body"), &variant.body).map_err(usage)?,
+                        body: Template::new(&format!("{name} {part}"), text).map_err(usage)?,
                         html,
                     })
                 })
@@ -192,7 +201,7 @@ fn preview_lead(spec: &CampaignSpec, templates: &Compiled, l: &StoredLead) -> Le
                 .transpose();
             match (subject, body, html) {
                 (Ok(subject), Ok(body), Ok(html)) => {
-                    if s == 0 {
+                    if Some(s) == spec.first_email_step() {
                         first_subject.clone_from(&subject);
                     }
                     StepPreview {
@@ -353,8 +362,9 @@ pub struct MailboxStatus {
 }
 
 /// Every enrolment state, so reports show zeros rather than leave keys out.
-const ENROLMENT_STATES: [&str; 7] = [
+const ENROLMENT_STATES: [&str; 8] = [
     "active",
+    "linkedin",
     "needs_attention",
     "finished",
     "replied",

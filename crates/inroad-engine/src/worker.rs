@@ -167,7 +167,7 @@ pub fn run_once(store: &mut dyn Store, options: &RunOptions) -> Result<RunReport
     loop {
         if input.due.is_empty() && batch_was_full && sent_since_load {
             sent_since_load = false;
-            let (due, parked) = load_due(store, now)?;
+            let (due, parked) = load_due(store, &campaigns, now)?;
             report.needs_attention += parked;
             batch_was_full = due.len() + parked as usize >= DUE_BATCH;
             input.due = due;
@@ -268,10 +268,24 @@ pub fn run_once(store: &mut dyn Store, options: &RunOptions) -> Result<RunReport
 }
 
 /// The due enrolments at `now` (a batch), and how many were parked for lacking an email.
-fn load_due(store: &mut dyn Store, now: Timestamp) -> Result<(Vec<DueEnrolment>, u64)> {
+///
+/// A lead whose next step is a LinkedIn step leaves the email queue for the LinkedIn
+/// one (`inroad linkedin tasks`): a person does that step, never the worker.
+fn load_due(
+    store: &mut dyn Store,
+    campaigns: &HashMap<i64, ActiveCampaign>,
+    now: Timestamp,
+) -> Result<(Vec<DueEnrolment>, u64)> {
     let mut due = Vec::new();
     let mut parked = 0;
     for row in store.due_enrolments(now.as_second(), DUE_BATCH)? {
+        let step = campaigns
+            .get(&row.campaign_id)
+            .and_then(|c| c.spec.steps.get(row.step as usize));
+        if step.is_some_and(|s| s.channel.is_linkedin()) {
+            store.await_linkedin(row.enrolment_id)?;
+            continue;
+        }
         let Some(email) = &row.email else {
             store.park_enrolment(row.enrolment_id, "needs_attention", "the lead has no email")?;
             parked += 1;
@@ -675,7 +689,11 @@ fn render(
     let subject = match &templates.subject {
         Some(t) => t.render_subject(&lead.lead, seed).map_err(|e| e.to_string())?,
         None => {
-            let (first, first_seed) = pick(0);
+            let first_email = campaign
+                .spec
+                .first_email_step()
+                .ok_or("the campaign has no email step")?;
+            let (first, first_seed) = pick(first_email);
             let first = first.subject.as_ref().ok_or("the first step has no subject")?;
             reply_subject(
                 &first

@@ -516,6 +516,10 @@ pub trait Store: Send {
     /// Message-IDs sent so far in an enrolment's conversation, in step order.
     fn thread(&self, enrolment_id: i64) -> Result<Vec<String>>;
 
+    /// Hands an active enrolment whose next step is a LinkedIn step to the LinkedIn
+    /// queue (state `linkedin`, its due time kept): a person does that step.
+    fn await_linkedin(&mut self, enrolment_id: i64) -> Result<()>;
+
     /// Takes an enrolment out of sending: `needs_attention`, `unsubscribed`, … with why.
     fn park_enrolment(&mut self, enrolment_id: i64, state: &str, reason: &str) -> Result<()>;
 

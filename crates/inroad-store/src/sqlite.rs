@@ -807,6 +807,13 @@ impl Store for SqliteStore {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
+    fn await_linkedin(&mut self, enrolment_id: i64) -> Result<()> {
+        self.conn
+            .prepare_cached(sql!("enrolment_await_linkedin"))?
+            .execute([enrolment_id])?;
+        Ok(())
+    }
+
     fn park_enrolment(&mut self, enrolment_id: i64, state: &str, reason: &str) -> Result<()> {
         self.conn
             .prepare_cached(sql!("enrolment_park"))?

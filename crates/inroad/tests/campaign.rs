@@ -97,7 +97,7 @@ fn broken_campaign_files_are_one_line_errors() {
         ("name = \"x\"\nmailboxs = [\"a\"]\n", "mailboxs"),
         (
             "name = \"x\"\n[[steps]]\nchannel = \"linkedin_connect\"\nbody = \"hi\"\n",
-            "LinkedIn",
+            "use note",
         ),
         ("name = \"x\"\n[[steps]]\nbody = \"hi\"\n", "subject"),
         (

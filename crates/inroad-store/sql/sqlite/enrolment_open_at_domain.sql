@@ -1,5 +1,5 @@
 -- Leads of one company: the same email domain.
 SELECT e.id FROM enrolments e JOIN leads l ON l.id = e.lead_id
-WHERE e.campaign_id = ?1 AND e.state IN ('active', 'paused', 'needs_attention')
+WHERE e.campaign_id = ?1 AND e.state IN ('active', 'linkedin', 'paused', 'needs_attention')
   AND substr(l.email, instr(l.email, '@') + 1) = ?2
 ORDER BY e.id
