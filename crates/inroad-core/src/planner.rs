@@ -455,7 +455,7 @@ impl<'a> Pass<'a> {
                 break;
             }
             self.scanned += 1;
-            if e.mailbox.is_some() || e.step > 0 {
+            if e.mailbox.is_some() {
                 continue;
             }
             if e.due > self.now {
@@ -923,14 +923,15 @@ mod tests {
             vec![follow_up(7, 1, 5)],
         );
         assert_eq!(wake(&input), Some(ts(NOW) + SignedDuration::from_secs(90)));
-        // A conversation past its first step without a mailbox is never given one.
-        let mut orphan = new_lead(9, 5);
-        orphan.step = 2;
+        // A lead whose earlier steps were on LinkedIn has no mailbox yet: its first email
+        // starts the conversation, like a new lead's (on the free mailbox).
+        let mut after_linkedin = new_lead(9, 5);
+        after_linkedin.step = 2;
         let input = PlanInput {
-            due: vec![orphan],
+            due: vec![after_linkedin],
             ..input
         };
-        assert_eq!(plan(&input).sends, vec![]);
+        assert_eq!(sent(&input), vec![(9, 2)]);
     }
 
     #[test]

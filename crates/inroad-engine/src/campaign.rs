@@ -251,6 +251,8 @@ pub struct EnrollReport {
     /// Undeliverable, or not allowed by the policy (risky, unverified).
     pub email_not_usable: u64,
     pub active_elsewhere: u64,
+    /// The sequence starts on LinkedIn and the lead has no profile URL.
+    pub no_linkedin: u64,
 }
 
 /// Enrols the leads of a list, first step due at `now` (unix seconds).
@@ -263,13 +265,19 @@ pub fn enroll(
 ) -> Result<EnrollReport> {
     use inroad_core::verdict::EmailStatus;
 
-    let (record, _) = load(store, id_or_name)?;
+    let (record, spec) = load(store, id_or_name)?;
     crate::export::check_list(store, Some(list))?;
+    let starts_on_linkedin = spec.steps.first().is_some_and(|s| s.channel.is_linkedin());
+    let needs_email = spec.first_email_step().is_some();
     let mut report = EnrollReport::default();
     let mut candidates = Vec::new();
     crate::export::for_each_lead(store, Some(list), &mut |l| {
         if l.suppressed {
             report.suppressed += 1;
+        } else if starts_on_linkedin && l.lead.linkedin_url.is_none() {
+            report.no_linkedin += 1;
+        } else if !needs_email {
+            candidates.push(l.id);
         } else if l.lead.email.is_none() {
             report.no_email += 1;
         } else {

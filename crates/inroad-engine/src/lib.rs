@@ -10,6 +10,7 @@ pub mod export;
 pub mod find;
 pub mod import;
 pub mod inbox;
+pub mod linkedin;
 pub mod mailbox;
 pub mod secrets;
 mod sniff;

@@ -233,6 +233,54 @@ pub struct MailboxSends {
     pub bounced: u64,
 }
 
+/// A LinkedIn account whose budgets Inroad keeps.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LinkedinAccount {
+    pub id: i64,
+    pub name: String,
+    /// `free`, `premium-career`, `premium-business` or `sales-navigator`.
+    pub plan: String,
+    /// `None`: the default.
+    pub invitations_per_week: Option<u32>,
+    /// `None`: the plan's.
+    pub messages_per_week: Option<u32>,
+    pub timezone: String,
+}
+
+/// A task a person does on LinkedIn.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LinkedinTask {
+    pub id: i64,
+    pub account_id: i64,
+    pub enrolment_id: i64,
+    pub campaign_id: i64,
+    pub lead_id: i64,
+    pub step: u32,
+    /// `connect`, `message` or `inmail`.
+    pub kind: String,
+    pub note: Option<String>,
+    pub subject: Option<String>,
+    pub body: Option<String>,
+    pub why_no_note: Option<String>,
+    /// `open`, `done` or `skipped`.
+    pub state: String,
+    pub created_at: i64,
+    pub done_at: Option<i64>,
+    pub accepted_at: Option<i64>,
+    pub declined: bool,
+}
+
+/// An enrolment waiting for its LinkedIn step.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LinkedinDue {
+    pub enrolment_id: i64,
+    pub campaign_id: i64,
+    pub lead_id: i64,
+    pub step: u32,
+    pub due: i64,
+    pub account_id: Option<i64>,
+}
+
 /// A send of one step to one lead, for per-variant counts.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct StepSend {
@@ -519,6 +567,50 @@ pub trait Store: Send {
     /// Hands an active enrolment whose next step is a LinkedIn step to the LinkedIn
     /// queue (state `linkedin`, its due time kept): a person does that step.
     fn await_linkedin(&mut self, enrolment_id: i64) -> Result<()>;
+
+    fn add_linkedin_account(&mut self, account: &LinkedinAccount) -> Result<i64>;
+
+    fn linkedin_accounts(&self) -> Result<Vec<LinkedinAccount>>;
+
+    /// An account's tasks still open or done since `since` (its budget history).
+    fn linkedin_tasks(&self, account_id: i64, since: i64) -> Result<Vec<LinkedinTask>>;
+
+    fn linkedin_task(&self, task_id: i64) -> Result<Option<LinkedinTask>>;
+
+    /// A lead's most recent invitation task, if any.
+    fn linkedin_connect_of_lead(&self, lead_id: i64) -> Result<Option<LinkedinTask>>;
+
+    /// Enrolments of active campaigns waiting for a LinkedIn step due by `now` that has
+    /// no task yet, in due order.
+    fn linkedin_due(&self, now: i64, limit: usize) -> Result<Vec<LinkedinDue>>;
+
+    /// Records the account a lead's LinkedIn steps go through, for good.
+    fn assign_linkedin_account(&mut self, enrolment_id: i64, account_id: i64) -> Result<()>;
+
+    /// Hands out a task; `None` when that step of that enrolment already has one.
+    fn add_linkedin_task(&mut self, task: &LinkedinTask) -> Result<Option<i64>>;
+
+    /// Closes an open task (`done` or `skipped`) and, in the same transaction, moves
+    /// its enrolment on (`advance`'s state: `linkedin`, `active` or `finished`).
+    fn finish_linkedin_task(
+        &mut self,
+        task_id: i64,
+        state: &str,
+        now: i64,
+        advance: &Advance,
+    ) -> Result<bool>;
+
+    /// Records how an invitation ended: accepted at, or declined.
+    fn set_invitation_outcome(
+        &mut self,
+        task_id: i64,
+        accepted_at: Option<i64>,
+        declined: bool,
+    ) -> Result<()>;
+
+    /// Moves a waiting (`linkedin`) enrolment on without a task: a lead who has not
+    /// accepted skips to the next email step.
+    fn advance_linkedin(&mut self, advance: &Advance) -> Result<()>;
 
     /// Takes an enrolment out of sending: `needs_attention`, `unsubscribed`, … with why.
     fn park_enrolment(&mut self, enrolment_id: i64, state: &str, reason: &str) -> Result<()>;

@@ -11,8 +11,9 @@ use rusqlite::{params, Connection, OptionalExtension, Row, Statement, Transactio
 
 use crate::{
     Advance, CampaignCounts, CampaignRecord, DueRow, EmailCheck, EnrolmentRow, EventRow, InboundEffects,
-    LeadImport, LeadQuery, Mailbox, MailboxActivity, MailboxSends, Migrated, NewEvent, NewSend, Result,
-    SendOutcome, SendRef, StepSend, Store, StoreError, StoredLead, Suppression,
+    LeadImport, LeadQuery, LinkedinAccount, LinkedinDue, LinkedinTask, Mailbox, MailboxActivity,
+    MailboxSends, Migrated, NewEvent, NewSend, Result, SendOutcome, SendRef, StepSend, Store, StoreError,
+    StoredLead, Suppression,
 };
 
 /// Migrations in order; the schema version is their count (`PRAGMA user_version`).
@@ -23,6 +24,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/sqlite/0004_enrolments_sends.sql"),
     include_str!("../migrations/sqlite/0005_mailbox_secrets.sql"),
     include_str!("../migrations/sqlite/0006_inbox.sql"),
+    include_str!("../migrations/sqlite/0007_linkedin.sql"),
 ];
 
 macro_rules! sql {
@@ -807,6 +809,153 @@ impl Store for SqliteStore {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
+    fn add_linkedin_account(&mut self, a: &LinkedinAccount) -> Result<i64> {
+        let added = self
+            .conn
+            .prepare_cached(sql!("linkedin_account_add"))?
+            .execute(params![
+                a.name,
+                a.plan,
+                a.invitations_per_week,
+                a.messages_per_week,
+                a.timezone,
+                unix_now()
+            ]);
+        match added {
+            Ok(_) => Ok(self.conn.last_insert_rowid()),
+            Err(rusqlite::Error::SqliteFailure(e, _))
+                if e.code == rusqlite::ErrorCode::ConstraintViolation =>
+            {
+                Err(StoreError::Usage(format!(
+                    "a LinkedIn account named {:?} already exists",
+                    a.name
+                )))
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    fn linkedin_accounts(&self) -> Result<Vec<LinkedinAccount>> {
+        let mut stmt = self.conn.prepare_cached(sql!("linkedin_account_list"))?;
+        let rows = stmt.query_map([], |r| {
+            Ok(LinkedinAccount {
+                id: r.get(0)?,
+                name: r.get(1)?,
+                plan: r.get(2)?,
+                invitations_per_week: r.get(3)?,
+                messages_per_week: r.get(4)?,
+                timezone: r.get(5)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn linkedin_tasks(&self, account_id: i64, since: i64) -> Result<Vec<LinkedinTask>> {
+        let sql = format!(
+            "{} WHERE account_id = ?1 AND (state = 'open' OR done_at >= ?2) ORDER BY id",
+            sql!("linkedin_task_columns")
+        );
+        let mut stmt = self.conn.prepare_cached(&sql)?;
+        let rows = stmt.query_map(params![account_id, since], linkedin_task_row)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn linkedin_task(&self, task_id: i64) -> Result<Option<LinkedinTask>> {
+        let sql = format!("{} WHERE id = ?1", sql!("linkedin_task_columns"));
+        Ok(self
+            .conn
+            .prepare_cached(&sql)?
+            .query_row([task_id], linkedin_task_row)
+            .optional()?)
+    }
+
+    fn linkedin_connect_of_lead(&self, lead_id: i64) -> Result<Option<LinkedinTask>> {
+        let sql = format!(
+            "{} WHERE lead_id = ?1 AND kind = 'connect' ORDER BY id DESC LIMIT 1",
+            sql!("linkedin_task_columns")
+        );
+        Ok(self
+            .conn
+            .prepare_cached(&sql)?
+            .query_row([lead_id], linkedin_task_row)
+            .optional()?)
+    }
+
+    fn linkedin_due(&self, now: i64, limit: usize) -> Result<Vec<LinkedinDue>> {
+        let mut stmt = self.conn.prepare_cached(sql!("linkedin_due"))?;
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let rows = stmt.query_map(params![now, limit], |r| {
+            Ok(LinkedinDue {
+                enrolment_id: r.get(0)?,
+                campaign_id: r.get(1)?,
+                lead_id: r.get(2)?,
+                step: r.get(3)?,
+                due: r.get(4)?,
+                account_id: r.get(5)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn assign_linkedin_account(&mut self, enrolment_id: i64, account_id: i64) -> Result<()> {
+        self.conn
+            .prepare_cached(sql!("enrolment_assign_linkedin"))?
+            .execute(params![enrolment_id, account_id])?;
+        Ok(())
+    }
+
+    fn add_linkedin_task(&mut self, t: &LinkedinTask) -> Result<Option<i64>> {
+        let added = self
+            .conn
+            .prepare_cached(sql!("linkedin_task_add"))?
+            .execute(params![
+                t.account_id,
+                t.enrolment_id,
+                t.campaign_id,
+                t.lead_id,
+                t.step,
+                t.kind,
+                t.note,
+                t.subject,
+                t.body,
+                t.why_no_note,
+                t.created_at
+            ])?;
+        Ok((added == 1).then(|| self.conn.last_insert_rowid()))
+    }
+
+    fn finish_linkedin_task(&mut self, task_id: i64, state: &str, now: i64, a: &Advance) -> Result<bool> {
+        let tx = self.conn.transaction()?;
+        let closed = tx
+            .prepare_cached(sql!("linkedin_task_finish"))?
+            .execute(params![task_id, state, now])?;
+        if closed == 1 {
+            tx.prepare_cached(sql!("enrolment_advance_linkedin"))?
+                .execute(params![a.enrolment_id, a.next_step, a.next_due, a.state])?;
+        }
+        tx.commit()?;
+        Ok(closed == 1)
+    }
+
+    fn set_invitation_outcome(
+        &mut self,
+        task_id: i64,
+        accepted_at: Option<i64>,
+        declined: bool,
+    ) -> Result<()> {
+        self.conn
+            .prepare_cached(sql!("linkedin_task_outcome"))?
+            .execute(params![task_id, accepted_at, declined])?;
+        Ok(())
+    }
+
+    fn advance_linkedin(&mut self, a: &Advance) -> Result<()> {
+        self.conn
+            .prepare_cached(sql!("enrolment_advance_linkedin"))?
+            .execute(params![a.enrolment_id, a.next_step, a.next_due, a.state])?;
+        Ok(())
+    }
+
     fn await_linkedin(&mut self, enrolment_id: i64) -> Result<()> {
         self.conn
             .prepare_cached(sql!("enrolment_await_linkedin"))?
@@ -910,6 +1059,27 @@ impl<'c> SqliteImport<'c> {
         }
         Ok(import)
     }
+}
+
+fn linkedin_task_row(r: &Row<'_>) -> rusqlite::Result<LinkedinTask> {
+    Ok(LinkedinTask {
+        id: r.get(0)?,
+        account_id: r.get(1)?,
+        enrolment_id: r.get(2)?,
+        campaign_id: r.get(3)?,
+        lead_id: r.get(4)?,
+        step: r.get(5)?,
+        kind: r.get(6)?,
+        note: r.get(7)?,
+        subject: r.get(8)?,
+        body: r.get(9)?,
+        why_no_note: r.get(10)?,
+        state: r.get(11)?,
+        created_at: r.get(12)?,
+        done_at: r.get(13)?,
+        accepted_at: r.get(14)?,
+        declined: r.get(15)?,
+    })
 }
 
 fn insert_event(conn: &Connection, e: &NewEvent) -> Result<()> {

@@ -83,8 +83,15 @@ pub fn run(db: &str, cmd: CampaignCommand) -> anyhow::Result<()> {
             }
             eprintln!(
                 "{} enrolled, {} already in; skipped: {} suppressed, {} without email, {} email not usable \
-                 (see --allow-risky / --allow-unverified), {} active in another campaign",
-                r.enrolled, r.already, r.suppressed, r.no_email, r.email_not_usable, r.active_elsewhere
+                 (see --allow-risky / --allow-unverified), {} active in another campaign, \
+                 {} without a LinkedIn profile URL (the sequence starts on LinkedIn)",
+                r.enrolled,
+                r.already,
+                r.suppressed,
+                r.no_email,
+                r.email_not_usable,
+                r.active_elsewhere,
+                r.no_linkedin
             );
             Ok(())
         }

@@ -57,6 +57,10 @@ pub enum Command {
     /// Manage the global suppression list (never contacted, by any campaign).
     #[command(subcommand)]
     Suppress(SuppressCommand),
+    /// LinkedIn: accounts and their budgets, the daily task list, outcomes. Inroad never
+    /// automates LinkedIn: a person does each task and marks it done.
+    #[command(subcommand)]
+    Linkedin(LinkedinCommand),
     /// Find work emails for leads that have a name and a company domain but no email:
     /// learns each domain's address pattern, then probes candidates (or, with
     /// --no-verify, only infers them).
@@ -481,5 +485,85 @@ pub enum SuppressCommand {
     Remove {
         #[arg(required = true, value_name = "ADDRESS|@DOMAIN")]
         entries: Vec<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum LinkedinCommand {
+    /// LinkedIn accounts.
+    #[command(subcommand)]
+    Account(LinkedinAccountCommand),
+    /// Today's tasks, inside every budget: invitations (with their notes), messages,
+    /// InMails. Asking again the same day shows the same tasks, never more.
+    Tasks {
+        /// Only this account's.
+        #[arg(long)]
+        account: Option<String>,
+        /// Act as if it were this instant (RFC 3339).
+        #[arg(long, value_name = "RFC3339")]
+        now: Option<jiff::Timestamp>,
+        /// Ask for more than today's pace (never more than the rolling 7-day budget allows).
+        #[arg(long, value_name = "N")]
+        max: Option<u32>,
+        /// {"tasks":[{"id","account","kind","lead_id","name","profile_url","note","subject","body","due"}]}
+        #[arg(long, conflicts_with = "csv")]
+        json: bool,
+        /// The same as CSV, for a spreadsheet.
+        #[arg(long)]
+        csv: bool,
+    },
+    /// Record a task's outcome (default: done).
+    Done {
+        task: i64,
+        #[arg(long, group = "outcome")]
+        accepted: bool,
+        #[arg(long, group = "outcome")]
+        declined: bool,
+        /// The lead replied on LinkedIn: the sequence stops, as for an email reply.
+        #[arg(long, group = "outcome")]
+        replied: bool,
+        /// Not done and not to be done: the sequence moves on.
+        #[arg(long, group = "outcome")]
+        skipped: bool,
+        #[arg(long, value_name = "RFC3339")]
+        now: Option<jiff::Timestamp>,
+    },
+    /// The lead accepted our invitation.
+    Accepted {
+        lead: i64,
+        #[arg(long, value_name = "RFC3339")]
+        now: Option<jiff::Timestamp>,
+    },
+    /// The lead replied on LinkedIn: their sequences stop.
+    Replied {
+        lead: i64,
+        #[arg(long, value_name = "RFC3339")]
+        now: Option<jiff::Timestamp>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum LinkedinAccountCommand {
+    /// Add an account: its plan sets the defaults (invitations 100 per rolling 7 days;
+    /// notes 200 characters on free, 300 paid, 5 noted invitations a month on free;
+    /// messages 100/150 a week; InMail 0/5/15/50 a month).
+    Add {
+        name: String,
+        #[arg(long, value_name = "PLAN", value_parser = ["free", "premium-career", "premium-business", "sales-navigator"])]
+        plan: String,
+        /// Invitations per rolling 7 days (up to 200).
+        #[arg(long, value_name = "N")]
+        invitations_per_week: Option<u32>,
+        /// Messages to connections per rolling 7 days (at most the plan's).
+        #[arg(long, value_name = "N")]
+        messages_per_week: Option<u32>,
+        /// Days are counted here (IANA name).
+        #[arg(long, default_value = "UTC", value_name = "TZ")]
+        timezone: String,
+    },
+    /// Accounts with today's budgets, pending invitations and the acceptance guard.
+    List {
+        #[arg(long)]
+        json: bool,
     },
 }

@@ -7,6 +7,7 @@ mod cli;
 mod demo;
 mod key;
 mod leads;
+mod linkedin;
 mod mailbox;
 mod run;
 mod serve;
@@ -49,6 +50,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Stats { campaign, json } => stats::run(&cli.db, campaign.as_deref(), json),
         Command::Serve(args) => serve::run(&cli.db, &key_file, &args),
         Command::Suppress(cmd) => suppress::run(&cli.db, cmd),
+        Command::Linkedin(cmd) => linkedin::run(&cli.db, cmd),
         Command::Verify(args) => verify::run(&cli.db, args),
         Command::Find(args) => verify::run_find(&cli.db, args),
         Command::Completions { shell } => {

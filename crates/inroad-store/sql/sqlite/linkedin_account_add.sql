@@ -1,0 +1,2 @@
+INSERT INTO linkedin_accounts (name, plan, invitations_per_week, messages_per_week, timezone, created_at)
+VALUES (?1, ?2, ?3, ?4, ?5, ?6)

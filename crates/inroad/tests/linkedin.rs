@@ -1,0 +1,260 @@
+//! LinkedIn steps as a daily task list, through the real binary: the email worker
+//! hands LinkedIn steps over instead of mailing them, the list is paced and stable
+//! within a day, free-plan notes run out after five, a message waits for the
+//! invitation to be accepted, a lead who never accepts skips to the email step, and a
+//! reply on LinkedIn stops the sequence.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn inroad(db: &Path, args: &[&str]) -> Output {
+    let out = Command::new(env!("CARGO_BIN_EXE_inroad"))
+        .arg("--db")
+        .arg(db)
+        .args(args)
+        .output()
+        .expect("runs");
+    assert!(
+        out.status.success(),
+        "inroad {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+fn json(out: Output) -> serde_json::Value {
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+const CAMPAIGN: &str = r#"
+name = "li"
+mailboxes = ["m"]
+linkedin_accounts = ["anna"]
+postal_address = "Acme GmbH, Hafenstraße 1, 20457 Hamburg"
+unsubscribe_url = "https://unsub.acme.example"
+timezone = "UTC"
+window = { days = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"], start = "00:00", end = "24:00" }
+
+[[steps]]
+channel = "linkedin_connect"
+note = "Hi {{ first_name }}, fellow logistics person here."
+if_not_accepted_after_days = 5
+
+[[steps]]
+channel = "linkedin_message"
+wait_days = 1
+body = "Thanks for connecting, {{ first_name }}!"
+
+[[steps]]
+wait_days = 2
+subject = "Return runs at {{ company }}"
+body = "Hi {{ first_name }}, a question."
+"#;
+
+struct World {
+    _dir: tempfile::TempDir,
+    db: PathBuf,
+    out: String,
+}
+
+impl World {
+    fn tasks(&self, now: &str, extra: &[&str]) -> Vec<serde_json::Value> {
+        let args = [&["linkedin", "tasks", "--now", now, "--json"][..], extra].concat();
+        json(inroad(&self.db, &args))["tasks"].as_array().unwrap().clone()
+    }
+
+    fn run(&self, now: &str) -> serde_json::Value {
+        json(inroad(
+            &self.db,
+            &["run", "--once", "--transport", &self.out, "--now", now, "--json"],
+        ))
+    }
+
+    fn done(&self, task: &serde_json::Value, now: &str, how: &[&str]) {
+        let id = task["id"].to_string();
+        inroad(
+            &self.db,
+            &[&["linkedin", "done", &id, "--now", now][..], how].concat(),
+        );
+    }
+}
+
+fn world(leads: usize) -> World {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("inroad.db");
+    let csv = dir.path().join("leads.csv");
+    let mut rows = String::from("Email,First Name,Company,LinkedIn URL\n");
+    for i in 0..leads {
+        rows.push_str(&format!(
+            "p{i}@corp{i}.com,Pat{i},Corp {i},https://www.linkedin.com/in/pat-{i}\n"
+        ));
+    }
+    rows.push_str("nolink@corp.com,Nia,Corp,\n");
+    std::fs::write(&csv, rows).unwrap();
+    inroad(&db, &["leads", "import", csv.to_str().unwrap(), "--list", "all"]);
+    inroad(&db, &["linkedin", "account", "add", "anna", "--plan", "free"]);
+    let mailbox = [
+        "mailbox",
+        "add",
+        "m",
+        "--from",
+        "M <m@acme.example>",
+        "--smtp-host",
+        "localhost",
+    ];
+    inroad(
+        &db,
+        &[&mailbox[..], &["--gap", "0", "--daily-cap", "100"]].concat(),
+    );
+    let file = dir.path().join("c.toml");
+    std::fs::write(&file, CAMPAIGN).unwrap();
+    inroad(&db, &["campaign", "create", file.to_str().unwrap()]);
+    let enrolled = json(inroad(
+        &db,
+        &[
+            "campaign",
+            "enroll",
+            "li",
+            "--list",
+            "all",
+            "--allow-unverified",
+            "--json",
+        ],
+    ));
+    assert_eq!(enrolled["enrolled"], leads, "{enrolled}");
+    assert_eq!(
+        enrolled["no_linkedin"], 1,
+        "the lead without a profile URL: {enrolled}"
+    );
+    inroad(&db, &["campaign", "start", "li"]);
+    let out = format!("dir:{}", dir.path().join("out").display());
+    World { _dir: dir, db, out }
+}
+
+#[test]
+fn linkedin_steps_become_paced_tasks_and_outcomes_move_the_sequence() {
+    let w = world(20);
+    let monday = "2026-12-07T09:00:00Z";
+    // The email worker never mails a LinkedIn step: it hands it to the task list.
+    assert_eq!(w.run(monday)["sent"], 0);
+
+    // 100 invitations a rolling week, paced: 15 on a fresh account (ceil(100 / 7)).
+    let first = w.tasks(monday, &[]);
+    assert_eq!(first.len(), 15, "{first:?}");
+    assert!(first.iter().all(|t| t["kind"] == "connect"));
+    assert!(first[0]["profile_url"]
+        .as_str()
+        .unwrap()
+        .contains("linkedin.com/in/pat-"));
+    // The free plan's five noted invitations a month; then without a note, and why.
+    let noted = first.iter().filter(|t| t["note"].is_string()).count();
+    assert_eq!(noted, 5, "{first:?}");
+    assert!(
+        first[5]["why_no_note"].as_str().unwrap().contains('5'),
+        "{}",
+        first[5]
+    );
+    assert_eq!(first[0]["note"], "Hi Pat0, fellow logistics person here.");
+    // Asking again the same day: the same tasks, never more.
+    let again = w.tasks(monday, &[]);
+    assert_eq!(
+        again.iter().map(|t| t["id"].clone()).collect::<Vec<_>>(),
+        first.iter().map(|t| t["id"].clone()).collect::<Vec<_>>()
+    );
+    // Asking for more raises today's list (within the rolling budget).
+    let more = w.tasks(monday, &["--max", "18"]);
+    assert_eq!(more.len(), 18);
+
+    for task in &more {
+        w.done(task, monday, &[]);
+    }
+    assert!(
+        w.tasks(monday, &[]).is_empty(),
+        "nothing left for today once 18 are done"
+    );
+    // Two accept: one by the task, one by the lead.
+    w.done(&more[0], "2026-12-07T15:00:00Z", &["--accepted"]);
+    let lead1 = more[1]["lead_id"].to_string();
+    inroad(
+        &w.db,
+        &["linkedin", "accepted", &lead1, "--now", "2026-12-07T16:00:00Z"],
+    );
+
+    // Tuesday: messages to the two who accepted; the two invitations left over.
+    let tuesday = "2026-12-08T09:00:00Z";
+    assert_eq!(w.run(tuesday)["sent"], 0);
+    let tue = w.tasks(tuesday, &[]);
+    let kinds: Vec<&str> = tue.iter().map(|t| t["kind"].as_str().unwrap()).collect();
+    assert_eq!(kinds.iter().filter(|k| **k == "message").count(), 2, "{tue:?}");
+    assert_eq!(kinds.iter().filter(|k| **k == "connect").count(), 2, "{tue:?}");
+    let messages: Vec<&serde_json::Value> = tue.iter().filter(|t| t["kind"] == "message").collect();
+    assert_eq!(messages[0]["body"], "Thanks for connecting, Pat0!");
+
+    // One replies on LinkedIn: the sequence stops. The other's message is sent, and
+    // the email step follows two days later.
+    w.done(messages[0], tuesday, &["--replied"]);
+    w.done(messages[1], tuesday, &[]);
+    for task in tue.iter().filter(|t| t["kind"] == "connect") {
+        w.done(task, tuesday, &[]);
+    }
+    assert_eq!(w.run("2026-12-09T09:00:00Z")["sent"], 0, "not before its wait");
+    assert_eq!(
+        w.run("2026-12-10T09:00:00Z")["sent"],
+        1,
+        "the accepted lead's email"
+    );
+
+    // Five days after the invitations, those who never accepted skip to the email step.
+    assert!(w.tasks("2026-12-12T10:00:00Z", &[]).is_empty());
+    let skipped = w.run("2026-12-12T10:00:00Z");
+    assert_eq!(
+        skipped["sent"], 16,
+        "the 16 unanswered invitations of Monday: {skipped}"
+    );
+
+    let show = json(inroad(&w.db, &["campaign", "show", "li", "--json"]));
+    assert_eq!(show["by_state"]["replied"], 1, "{show}");
+    let accounts = json(inroad(&w.db, &["linkedin", "account", "list", "--json"]));
+    assert_eq!(accounts["accounts"][0]["pending_invitations"], 18, "{accounts}");
+}
+
+#[test]
+fn bad_input_is_a_one_line_error() {
+    let w = world(1);
+    for (args, needle) in [
+        (&["linkedin", "account", "add", "x", "--plan", "gold"][..], "gold"),
+        (
+            &["linkedin", "account", "add", "anna", "--plan", "free"][..],
+            "already exists",
+        ),
+        (
+            &[
+                "linkedin",
+                "account",
+                "add",
+                "y",
+                "--plan",
+                "free",
+                "--invitations-per-week",
+                "500",
+            ][..],
+            "200",
+        ),
+        (&["linkedin", "done", "999"][..], "no LinkedIn task 999"),
+        (
+            &["linkedin", "tasks", "--account", "nobody"][..],
+            "no LinkedIn account",
+        ),
+    ] {
+        let out = Command::new(env!("CARGO_BIN_EXE_inroad"))
+            .arg("--db")
+            .arg(&w.db)
+            .args(args)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{args:?} succeeded");
+        assert!(stderr.contains(needle), "{args:?}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{stderr}");
+    }
+}
