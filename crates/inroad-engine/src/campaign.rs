@@ -53,6 +53,30 @@ pub fn lint_spec(store: &dyn Store, spec: &CampaignSpec) -> Result<Vec<Finding>>
             });
         }
     }
+    let accounts = store.linkedin_accounts()?;
+    let inmail = spec
+        .steps
+        .iter()
+        .position(|s| s.channel == Channel::LinkedinInmail);
+    for name in &spec.linkedin_accounts {
+        match accounts.iter().find(|a| &a.name == name) {
+            None if !name.trim().is_empty() => findings.push(Finding {
+                severity: Severity::Error,
+                message: format!(
+                    "LinkedIn account {name:?} does not exist (`inroad linkedin account add {name} --plan …`)"
+                ),
+            }),
+            Some(a) if a.plan == "free" && inmail.is_some() => findings.push(Finding {
+                severity: Severity::Error,
+                message: format!(
+                    "step {} is an InMail, but LinkedIn account {name:?} is on the free plan, which has no \
+                     InMail credits",
+                    inmail.map_or(0, |s| s + 1)
+                ),
+            }),
+            _ => {}
+        }
+    }
     for (s, step) in spec.steps.iter().enumerate() {
         for (v, variant) in step.variants.iter().enumerate() {
             let name = format!("step {} variant {}", s + 1, v + 1);
@@ -518,37 +542,52 @@ pub(crate) fn rate(part: u64, whole: u64) -> f64 {
 
 /// Everything [`lint_spec`] finds, and, for the leads already enrolled and still to
 /// be sent to, every step whose templates some of them cannot fill (they would be
-/// parked, not sent): how many, with a few examples.
+/// parked, not sent): how many, with a few examples; and invitation notes longer than
+/// the campaign's LinkedIn plans allow (those invitations go without a note).
 pub fn lint(store: &dyn Store, record: &CampaignRecord, spec: &CampaignSpec) -> Result<Vec<Finding>> {
-    const EXAMPLES: usize = 3;
     let mut findings = lint_spec(store, spec)?;
-    if findings.iter().any(|f| f.severity == Severity::Error) {
+    let Ok(templates) = compile(spec) else {
         return Ok(findings); // templates that do not compile cannot be tried
-    }
-    let templates = compile(spec)?;
+    };
+    // The shortest note any of the campaign's accounts allows.
+    let note_limit = store
+        .linkedin_accounts()?
+        .iter()
+        .filter(|a| spec.linkedin_accounts.contains(&a.name))
+        .filter_map(|a| inroad_core::linkedin::Plan::parse(&a.plan).ok())
+        .map(|plan| (plan.note_chars(), plan))
+        .min_by_key(|(chars, _)| *chars);
+    let mut long_notes = vec![0u64; spec.steps.len()];
     let mut failing: Vec<(u64, Vec<String>)> = vec![(0, Vec::new()); spec.steps.len()];
     let mut checked = 0u64;
-    let mut after = 0;
-    loop {
-        let page = store.campaign_enrolments(record.id, Some("active"), after, 1000)?;
-        let Some(last) = page.last() else { break };
-        after = last.id;
-        for enrolment in &page {
-            let Some(lead) = store.lead(enrolment.lead_id)? else {
-                continue;
-            };
-            checked += 1;
-            let preview = preview_lead(spec, &templates, &lead);
-            for step in preview.steps.iter().skip(enrolment.next_step as usize) {
-                if let Some(problem) = &step.problem {
-                    let (count, examples) = &mut failing[step.step - 1];
-                    *count += 1;
-                    if examples.len() < EXAMPLES {
-                        let email = lead.lead.email.as_deref().unwrap_or("no email");
-                        examples.push(format!("lead {} <{email}>: {problem}", lead.id));
-                    }
-                }
-            }
+    for state in ["active", "linkedin"] {
+        let mut after = 0;
+        loop {
+            let page = store.campaign_enrolments(record.id, Some(state), after, 1000)?;
+            let Some(last) = page.last() else { break };
+            after = last.id;
+            checked += lint_enrolled(
+                store,
+                spec,
+                &templates,
+                &page,
+                note_limit,
+                &mut failing,
+                &mut long_notes,
+            )?;
+        }
+    }
+    for (s, count) in long_notes.iter().enumerate() {
+        if let (true, Some((chars, plan))) = (*count > 0, note_limit) {
+            findings.push(Finding {
+                severity: Severity::Warning,
+                message: format!(
+                    "step {}: the invitation note is longer than the {plan} plan's {chars} characters for \
+                     {count} of {checked} enrolled leads; those invitations go without a note (their tasks \
+                     say why)",
+                    s + 1
+                ),
+            });
         }
     }
     for (s, (count, examples)) in failing.iter().enumerate() {
@@ -565,6 +604,44 @@ pub fn lint(store: &dyn Store, record: &CampaignRecord, spec: &CampaignSpec) -> 
         }
     }
     Ok(findings)
+}
+
+/// Tries every remaining step's templates on a page of enrolled leads; returns how many
+/// leads were checked.
+fn lint_enrolled(
+    store: &dyn Store,
+    spec: &CampaignSpec,
+    templates: &Compiled,
+    page: &[inroad_store::EnrolmentRow],
+    note_limit: Option<(usize, inroad_core::linkedin::Plan)>,
+    failing: &mut [(u64, Vec<String>)],
+    long_notes: &mut [u64],
+) -> Result<u64> {
+    const EXAMPLES: usize = 3;
+    let mut checked = 0;
+    for enrolment in page {
+        let Some(lead) = store.lead(enrolment.lead_id)? else {
+            continue;
+        };
+        checked += 1;
+        let preview = preview_lead(spec, templates, &lead);
+        for step in preview.steps.iter().skip(enrolment.next_step as usize) {
+            if let Some(problem) = &step.problem {
+                let (count, examples) = &mut failing[step.step - 1];
+                *count += 1;
+                if examples.len() < EXAMPLES {
+                    let email = lead.lead.email.as_deref().unwrap_or("no email");
+                    examples.push(format!("lead {} <{email}>: {problem}", lead.id));
+                }
+            } else if let (Some((chars, _)), Some(note)) = (note_limit, &step.body) {
+                let connect = spec.steps[step.step - 1].channel == Channel::LinkedinConnect;
+                if connect && inroad_core::linkedin::note_length(note) > chars {
+                    long_notes[step.step - 1] += 1;
+                }
+            }
+        }
+    }
+    Ok(checked)
 }
 
 /// Settles a lead's in-doubt send by hand (see [`Store::release_in_doubt`]): the

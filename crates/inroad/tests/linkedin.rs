@@ -258,3 +258,57 @@ fn bad_input_is_a_one_line_error() {
         assert!(!stderr.contains("panicked"), "{stderr}");
     }
 }
+
+#[test]
+fn lint_blocks_inmail_on_a_free_plan_and_counts_notes_too_long_for_the_plan() {
+    let w = world(20);
+    let dir = w.db.parent().unwrap().to_path_buf();
+    let inmail = CAMPAIGN.replace("name = \"li\"", "name = \"inmail\"").replace(
+        "channel = \"linkedin_message\"\nwait_days = 1\nbody",
+        "channel = \"linkedin_inmail\"\nwait_days = 1\nsubject = \"Hello\"\nbody",
+    );
+    let file = dir.join("inmail.toml");
+    std::fs::write(&file, inmail).unwrap();
+    inroad(&w.db, &["campaign", "create", file.to_str().unwrap()]);
+    let start = Command::new(env!("CARGO_BIN_EXE_inroad"))
+        .args(["--db", w.db.to_str().unwrap(), "campaign", "start", "inmail"])
+        .output()
+        .unwrap();
+    assert!(
+        !start.status.success(),
+        "an InMail step on a free account must not start"
+    );
+    assert!(String::from_utf8_lossy(&start.stderr).contains("free plan"));
+
+    // Names Pat0..Pat9 fill the note to exactly 200 characters, Pat10..Pat19 to 201.
+    let long = CAMPAIGN.replace("name = \"li\"", "name = \"long\"").replace(
+        "note = \"Hi {{ first_name }}, fellow logistics person here.\"",
+        &format!("note = \"{} {{{{ first_name }}}}\"", "x".repeat(195)),
+    );
+    let file = dir.join("long.toml");
+    std::fs::write(&file, long).unwrap();
+    inroad(&w.db, &["campaign", "create", file.to_str().unwrap()]);
+    let enroll = [
+        "campaign",
+        "enroll",
+        "long",
+        "--list",
+        "all",
+        "--allow-unverified",
+        "--allow-other-campaigns",
+    ];
+    inroad(&w.db, &enroll);
+    let lint = json(inroad(&w.db, &["campaign", "lint", "long", "--json"]));
+    let messages: Vec<&str> = lint["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|f| f["message"].as_str())
+        .collect();
+    assert!(
+        messages
+            .iter()
+            .any(|m| m.contains("free plan's 200 characters for 10 of 20 enrolled leads")),
+        "{messages:?}"
+    );
+}
