@@ -61,7 +61,41 @@ pub fn add_account(
         invitations_per_week: overrides.invitations_per_week,
         messages_per_week: overrides.messages_per_week,
         timezone: timezone.to_owned(),
+        guard_resumed_at: None,
     })?)
+}
+
+/// Lifts an account's paused invitations (the acceptance guard): the invitations sent
+/// so far no longer count against it.
+pub fn resume(store: &mut dyn Store, name: &str, now: Timestamp) -> Result<()> {
+    if !store.resume_linkedin_invitations(name, now.as_second())? {
+        return Err(Error::Usage(format!(
+            "no LinkedIn account {name:?}; `inroad linkedin account list` shows them"
+        )));
+    }
+    Ok(())
+}
+
+/// An invitation still pending after this long becomes a "withdraw" task: LinkedIn
+/// restricts accounts with many stale pending invitations.
+const WITHDRAW_AFTER: SignedDuration = SignedDuration::from_hours(24 * 21);
+/// A withdrawn invitation cannot be sent again to the same person for this long.
+const REINVITE_AFTER: SignedDuration = SignedDuration::from_hours(24 * 21);
+
+/// `now` less `span`, in unix seconds (the earliest instant for an out-of-range `now`).
+fn before(now: Timestamp, span: SignedDuration) -> i64 {
+    now.checked_sub(span).unwrap_or(Timestamp::MIN).as_second()
+}
+
+/// Whether a done invitation is still waiting for an answer.
+fn is_pending(invitation: &LinkedinTask, tasks: &[LinkedinTask]) -> bool {
+    invitation.kind == "connect"
+        && invitation.state == "done"
+        && invitation.accepted_at.is_none()
+        && !invitation.declined
+        && !tasks.iter().any(|w| {
+            w.kind == "withdraw" && w.enrolment_id == invitation.enrolment_id && w.step == invitation.step
+        })
 }
 
 /// An account as `linkedin account list` shows it.
@@ -128,9 +162,10 @@ impl Budget {
         };
         let invitations = done("connect");
         let messages = done("message");
+        let resumed = account.guard_resumed_at.unwrap_or(i64::MIN);
         let outcomes: Vec<InvitationOutcome> = tasks
             .iter()
-            .filter(|t| t.kind == "connect" && t.state == "done")
+            .filter(|t| t.kind == "connect" && t.state == "done" && t.done_at.is_some_and(|d| d >= resumed))
             .filter_map(|t| {
                 Some(InvitationOutcome {
                     sent_at: Timestamp::from_second(t.done_at?).ok()?,
@@ -138,10 +173,7 @@ impl Budget {
                 })
             })
             .collect();
-        let pending = tasks
-            .iter()
-            .filter(|t| t.kind == "connect" && t.state == "done" && t.accepted_at.is_none() && !t.declined)
-            .count() as u32;
+        let pending = tasks.iter().filter(|t| is_pending(t, &tasks)).count() as u32;
         let guard = limits.guard().guard(&outcomes, now);
         let today = mailbox_day(now, &zone);
         let invitation_budget = limits.invitations(&guard, pending, &invitations);
@@ -272,6 +304,35 @@ pub fn tasks(
         .values()
         .map(|b| (b.account.name.clone(), b.account.id))
         .collect();
+    // Invitations pending too long: take them back (no budget needed).
+    for budget in budgets.values_mut() {
+        let stale: Vec<LinkedinTask> = budget
+            .tasks
+            .iter()
+            .filter(|t| is_pending(t, &budget.tasks))
+            .filter(|t| t.done_at.is_some_and(|d| d <= before(now, WITHDRAW_AFTER)))
+            .cloned()
+            .collect();
+        for invitation in stale {
+            let withdraw = LinkedinTask {
+                id: 0,
+                kind: "withdraw".into(),
+                note: None,
+                why_no_note: None,
+                subject: None,
+                body: None,
+                state: "open".into(),
+                created_at: now.as_second(),
+                done_at: None,
+                accepted_at: None,
+                declined: false,
+                ..invitation
+            };
+            if let Some(id) = store.add_linkedin_task(&withdraw)? {
+                budget.tasks.push(LinkedinTask { id, ..withdraw });
+            }
+        }
+    }
     let campaigns = active_campaigns(store)?;
     for due in store.linkedin_due(now.as_second(), 100_000)? {
         let Some(campaign) = campaigns.get(&due.campaign_id) else {
@@ -327,6 +388,10 @@ pub fn tasks(
             Channel::LinkedinConnect => {
                 if budget.invitations_left == 0 {
                     continue;
+                }
+                let withdrawn = store.linkedin_withdrawn_at(lead.id)?;
+                if withdrawn.is_some_and(|at| at > before(now, REINVITE_AFTER)) {
+                    continue; // LinkedIn refuses a new invitation for three weeks
                 }
                 task.kind = "connect".into();
                 match rendered_body {
@@ -433,7 +498,8 @@ fn skip_if_not_accepted(
     let Some(sent) = connect.done_at.and_then(|s| Timestamp::from_second(s).ok()) else {
         return Ok(());
     };
-    if now < sent + SignedDuration::from_hours(24 * i64::from(days)) {
+    let waited = SignedDuration::from_hours(24 * i64::from(days));
+    if sent.checked_add(waited).map_or(true, |deadline| now < deadline) {
         return Ok(());
     }
     let next_email = spec
@@ -491,8 +557,12 @@ pub fn done(store: &mut dyn Store, task_id: i64, outcome: Outcome, now: Timestam
         } else {
             "done"
         };
-        let advance = next_step(store, &task, now)?;
-        store.finish_linkedin_task(task.id, state, now.as_second(), &advance)?;
+        // Taking an invitation back moves nothing: the sequence went on when it was sent.
+        let advance = match task.kind.as_str() {
+            "withdraw" => None,
+            _ => Some(next_step(store, &task, now)?),
+        };
+        store.finish_linkedin_task(task.id, state, now.as_second(), advance.as_ref())?;
     }
     match outcome {
         Outcome::Accepted => store.set_invitation_outcome(task.id, Some(now.as_second()), false)?,

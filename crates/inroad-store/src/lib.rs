@@ -245,6 +245,8 @@ pub struct LinkedinAccount {
     /// `None`: the plan's.
     pub messages_per_week: Option<u32>,
     pub timezone: String,
+    /// The acceptance guard ignores invitations sent before this (unix seconds).
+    pub guard_resumed_at: Option<i64>,
 }
 
 /// A task a person does on LinkedIn.
@@ -256,7 +258,8 @@ pub struct LinkedinTask {
     pub campaign_id: i64,
     pub lead_id: i64,
     pub step: u32,
-    /// `connect`, `message` or `inmail`.
+    /// `connect`, `message`, `inmail` or `withdraw` (of the connect task of the same
+    /// enrolment and step).
     pub kind: String,
     pub note: Option<String>,
     pub subject: Option<String>,
@@ -597,8 +600,14 @@ pub trait Store: Send {
         task_id: i64,
         state: &str,
         now: i64,
-        advance: &Advance,
+        advance: Option<&Advance>,
     ) -> Result<bool>;
+
+    /// When the lead's last invitation was withdrawn, if it was.
+    fn linkedin_withdrawn_at(&self, lead_id: i64) -> Result<Option<i64>>;
+
+    /// Lifts the acceptance guard's pause: invitations sent before `now` no longer count.
+    fn resume_linkedin_invitations(&mut self, name: &str, now: i64) -> Result<bool>;
 
     /// Records how an invitation ended: accepted at, or declined.
     fn set_invitation_outcome(

@@ -845,6 +845,7 @@ impl Store for SqliteStore {
                 invitations_per_week: r.get(3)?,
                 messages_per_week: r.get(4)?,
                 timezone: r.get(5)?,
+                guard_resumed_at: r.get(6)?,
             })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
@@ -924,17 +925,38 @@ impl Store for SqliteStore {
         Ok((added == 1).then(|| self.conn.last_insert_rowid()))
     }
 
-    fn finish_linkedin_task(&mut self, task_id: i64, state: &str, now: i64, a: &Advance) -> Result<bool> {
+    fn finish_linkedin_task(
+        &mut self,
+        task_id: i64,
+        state: &str,
+        now: i64,
+        a: Option<&Advance>,
+    ) -> Result<bool> {
         let tx = self.conn.transaction()?;
         let closed = tx
             .prepare_cached(sql!("linkedin_task_finish"))?
             .execute(params![task_id, state, now])?;
-        if closed == 1 {
+        if let (1, Some(a)) = (closed, a) {
             tx.prepare_cached(sql!("enrolment_advance_linkedin"))?
                 .execute(params![a.enrolment_id, a.next_step, a.next_due, a.state])?;
         }
         tx.commit()?;
         Ok(closed == 1)
+    }
+
+    fn linkedin_withdrawn_at(&self, lead_id: i64) -> Result<Option<i64>> {
+        Ok(self
+            .conn
+            .prepare_cached(sql!("linkedin_withdrawn_at"))?
+            .query_row([lead_id], |r| r.get(0))?)
+    }
+
+    fn resume_linkedin_invitations(&mut self, name: &str, now: i64) -> Result<bool> {
+        let changed = self
+            .conn
+            .prepare_cached(sql!("linkedin_account_resume"))?
+            .execute(params![name, now])?;
+        Ok(changed == 1)
     }
 
     fn set_invitation_outcome(

@@ -563,7 +563,17 @@ pub enum LinkedinAccountCommand {
     },
     /// Accounts with today's budgets, pending invitations and the acceptance guard.
     List {
+        /// Act as if it were this instant (RFC 3339).
+        #[arg(long, value_name = "RFC3339")]
+        now: Option<jiff::Timestamp>,
         #[arg(long)]
         json: bool,
+    },
+    /// Send invitations again after the acceptance guard paused them (too few of the
+    /// last invitations were accepted): the invitations so far stop counting.
+    Resume {
+        name: String,
+        #[arg(long, value_name = "RFC3339")]
+        now: Option<jiff::Timestamp>,
     },
 }

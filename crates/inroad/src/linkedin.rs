@@ -1,7 +1,7 @@
 //! `inroad linkedin …`
 
 use inroad_core::linkedin::Overrides;
-use inroad_engine::linkedin::{accepted, accounts, add_account, done, replied, tasks, Outcome};
+use inroad_engine::linkedin::{accepted, accounts, add_account, done, replied, resume, tasks, Outcome};
 use serde_json::json;
 
 use crate::cli::{LinkedinAccountCommand, LinkedinCommand};
@@ -26,8 +26,12 @@ pub fn run(db: &str, cmd: LinkedinCommand) -> anyhow::Result<()> {
             add_account(store.as_mut(), &name, &plan, &overrides, &timezone)?;
             eprintln!("added LinkedIn account {name} ({plan})");
         }
-        LinkedinCommand::Account(LinkedinAccountCommand::List { json }) => {
-            let list = accounts(store.as_ref(), jiff::Timestamp::now())?;
+        LinkedinCommand::Account(LinkedinAccountCommand::Resume { name, now: at }) => {
+            resume(store.as_mut(), &name, now(at))?;
+            eprintln!("LinkedIn account {name}: invitations resume at the normal pace");
+        }
+        LinkedinCommand::Account(LinkedinAccountCommand::List { now: at, json }) => {
+            let list = accounts(store.as_ref(), now(at))?;
             if json {
                 return print_json(&json!({ "accounts": list }));
             }

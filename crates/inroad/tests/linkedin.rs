@@ -214,7 +214,17 @@ fn linkedin_steps_become_paced_tasks_and_outcomes_move_the_sequence() {
 
     let show = json(inroad(&w.db, &["campaign", "show", "li", "--json"]));
     assert_eq!(show["by_state"]["replied"], 1, "{show}");
-    let accounts = json(inroad(&w.db, &["linkedin", "account", "list", "--json"]));
+    let accounts = json(inroad(
+        &w.db,
+        &[
+            "linkedin",
+            "account",
+            "list",
+            "--now",
+            "2026-12-12T10:00:00Z",
+            "--json",
+        ],
+    ));
     assert_eq!(accounts["accounts"][0]["pending_invitations"], 18, "{accounts}");
 }
 
@@ -311,4 +321,53 @@ fn lint_blocks_inmail_on_a_free_plan_and_counts_notes_too_long_for_the_plan() {
             .any(|m| m.contains("free plan's 200 characters for 10 of 20 enrolled leads")),
         "{messages:?}"
     );
+}
+
+#[test]
+fn stale_invitations_are_withdrawn_and_a_poor_acceptance_rate_pauses_until_resumed() {
+    let w = world(25);
+    let monday = "2026-12-07T09:00:00Z";
+    w.run(monday);
+    let sent = w.tasks(monday, &["--max", "25"]);
+    assert_eq!(sent.len(), 25);
+    for task in &sent {
+        w.done(task, monday, &[]);
+    }
+    let accounts = |now: &str| {
+        json(inroad(
+            &w.db,
+            &["linkedin", "account", "list", "--now", now, "--json"],
+        ))["accounts"][0]
+            .clone()
+    };
+    // None of 25 accepted after 14 days: under 15 %, invitations pause.
+    let guard = accounts("2026-12-22T09:00:00Z")["guard"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(guard.starts_with("invitations paused"), "{guard}");
+
+    // After 21 days pending, each invitation becomes a withdraw task; once done, it no
+    // longer counts as pending.
+    let withdraws = w.tasks("2026-12-29T09:00:00Z", &[]);
+    assert_eq!(withdraws.len(), 25, "{withdraws:?}");
+    assert!(withdraws.iter().all(|t| t["kind"] == "withdraw"));
+    for task in &withdraws {
+        w.done(task, "2026-12-29T09:00:00Z", &[]);
+    }
+    assert_eq!(accounts("2026-12-29T10:00:00Z")["pending_invitations"], 0);
+    assert!(w.tasks("2026-12-30T09:00:00Z", &[]).is_empty(), "withdrawn once");
+
+    inroad(
+        &w.db,
+        &[
+            "linkedin",
+            "account",
+            "resume",
+            "anna",
+            "--now",
+            "2026-12-30T09:00:00Z",
+        ],
+    );
+    assert_eq!(accounts("2026-12-30T09:00:00Z")["guard"], "normal");
 }

@@ -9,6 +9,8 @@ CREATE TABLE linkedin_accounts (
     invitations_per_week INTEGER,             -- NULL: the default (100)
     messages_per_week    INTEGER,             -- NULL: the plan's
     timezone             TEXT NOT NULL,
+    -- The acceptance guard ignores invitations sent before the user resumed them.
+    guard_resumed_at     INTEGER,
     created_at           INTEGER NOT NULL
 );
 
@@ -22,7 +24,7 @@ CREATE TABLE linkedin_tasks (
     campaign_id  INTEGER NOT NULL REFERENCES campaigns (id),
     lead_id      INTEGER NOT NULL REFERENCES leads (id),
     step         INTEGER NOT NULL,
-    kind         TEXT NOT NULL,               -- connect | message | inmail
+    kind         TEXT NOT NULL,               -- connect | message | inmail | withdraw
     note         TEXT,
     subject      TEXT,
     body         TEXT,
@@ -32,8 +34,9 @@ CREATE TABLE linkedin_tasks (
     done_at      INTEGER,
     accepted_at  INTEGER,                     -- connect: the invitation was accepted
     declined     INTEGER NOT NULL DEFAULT 0,
-    -- A step is handed out once; until done it is the same task every day.
-    UNIQUE (enrolment_id, step)
+    -- A step is handed out once; until done it is the same task every day. A withdraw
+    -- task names the invitation (connect step) it takes back.
+    UNIQUE (enrolment_id, step, kind)
 );
 CREATE INDEX linkedin_tasks_account ON linkedin_tasks (account_id, kind, done_at);
 CREATE INDEX linkedin_tasks_lead ON linkedin_tasks (lead_id, kind);

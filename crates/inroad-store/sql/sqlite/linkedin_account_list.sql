@@ -1,1 +1,1 @@
-SELECT id, name, plan, invitations_per_week, messages_per_week, timezone FROM linkedin_accounts ORDER BY name
+SELECT id, name, plan, invitations_per_week, messages_per_week, timezone, guard_resumed_at FROM linkedin_accounts ORDER BY name
