@@ -646,3 +646,117 @@ fn next_step(store: &dyn Store, task: &LinkedinTask, now: Timestamp) -> Result<A
         },
     })
 }
+
+/// What a bulk outcome file changed.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct OutcomesReport {
+    pub accepted: u64,
+    pub declined: u64,
+    pub replied: u64,
+}
+
+/// Records outcomes from a CSV with a `lead_id` or `profile_url` column, an `outcome`
+/// column (`accepted`, `declined` or `replied`) and optionally `at` (RFC 3339; else
+/// `now`): what a person copies from LinkedIn's "Sent invitations" and messages. Every
+/// row is checked before any is recorded, so a bad file changes nothing.
+pub fn record_outcomes(
+    store: &mut dyn Store,
+    csv: impl std::io::Read,
+    now: Timestamp,
+) -> Result<OutcomesReport> {
+    let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(csv);
+    let headers = reader
+        .headers()
+        .map_err(|e| Error::Usage(format!("cannot read the header row: {e}")))?
+        .clone();
+    let column = |name: &str| headers.iter().position(|h| h.trim().eq_ignore_ascii_case(name));
+    let (lead_col, url_col, outcome_col, at_col) = (
+        column("lead_id"),
+        column("profile_url"),
+        column("outcome"),
+        column("at"),
+    );
+    let Some(outcome_col) = outcome_col else {
+        return Err(Error::Usage(
+            "the file needs an `outcome` column (accepted, declined or replied)".into(),
+        ));
+    };
+    if lead_col.is_none() && url_col.is_none() {
+        return Err(Error::Usage(
+            "the file needs a `lead_id` or a `profile_url` column".into(),
+        ));
+    }
+    let mut rows = Vec::new();
+    for (i, record) in reader.records().enumerate() {
+        let line = i + 2;
+        let record = record.map_err(|e| Error::Usage(format!("line {line}: {e}")))?;
+        let cell = |c: Option<usize>| {
+            c.and_then(|c| record.get(c))
+                .map(str::trim)
+                .filter(|v| !v.is_empty())
+        };
+        let lead = match (cell(lead_col), cell(url_col)) {
+            (Some(id), _) => {
+                let id: i64 = id
+                    .parse()
+                    .map_err(|_| Error::Usage(format!("line {line}: lead_id {id:?} is not a number")))?;
+                store.lead(id)?.map(|l| l.id)
+            }
+            (None, Some(url)) => match inroad_core::normalize::canonical_linkedin_url(url) {
+                Some(url) => store.lead_id_by_linkedin(&url)?,
+                None => {
+                    return Err(Error::Usage(format!(
+                        "line {line}: {url:?} is not a LinkedIn profile URL"
+                    )))
+                }
+            },
+            (None, None) => return Err(Error::Usage(format!("line {line}: no lead_id or profile_url"))),
+        };
+        let lead = lead.ok_or_else(|| Error::Usage(format!("line {line}: no such lead")))?;
+        let outcome = match cell(Some(outcome_col)).map(str::to_ascii_lowercase).as_deref() {
+            Some("accepted") => Outcome::Accepted,
+            Some("declined") => Outcome::Declined,
+            Some("replied") => Outcome::Replied,
+            other => {
+                return Err(Error::Usage(format!(
+                    "line {line}: outcome {:?} is not accepted, declined or replied",
+                    other.unwrap_or_default()
+                )));
+            }
+        };
+        let at = match cell(at_col) {
+            Some(at) => at
+                .parse::<Timestamp>()
+                .map_err(|e| Error::Usage(format!("line {line}: at {at:?}: {e}")))?,
+            None => now,
+        };
+        if outcome != Outcome::Replied && store.linkedin_connect_of_lead(lead)?.is_none() {
+            return Err(Error::Usage(format!(
+                "line {line}: lead {lead} has no LinkedIn invitation from us"
+            )));
+        }
+        rows.push((lead, outcome, at));
+    }
+    let mut report = OutcomesReport::default();
+    for (lead, outcome, at) in rows {
+        match outcome {
+            Outcome::Replied => {
+                replied(store, lead, at)?;
+                report.replied += 1;
+            }
+            Outcome::Accepted | Outcome::Declined => {
+                let connect = store
+                    .linkedin_connect_of_lead(lead)?
+                    .ok_or_else(|| Error::Usage(format!("lead {lead} has no LinkedIn invitation from us")))?;
+                done(store, connect.id, outcome, at)?;
+                if outcome == Outcome::Accepted {
+                    report.accepted += 1;
+                } else {
+                    report.declined += 1;
+                }
+            }
+            Outcome::Done | Outcome::Skipped => {}
+        }
+    }
+    Ok(report)
+}

@@ -512,6 +512,10 @@ pub trait Store: Send {
     /// The lead with this (normalised) email.
     fn lead_id_by_email(&self, email: &str) -> Result<Option<i64>>;
 
+    /// The lead with this canonical LinkedIn profile URL
+    /// (`inroad_core::normalize::canonical_linkedin_url`).
+    fn lead_id_by_linkedin(&self, profile_url: &str) -> Result<Option<i64>>;
+
     /// A lead's enrolments still in a sequence (active, paused or needing attention):
     /// (enrolment, campaign).
     fn open_enrolments(&self, lead_id: i64) -> Result<Vec<(i64, i64)>>;

@@ -672,6 +672,17 @@ impl Store for SqliteStore {
             .optional()?)
     }
 
+    fn lead_id_by_linkedin(&self, profile_url: &str) -> Result<Option<i64>> {
+        let Some(slug) = profile_url.strip_prefix(LINKEDIN_PROFILE_PREFIX) else {
+            return Ok(None);
+        };
+        Ok(self
+            .conn
+            .prepare_cached(sql!("lead_by_linkedin"))?
+            .query_row([slug], |r| r.get(0))
+            .optional()?)
+    }
+
     fn open_enrolments(&self, lead_id: i64) -> Result<Vec<(i64, i64)>> {
         let mut stmt = self.conn.prepare_cached(sql!("enrolment_open_by_lead"))?;
         let rows = stmt.query_map([lead_id], |r| Ok((r.get(0)?, r.get(1)?)))?;

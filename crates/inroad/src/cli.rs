@@ -528,6 +528,16 @@ pub enum LinkedinCommand {
         #[arg(long, value_name = "RFC3339")]
         now: Option<jiff::Timestamp>,
     },
+    /// Record outcomes in bulk from a CSV: `lead_id` or `profile_url`, `outcome`
+    /// (accepted, declined, replied), optional `at` (RFC 3339). All rows are checked
+    /// before any is recorded.
+    Outcomes {
+        file: std::path::PathBuf,
+        #[arg(long, value_name = "RFC3339")]
+        now: Option<jiff::Timestamp>,
+        #[arg(long)]
+        json: bool,
+    },
     /// The lead accepted our invitation.
     Accepted {
         lead: i64,

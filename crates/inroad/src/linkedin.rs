@@ -1,7 +1,10 @@
 //! `inroad linkedin …`
 
+use anyhow::Context;
 use inroad_core::linkedin::Overrides;
-use inroad_engine::linkedin::{accepted, accounts, add_account, done, replied, resume, tasks, Outcome};
+use inroad_engine::linkedin::{
+    accepted, accounts, add_account, done, record_outcomes, replied, resume, tasks, Outcome,
+};
 use serde_json::json;
 
 use crate::cli::{LinkedinAccountCommand, LinkedinCommand};
@@ -136,6 +139,18 @@ pub fn run(db: &str, cmd: LinkedinCommand) -> anyhow::Result<()> {
             };
             done(store.as_mut(), task, outcome, now(at))?;
             eprintln!("task {task}: recorded");
+        }
+        LinkedinCommand::Outcomes { file, now: at, json } => {
+            let reader =
+                std::fs::File::open(&file).with_context(|| format!("cannot read {}", file.display()))?;
+            let report = record_outcomes(store.as_mut(), reader, now(at))?;
+            if json {
+                return print_json(&report);
+            }
+            eprintln!(
+                "{} accepted, {} declined, {} replied",
+                report.accepted, report.declined, report.replied
+            );
         }
         LinkedinCommand::Accepted { lead, now: at } => {
             accepted(store.as_mut(), lead, now(at))?;

@@ -371,3 +371,71 @@ fn stale_invitations_are_withdrawn_and_a_poor_acceptance_rate_pauses_until_resum
     );
     assert_eq!(accounts("2026-12-30T09:00:00Z")["guard"], "normal");
 }
+
+#[test]
+fn outcomes_are_recorded_in_bulk_from_a_csv_or_not_at_all() {
+    let w = world(4);
+    let monday = "2026-12-07T09:00:00Z";
+    w.run(monday);
+    for task in &w.tasks(monday, &[]) {
+        w.done(task, monday, &[]);
+    }
+    let dir = w.db.parent().unwrap().to_path_buf();
+    let file = dir.join("outcomes.csv");
+    // A bad row (an unknown outcome on line 3): nothing is recorded.
+    std::fs::write(
+        &file,
+        "profile_url,outcome\nhttps://www.linkedin.com/in/pat-0/,accepted\nlinkedin.com/in/pat-1,maybe\n",
+    )
+    .unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_inroad"))
+        .args([
+            "--db",
+            w.db.to_str().unwrap(),
+            "linkedin",
+            "outcomes",
+            file.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && stderr.contains("line 3"), "{stderr}");
+    let now = "2026-12-07T18:00:00Z";
+    let pending = |w: &World| {
+        json(inroad(
+            &w.db,
+            &["linkedin", "account", "list", "--now", now, "--json"],
+        ))["accounts"][0]["pending_invitations"]
+            .clone()
+    };
+    assert_eq!(pending(&w), 4, "nothing recorded from the bad file");
+
+    std::fs::write(
+        &file,
+        "profile_url,outcome,at\nhttps://www.linkedin.com/in/pat-0/,accepted,2026-12-07T17:00:00Z\n\
+         linkedin.com/in/pat-1,declined,\nwww.linkedin.com/in/pat-2,replied,\n",
+    )
+    .unwrap();
+    let report = json(inroad(
+        &w.db,
+        &[
+            "linkedin",
+            "outcomes",
+            file.to_str().unwrap(),
+            "--now",
+            now,
+            "--json",
+        ],
+    ));
+    assert_eq!(
+        (&report["accepted"], &report["declined"], &report["replied"]),
+        (&1.into(), &1.into(), &1.into())
+    );
+    assert_eq!(
+        pending(&w),
+        2,
+        "pat-2 replied but its invitation is still pending; pat-3 too"
+    );
+    let show = json(inroad(&w.db, &["campaign", "show", "li", "--json"]));
+    assert_eq!(show["by_state"]["replied"], 1, "{show}");
+}
