@@ -211,14 +211,95 @@ pub fn run(args: &DemoArgs) -> anyhow::Result<()> {
     );
 
     run_campaign(store.as_mut(), &dir)?;
+    linkedin_tasks(store.as_mut(), &dir)?;
 
     let db_arg = shell_quote(&db_url);
     println!("\nTry next:");
     println!("   inroad --db {db_arg} leads list --json");
     println!("   inroad --db {db_arg} suppress list");
     println!("   inroad --db {db_arg} campaign show 1");
+    println!("   inroad --db {db_arg} linkedin tasks --now 2026-12-28T08:00:00Z");
     println!("   inroad --db {db_arg} leads import YOUR_EXPORT.csv --list prospects --dry-run");
     println!("   inroad --db {db_arg} verify someone@example.com --helo-name HOST --mail-from YOU@DOMAIN");
+    Ok(())
+}
+
+/// A LinkedIn-first sequence: invitations become today's task list, inside the
+/// account's budgets (Inroad never automates LinkedIn).
+const LINKEDIN_CAMPAIGN: &str = r#"
+name = "LinkedIn first"
+linkedin_accounts = ["anna-linkedin"]
+mailboxes = ["anna-main"]
+postal_address = "Northwind Logistics GmbH, Hafenstraße 1, 20457 Hamburg, Germany"
+unsubscribe_url = "https://unsubscribe.northwind.example"
+timezone = "Europe/Berlin"
+
+[[steps]]
+channel = "linkedin_connect"
+note = "Hi {{ first_name | first_name }}, I work on freight pooling in Hamburg; would be glad to connect."
+if_not_accepted_after_days = 7
+
+[[steps]]
+channel = "linkedin_message"
+wait_days = 2
+body = "Thanks for connecting, {{ first_name | first_name }}! Is pallet return cost a topic at {{ company | company }}?"
+
+[[steps]]
+wait_days = 3
+subject = "Return runs at {{ company | company }}"
+body = "Hi {{ first_name | first_name }},\n\na short question about empty return runs at {{ company | company }}.\n\nAnna"
+"#;
+
+fn linkedin_tasks(store: &mut dyn inroad_store::Store, dir: &std::path::Path) -> anyhow::Result<()> {
+    use inroad_engine::campaign::{create, enroll, set_status, EnrollPolicy};
+    use inroad_engine::linkedin::{add_account, tasks};
+
+    println!("\n7. LinkedIn steps become today's task list — paced inside the account's budgets");
+    let overrides = inroad_core::linkedin::Overrides::default();
+    add_account(
+        store,
+        "anna-linkedin",
+        "premium-business",
+        &overrides,
+        "Europe/Berlin",
+    )?;
+    let (id, _) = create(store, LINKEDIN_CAMPAIGN)?;
+    let id = id.to_string();
+    let policy = EnrollPolicy {
+        allow_unverified: true,
+        allow_other_campaigns: true,
+        ..EnrollPolicy::default()
+    };
+    let monday: jiff::Timestamp = "2026-12-28T08:00:00Z".parse().expect("a valid instant");
+    let enrolled = enroll(store, &id, "demo", policy, monday.as_second())?;
+    set_status(store, &id, "active")?;
+    // The worker hands LinkedIn steps to the task list instead of mailing them.
+    let options = inroad_engine::worker::RunOptions {
+        now: monday,
+        transport: inroad_engine::worker::Transport::Dir(dir.join("outbox")),
+        install_key: crate::key::install_key(&dir.join("inroad.db.key"))?,
+        domain_limit_per_hour: Some(60),
+        imap_timeout: std::time::Duration::from_secs(30),
+    };
+    inroad_engine::worker::run_once(store, &options)?;
+    let today = tasks(store, monday, None, None)?;
+    println!(
+        "   {} leads enrolled ({} skipped: no LinkedIn profile URL); today's list holds {} invitations",
+        enrolled.enrolled,
+        enrolled.no_linkedin,
+        today.len()
+    );
+    println!("   of the 100 a rolling week allows, spread so that no 7-day window goes over:");
+    for task in today.iter().take(3) {
+        println!(
+            "   #{} invite {} — {}\n      note: {}",
+            task.id,
+            task.name.as_deref().unwrap_or("?"),
+            task.profile_url.as_deref().unwrap_or("?"),
+            task.note.as_deref().unwrap_or("(none)")
+        );
+    }
+    println!("   A person sends each one and marks it: `inroad linkedin done ID [--accepted]`.");
     Ok(())
 }
 
