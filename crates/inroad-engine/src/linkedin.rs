@@ -18,7 +18,7 @@ use std::collections::HashMap;
 
 use inroad_core::campaign::{parse_campaign, CampaignSpec, Channel};
 use inroad_core::linkedin::{
-    month_bounds, note_allowed, InvitationOutcome, Limits, Overrides, Plan, Workdays,
+    month_bounds, note_allowed, InMailLedger, InvitationOutcome, Limits, Overrides, Plan, Workdays,
 };
 use inroad_core::planner::step_due;
 use inroad_core::schedule::mailbox_day;
@@ -35,13 +35,16 @@ use crate::{Error, Result};
 /// invitations older than 14 days, the budgets at the last 8 days.
 const HISTORY: SignedDuration = SignedDuration::from_hours(24 * 120);
 
-/// Adds an account; `plan` as `inroad_core::linkedin::Plan::parse` reads it.
+/// Adds an account at `now`; `plan` as `inroad_core::linkedin::Plan::parse` reads it;
+/// `inmail_credits` is the balance LinkedIn shows at `now`.
 pub fn add_account(
     store: &mut dyn Store,
     name: &str,
     plan: &str,
     overrides: &Overrides,
     timezone: &str,
+    inmail_credits: u32,
+    now: Timestamp,
 ) -> Result<i64> {
     let name = name.trim();
     if name.is_empty() {
@@ -62,6 +65,8 @@ pub fn add_account(
         messages_per_week: overrides.messages_per_week,
         timezone: timezone.to_owned(),
         guard_resumed_at: None,
+        inmail_credits: if plan.is_paid() { inmail_credits } else { 0 },
+        created_at: now.as_second(),
     })?)
 }
 
@@ -81,6 +86,53 @@ pub fn resume(store: &mut dyn Store, name: &str, now: Timestamp) -> Result<()> {
 const WITHDRAW_AFTER: SignedDuration = SignedDuration::from_hours(24 * 21);
 /// A withdrawn invitation cannot be sent again to the same person for this long.
 const REINVITE_AFTER: SignedDuration = SignedDuration::from_hours(24 * 21);
+
+/// InMail credits left at `now`: the ledger from when the account was added, replaying
+/// the InMails done (oldest credits first) and the refunds for those answered within
+/// 90 days, less the InMail tasks handed out and not yet done.
+fn inmail_credits(
+    store: &dyn Store,
+    account: &LinkedinAccount,
+    plan: Plan,
+    zone: &TimeZone,
+    tasks: &[LinkedinTask],
+    now: Timestamp,
+) -> Result<u32> {
+    let opened = Timestamp::from_second(account.created_at).unwrap_or(now).min(now);
+    let Ok(mut ledger) = InMailLedger::new(plan, 1, zone.clone(), opened, account.inmail_credits) else {
+        return Ok(0);
+    };
+    // (when, Some(sent at) for a refund / None for a use), replayed in time order.
+    let mut events: Vec<(Timestamp, Option<Timestamp>)> = Vec::new();
+    for task in tasks.iter().filter(|t| t.kind == "inmail" && t.state == "done") {
+        let Some(sent) = task.done_at.and_then(|d| Timestamp::from_second(d).ok()) else {
+            continue;
+        };
+        events.push((sent, None));
+        let reply = store
+            .lead_events(task.lead_id)?
+            .into_iter()
+            .filter(|e| e.kind == "reply" && e.at >= sent.as_second())
+            .find_map(|e| Timestamp::from_second(e.at).ok());
+        if let Some(replied) = reply.filter(|r| *r <= now) {
+            events.push((replied, Some(sent)));
+        }
+    }
+    events.sort();
+    for (at, refund) in events {
+        // A use the ledger cannot cover was done by hand anyway (nothing to take), and a
+        // refund for an expired credit gives nothing back: both outcomes are fine here.
+        let _ = match refund {
+            None => ledger.consume(at).is_ok(),
+            Some(sent) => ledger.refund(sent, at),
+        };
+    }
+    let open = tasks
+        .iter()
+        .filter(|t| t.kind == "inmail" && t.state == "open")
+        .count() as u32;
+    Ok(ledger.available(now).saturating_sub(open))
+}
 
 /// `now` less `span`, in unix seconds (the earliest instant for an out-of-range `now`).
 fn before(now: Timestamp, span: SignedDuration) -> i64 {
@@ -183,10 +235,7 @@ impl Budget {
             .allowance(today, &zone, Workdays::EVERY_DAY, max);
         let (month_start, _) = month_bounds(today, &zone);
         let in_month = |t: &LinkedinTask| t.done_at.is_some_and(|d| d >= month_start.as_second());
-        let inmails_this_month = tasks
-            .iter()
-            .filter(|t| t.kind == "inmail" && (t.state == "open" || (t.state == "done" && in_month(t))))
-            .count() as u32;
+        let inmail_left = inmail_credits(store, &account, plan, &zone, &tasks, now)?;
         let noted_this_month = tasks
             .iter()
             .filter(|t| t.kind == "connect" && t.note.is_some())
@@ -198,7 +247,7 @@ impl Budget {
             invitations_today: allowance.quota,
             invitations_left: allowance.left.saturating_sub(open("connect")),
             messages_left: message_allowance.left.saturating_sub(open("message")),
-            inmail_left: plan.inmail_credits_per_month().saturating_sub(inmails_this_month),
+            inmail_left,
             noted_this_month,
             pending,
             guard: match guard {
@@ -590,7 +639,18 @@ pub fn replied(store: &mut dyn Store, lead_id: i64, now: Timestamp) -> Result<()
 }
 
 fn stop_replied(store: &mut dyn Store, lead_id: i64, now: Timestamp) -> Result<()> {
-    for (enrolment_id, campaign_id) in store.open_enrolments(lead_id)? {
+    let open = store.open_enrolments(lead_id)?;
+    if open.is_empty() {
+        // A reply after the sequence ended still counts (and refunds an InMail credit).
+        store.add_event(&NewEvent {
+            lead_id: Some(lead_id),
+            kind: "reply".into(),
+            detail: Some("replied on LinkedIn".into()),
+            at: now.as_second(),
+            ..NewEvent::default()
+        })?;
+    }
+    for (enrolment_id, campaign_id) in open {
         store.park_enrolment(enrolment_id, "replied", "replied on LinkedIn")?;
         store.add_event(&NewEvent {
             lead_id: Some(lead_id),

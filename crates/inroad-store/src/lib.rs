@@ -247,6 +247,10 @@ pub struct LinkedinAccount {
     pub timezone: String,
     /// The acceptance guard ignores invitations sent before this (unix seconds).
     pub guard_resumed_at: Option<i64>,
+    /// InMail credits when the account was added.
+    pub inmail_credits: u32,
+    /// When it was added (unix seconds; 0: the store sets it to now).
+    pub created_at: i64,
 }
 
 /// A task a person does on LinkedIn.

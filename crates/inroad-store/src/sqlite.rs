@@ -830,7 +830,12 @@ impl Store for SqliteStore {
                 a.invitations_per_week,
                 a.messages_per_week,
                 a.timezone,
-                unix_now()
+                if a.created_at > 0 {
+                    a.created_at
+                } else {
+                    unix_now()
+                },
+                a.inmail_credits
             ]);
         match added {
             Ok(_) => Ok(self.conn.last_insert_rowid()),
@@ -857,6 +862,8 @@ impl Store for SqliteStore {
                 messages_per_week: r.get(4)?,
                 timezone: r.get(5)?,
                 guard_resumed_at: r.get(6)?,
+                inmail_credits: r.get(7)?,
+                created_at: r.get(8)?,
             })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)

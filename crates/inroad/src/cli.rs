@@ -570,6 +570,13 @@ pub enum LinkedinAccountCommand {
         /// Days are counted here (IANA name).
         #[arg(long, default_value = "UTC", value_name = "TZ")]
         timezone: String,
+        /// The InMail credits LinkedIn shows now (paid plans); monthly grants follow on
+        /// the 1st, unused credits roll over up to 150 and expire after 90 days.
+        #[arg(long, default_value_t = 0, value_name = "N")]
+        inmail_credits: u32,
+        /// Act as if it were this instant (RFC 3339).
+        #[arg(long, value_name = "RFC3339")]
+        now: Option<jiff::Timestamp>,
     },
     /// Accounts with today's budgets, pending invitations and the acceptance guard.
     List {

@@ -262,6 +262,8 @@ fn linkedin_tasks(store: &mut dyn inroad_store::Store, dir: &std::path::Path) ->
         "premium-business",
         &overrides,
         "Europe/Berlin",
+        15,
+        "2026-12-01T08:00:00Z".parse().expect("a valid instant"),
     )?;
     let (id, _) = create(store, LINKEDIN_CAMPAIGN)?;
     let id = id.to_string();

@@ -20,13 +20,23 @@ pub fn run(db: &str, cmd: LinkedinCommand) -> anyhow::Result<()> {
             invitations_per_week,
             messages_per_week,
             timezone,
+            inmail_credits,
+            now: at,
         }) => {
             let overrides = Overrides {
                 invitations_per_week,
                 messages_per_week,
                 ..Overrides::default()
             };
-            add_account(store.as_mut(), &name, &plan, &overrides, &timezone)?;
+            add_account(
+                store.as_mut(),
+                &name,
+                &plan,
+                &overrides,
+                &timezone,
+                inmail_credits,
+                now(at),
+            )?;
             eprintln!("added LinkedIn account {name} ({plan})");
         }
         LinkedinCommand::Account(LinkedinAccountCommand::Resume { name, now: at }) => {

@@ -439,3 +439,67 @@ fn outcomes_are_recorded_in_bulk_from_a_csv_or_not_at_all() {
     let show = json(inroad(&w.db, &["campaign", "show", "li", "--json"]));
     assert_eq!(show["by_state"]["replied"], 1, "{show}");
 }
+
+#[test]
+fn inmail_uses_credits_and_a_reply_within_90_days_refunds_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("inroad.db");
+    let csv = dir.path().join("leads.csv");
+    let rows: String = (0..6)
+        .map(|i| format!("p{i}@corp{i}.com,Pat{i},https://www.linkedin.com/in/pat-{i}\n"))
+        .collect();
+    std::fs::write(&csv, format!("Email,First Name,LinkedIn URL\n{rows}")).unwrap();
+    inroad(&db, &["leads", "import", csv.to_str().unwrap(), "--list", "all"]);
+    // Two credits shown on 7 December; the next grant (5) comes on 1 January.
+    let add = [
+        "linkedin",
+        "account",
+        "add",
+        "anna",
+        "--plan",
+        "premium-career",
+        "--inmail-credits",
+        "2",
+    ];
+    inroad(&db, &[&add[..], &["--now", "2026-12-07T00:00:00Z"]].concat());
+    let file = dir.path().join("c.toml");
+    std::fs::write(
+        &file,
+        "name = \"in\"\nlinkedin_accounts = [\"anna\"]\n[[steps]]\nchannel = \"linkedin_inmail\"\n\
+         subject = \"Hi {{ first_name }}\"\nbody = \"A question for you.\"\n",
+    )
+    .unwrap();
+    inroad(&db, &["campaign", "create", file.to_str().unwrap()]);
+    inroad(
+        &db,
+        &["campaign", "enroll", "in", "--list", "all", "--allow-unverified"],
+    );
+    inroad(&db, &["campaign", "start", "in"]);
+    let out = format!("dir:{}", dir.path().join("out").display());
+    let tasks = |now: &str| -> Vec<serde_json::Value> {
+        inroad(&db, &["run", "--once", "--transport", &out, "--now", now]);
+        json(inroad(&db, &["linkedin", "tasks", "--now", now, "--json"]))["tasks"]
+            .as_array()
+            .unwrap()
+            .clone()
+    };
+    let first = tasks("2026-12-07T09:00:00Z");
+    assert_eq!(first.len(), 2, "two credits: {first:?}");
+    assert_eq!(first[0]["kind"], "inmail");
+    assert_eq!(first[0]["subject"], "Hi Pat0");
+    for task in &first {
+        let id = task["id"].to_string();
+        inroad(&db, &["linkedin", "done", &id, "--now", "2026-12-07T10:00:00Z"]);
+    }
+    assert!(tasks("2026-12-08T09:00:00Z").is_empty(), "no credit left");
+    // A reply within 90 days gives the credit back.
+    let lead = first[0]["lead_id"].to_string();
+    inroad(
+        &db,
+        &["linkedin", "replied", &lead, "--now", "2026-12-08T12:00:00Z"],
+    );
+    assert_eq!(tasks("2026-12-09T09:00:00Z").len(), 1, "one refunded credit");
+    // The monthly grant on 1 January.
+    let january = tasks("2027-01-01T09:00:00Z");
+    assert_eq!(january.len(), 4, "1 open + 3 more of the 5 granted: {january:?}");
+}

@@ -11,6 +11,9 @@ CREATE TABLE linkedin_accounts (
     timezone             TEXT NOT NULL,
     -- The acceptance guard ignores invitations sent before the user resumed them.
     guard_resumed_at     INTEGER,
+    -- The InMail credits LinkedIn showed when the account was added (their ages are not
+    -- shown: taken as granted then); monthly grants follow on the 1st.
+    inmail_credits       INTEGER NOT NULL DEFAULT 0,
     created_at           INTEGER NOT NULL
 );
 
