@@ -580,6 +580,18 @@ pub fn lint_structure(spec: &CampaignSpec) -> Vec<Finding> {
             message,
         })
     };
+    for (s, step) in spec.steps.iter().enumerate() {
+        let invited_before = spec.steps[..s]
+            .iter()
+            .any(|p| p.channel == Channel::LinkedinConnect);
+        if step.channel == Channel::LinkedinMessage && !invited_before {
+            warn(format!(
+                "step {} messages on LinkedIn without an invitation step before it: every lead is \
+                 taken to be a connection already",
+                s + 1
+            ));
+        }
+    }
     for (i, name) in spec.mailboxes.iter().enumerate() {
         if spec.mailboxes[..i].contains(name) {
             warn(format!("mailbox {name:?} is listed more than once"));
@@ -895,6 +907,19 @@ wait_days = 3
 subject = "A question"
 body = "Hi {{ first_name }}"
 "#;
+
+    #[test]
+    fn a_linkedin_message_without_an_invitation_before_it_is_warned_about() {
+        let warned = |text: &str| {
+            messages(&parse(text), Severity::Warning)
+                .iter()
+                .any(|m| m.contains("without an invitation step before it"))
+        };
+        assert!(!warned(LINKEDIN));
+        let message_first = "name = \"m\"\nlinkedin_accounts = [\"anna\"]\n[[steps]]\n\
+                             channel = \"linkedin_message\"\nbody = \"Hi\"\n";
+        assert!(warned(message_first));
+    }
 
     #[test]
     fn linkedin_steps_are_read_and_need_no_mail_settings() {

@@ -457,8 +457,11 @@ pub fn tasks(
                 budget.invitations_left -= 1;
             }
             Channel::LinkedinMessage => {
+                // Without an invitation from us the lead is taken to be a connection
+                // already (a sequence that starts with a message); with one, it must
+                // have been accepted.
                 let connect = store.linkedin_connect_of_lead(lead.id)?;
-                if connect.as_ref().and_then(|c| c.accepted_at).is_none() {
+                if connect.as_ref().is_some_and(|c| c.accepted_at.is_none()) {
                     skip_if_not_accepted(store, &campaign.spec, &due, connect.as_ref(), now)?;
                     continue;
                 }
