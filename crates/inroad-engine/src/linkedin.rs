@@ -371,6 +371,7 @@ pub fn tasks(
                 subject: None,
                 body: None,
                 state: "open".into(),
+                due: now.as_second(),
                 created_at: now.as_second(),
                 done_at: None,
                 accepted_at: None,
@@ -427,6 +428,7 @@ pub fn tasks(
             body: None,
             why_no_note: None,
             state: "open".into(),
+            due: due.due,
             created_at: now.as_second(),
             done_at: None,
             accepted_at: None,
@@ -520,7 +522,7 @@ pub fn tasks(
                 why_no_note: task.why_no_note.clone(),
                 subject: task.subject.clone(),
                 body: task.body.clone(),
-                due: Timestamp::from_second(task.created_at)
+                due: Timestamp::from_second(task.due)
                     .map(|t| t.strftime("%Y-%m-%dT%H:%M:%SZ").to_string())
                     .unwrap_or_default(),
             });

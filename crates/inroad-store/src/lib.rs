@@ -271,6 +271,8 @@ pub struct LinkedinTask {
     pub why_no_note: Option<String>,
     /// `open`, `done` or `skipped`.
     pub state: String,
+    /// When the step became due (unix seconds).
+    pub due: i64,
     pub created_at: i64,
     pub done_at: Option<i64>,
     pub accepted_at: Option<i64>,

@@ -938,6 +938,7 @@ impl Store for SqliteStore {
                 t.subject,
                 t.body,
                 t.why_no_note,
+                t.due,
                 t.created_at
             ])?;
         Ok((added == 1).then(|| self.conn.last_insert_rowid()))
@@ -1115,10 +1116,11 @@ fn linkedin_task_row(r: &Row<'_>) -> rusqlite::Result<LinkedinTask> {
         body: r.get(9)?,
         why_no_note: r.get(10)?,
         state: r.get(11)?,
-        created_at: r.get(12)?,
-        done_at: r.get(13)?,
-        accepted_at: r.get(14)?,
-        declined: r.get(15)?,
+        due: r.get(12)?,
+        created_at: r.get(13)?,
+        done_at: r.get(14)?,
+        accepted_at: r.get(15)?,
+        declined: r.get(16)?,
     })
 }
 

@@ -33,6 +33,7 @@ CREATE TABLE linkedin_tasks (
     body         TEXT,
     why_no_note  TEXT,                        -- the invitation goes without its note, and why
     state        TEXT NOT NULL,               -- open | done | skipped
+    due          INTEGER NOT NULL,            -- when the step became due
     created_at   INTEGER NOT NULL,            -- handed out
     done_at      INTEGER,
     accepted_at  INTEGER,                     -- connect: the invitation was accepted

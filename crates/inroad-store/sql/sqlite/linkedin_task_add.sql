@@ -1,3 +1,3 @@
 INSERT OR IGNORE INTO linkedin_tasks (account_id, enrolment_id, campaign_id, lead_id, step, kind, note,
-                                      subject, body, why_no_note, state, created_at)
-VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 'open', ?11)
+                                      subject, body, why_no_note, state, due, created_at)
+VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 'open', ?11, ?12)
