@@ -12,7 +12,8 @@ use inroad_core::identity::KeyKind;
 use inroad_core::verdict::EmailStatus;
 use inroad_core::Lead;
 use inroad_store::{
-    EmailCheck, LeadQuery, Mailbox, Migrated, NewSend, SendOutcome, Store, StoredLead, Suppression,
+    Advance, EmailCheck, LeadQuery, LinkedinAccount, LinkedinTask, Mailbox, Migrated, NewSend, SendOutcome,
+    Store, StoredLead, Suppression,
 };
 
 /// A fresh, empty database per backend: its name, the URL `inroad_store::open`
@@ -1008,5 +1009,122 @@ fn an_in_doubt_send_is_released_by_hand_as_delivered_or_to_send_again() {
             .map(|d| (d.step, d.due))
             .collect();
         assert_eq!(due, [(0, 2_000), (1, 5_000)], "{name}");
+    }
+}
+
+#[test]
+fn linkedin_tasks_are_handed_out_once_and_close_with_their_enrolment_moving_on() {
+    for (name, mut store, _guard) in backends() {
+        let (campaign, _, leads) = campaign_with_leads(store.as_mut());
+        store.set_campaign_status(campaign, "active").unwrap();
+        let account = LinkedinAccount {
+            id: 0,
+            name: "anna".into(),
+            plan: "free".into(),
+            invitations_per_week: None,
+            messages_per_week: Some(80),
+            timezone: "UTC".into(),
+            guard_resumed_at: None,
+            inmail_credits: 0,
+            created_at: 500,
+        };
+        let account_id = store.add_linkedin_account(&account).unwrap();
+        assert!(
+            store.add_linkedin_account(&account).is_err(),
+            "{name}: names are unique"
+        );
+        let listed = store.linkedin_accounts().unwrap();
+        assert_eq!(listed[0].messages_per_week, Some(80), "{name}");
+        assert_eq!(listed[0].created_at, 500, "{name}");
+
+        // Enrolments waiting on a LinkedIn step are due for a task.
+        for enrolment in [1, 2] {
+            store.await_linkedin(enrolment).unwrap();
+        }
+        let due = store.linkedin_due(1_000, 10).unwrap();
+        assert_eq!(due.len(), 2, "{name}");
+        store
+            .assign_linkedin_account(due[0].enrolment_id, account_id)
+            .unwrap();
+        let task = LinkedinTask {
+            id: 0,
+            account_id,
+            enrolment_id: due[0].enrolment_id,
+            campaign_id: campaign,
+            lead_id: leads[0],
+            step: 0,
+            kind: "connect".into(),
+            note: Some("Hi".into()),
+            subject: None,
+            body: None,
+            why_no_note: None,
+            state: "open".into(),
+            due: due[0].due,
+            created_at: 1_000,
+            done_at: None,
+            accepted_at: None,
+            declined: false,
+        };
+        let id = store.add_linkedin_task(&task).unwrap().expect("handed out");
+        assert_eq!(
+            store.add_linkedin_task(&task).unwrap(),
+            None,
+            "{name}: once per step"
+        );
+        assert_eq!(
+            store.linkedin_due(1_000, 10).unwrap().len(),
+            1,
+            "{name}: has its task"
+        );
+
+        let advance = Advance {
+            enrolment_id: due[0].enrolment_id,
+            mailbox_id: 0,
+            next_step: 1,
+            next_due: Some(2_000),
+            state: "linkedin",
+        };
+        assert!(store
+            .finish_linkedin_task(id, "done", 1_100, Some(&advance))
+            .unwrap());
+        assert!(
+            !store
+                .finish_linkedin_task(id, "done", 1_200, Some(&advance))
+                .unwrap(),
+            "{name}"
+        );
+        store.set_invitation_outcome(id, Some(1_500), false).unwrap();
+        let done = store.linkedin_task(id).unwrap().unwrap();
+        assert_eq!(
+            (done.state.as_str(), done.done_at, done.accepted_at),
+            ("done", Some(1_100), Some(1_500))
+        );
+        assert_eq!(
+            store.linkedin_connect_of_lead(leads[0]).unwrap().map(|t| t.id),
+            Some(id)
+        );
+        assert_eq!(
+            store.linkedin_tasks(account_id, 1_000).unwrap().len(),
+            1,
+            "{name}"
+        );
+        // The enrolment moved on to its next LinkedIn step, due later.
+        assert!(store
+            .linkedin_due(1_999, 10)
+            .unwrap()
+            .iter()
+            .all(|d| d.enrolment_id != due[0].enrolment_id));
+        assert!(
+            store.linkedin_due(2_000, 10).unwrap().iter().any(|d| d.step == 1),
+            "{name}"
+        );
+
+        assert_eq!(store.linkedin_withdrawn_at(leads[0]).unwrap(), None, "{name}");
+        assert!(store.resume_linkedin_invitations("anna", 3_000).unwrap());
+        assert!(!store.resume_linkedin_invitations("nobody", 3_000).unwrap());
+        assert_eq!(
+            store.linkedin_accounts().unwrap()[0].guard_resumed_at,
+            Some(3_000)
+        );
     }
 }
