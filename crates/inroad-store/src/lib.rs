@@ -290,6 +290,49 @@ pub struct LinkedinDue {
     pub account_id: Option<i64>,
 }
 
+/// Someone who may log in to the dashboard.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct User {
+    pub id: i64,
+    pub name: String,
+    /// An argon2id PHC string (`$argon2id$v=19$…`), never the password.
+    pub password_hash: String,
+    /// Unix seconds.
+    pub created_at: i64,
+}
+
+/// A login session about to be stored. Only the SHA-256 of its id is kept: the id itself
+/// lives in the browser's cookie alone.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NewSession {
+    pub id_hash: [u8; 32],
+    pub user_id: i64,
+    /// Unix seconds; also its first `last_seen`.
+    pub created_at: i64,
+    /// Unix seconds: refused from then on, however active.
+    pub expires_at: i64,
+}
+
+/// A stored session with its user's name (unix seconds).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Session {
+    pub user_id: i64,
+    pub user_name: String,
+    pub created_at: i64,
+    pub last_seen: i64,
+    pub expires_at: i64,
+}
+
+/// A JSON API token as stored: its name and use, not its value (only a SHA-256 of it is kept).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ApiToken {
+    pub id: i64,
+    pub name: String,
+    /// Unix seconds.
+    pub created_at: i64,
+    pub last_used: Option<i64>,
+}
+
 /// A send of one step to one lead, for per-variant counts.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct StepSend {
@@ -655,6 +698,46 @@ pub trait Store: Send {
         password_env: Option<&str>,
         sealed: Option<&str>,
     ) -> Result<bool>;
+
+    /// Adds a dashboard user (`password_hash`: argon2id PHC); a taken name is a usage error.
+    fn add_user(&mut self, name: &str, password_hash: &str, now: i64) -> Result<i64>;
+
+    /// Every user, by name.
+    fn users(&self) -> Result<Vec<User>>;
+
+    fn user_by_name(&self, name: &str) -> Result<Option<User>>;
+
+    /// Removes a user and, with it, every session of theirs; false if there is no such user.
+    fn remove_user(&mut self, name: &str) -> Result<bool>;
+
+    fn add_session(&mut self, session: &NewSession) -> Result<()>;
+
+    /// The session whose id hashes to `id_hash`, expired or not: the caller judges.
+    fn session(&self, id_hash: &[u8; 32]) -> Result<Option<Session>>;
+
+    /// Records activity on a session (its idle expiry counts from `now`).
+    fn touch_session(&mut self, id_hash: &[u8; 32], now: i64) -> Result<()>;
+
+    /// Ends a session; false if there was none.
+    fn remove_session(&mut self, id_hash: &[u8; 32]) -> Result<bool>;
+
+    /// Deletes the sessions past their absolute expiry at `now` or last seen at or before
+    /// `idle_since`; returns how many.
+    fn purge_sessions(&mut self, now: i64, idle_since: i64) -> Result<usize>;
+
+    /// Stores an API token by the SHA-256 of its value; a taken name is a usage error.
+    fn add_api_token(&mut self, name: &str, token_hash: &[u8; 32], now: i64) -> Result<i64>;
+
+    /// Every API token, by name.
+    fn api_tokens(&self) -> Result<Vec<ApiToken>>;
+
+    /// The token whose value hashes to `token_hash`.
+    fn api_token_by_hash(&self, token_hash: &[u8; 32]) -> Result<Option<ApiToken>>;
+
+    fn touch_api_token(&mut self, token_id: i64, now: i64) -> Result<()>;
+
+    /// Deletes a token by name; false if there is none.
+    fn revoke_api_token(&mut self, name: &str) -> Result<bool>;
 }
 
 /// An open import transaction. The dedup logic lives in the engine; this is the

@@ -10,10 +10,10 @@ use inroad_core::Lead;
 use rusqlite::{params, Connection, OptionalExtension, Row, Statement, TransactionBehavior};
 
 use crate::{
-    Advance, CampaignCounts, CampaignRecord, DueRow, EmailCheck, EnrolmentRow, EventRow, InboundEffects,
-    LeadImport, LeadQuery, LinkedinAccount, LinkedinDue, LinkedinTask, Mailbox, MailboxActivity,
-    MailboxSends, Migrated, NewEvent, NewSend, Result, SendOutcome, SendRef, StepSend, Store, StoreError,
-    StoredLead, Suppression,
+    Advance, ApiToken, CampaignCounts, CampaignRecord, DueRow, EmailCheck, EnrolmentRow, EventRow,
+    InboundEffects, LeadImport, LeadQuery, LinkedinAccount, LinkedinDue, LinkedinTask, Mailbox,
+    MailboxActivity, MailboxSends, Migrated, NewEvent, NewSend, NewSession, Result, SendOutcome, SendRef,
+    Session, StepSend, Store, StoreError, StoredLead, Suppression, User,
 };
 
 /// Migrations in order; the schema version is their count (`PRAGMA user_version`).
@@ -25,6 +25,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/sqlite/0005_mailbox_secrets.sql"),
     include_str!("../migrations/sqlite/0006_inbox.sql"),
     include_str!("../migrations/sqlite/0007_linkedin.sql"),
+    include_str!("../migrations/sqlite/0008_users.sql"),
 ];
 
 macro_rules! sql {
@@ -1048,6 +1049,148 @@ impl Store for SqliteStore {
             .execute(params![name, password_env, sealed])?
             == 1)
     }
+
+    fn add_user(&mut self, name: &str, password_hash: &str, now: i64) -> Result<i64> {
+        match self
+            .conn
+            .prepare_cached(sql!("user_add"))?
+            .execute(params![name, password_hash, now])
+        {
+            Ok(_) => Ok(self.conn.last_insert_rowid()),
+            Err(e) if is_unique_violation(&e) => {
+                Err(StoreError::Usage(format!("a user named {name:?} exists already")))
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    fn users(&self) -> Result<Vec<User>> {
+        let mut stmt = self.conn.prepare_cached(sql!("user_list"))?;
+        let rows = stmt.query_map([], user_row)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn user_by_name(&self, name: &str) -> Result<Option<User>> {
+        Ok(self
+            .conn
+            .prepare_cached(sql!("user_by_name"))?
+            .query_row([name], user_row)
+            .optional()?)
+    }
+
+    fn remove_user(&mut self, name: &str) -> Result<bool> {
+        // The sessions go with it: ON DELETE CASCADE (foreign keys are on).
+        Ok(self.conn.prepare_cached(sql!("user_remove"))?.execute([name])? == 1)
+    }
+
+    fn add_session(&mut self, s: &NewSession) -> Result<()> {
+        self.conn.prepare_cached(sql!("session_add"))?.execute(params![
+            &s.id_hash[..],
+            s.user_id,
+            s.created_at,
+            s.expires_at
+        ])?;
+        Ok(())
+    }
+
+    fn session(&self, id_hash: &[u8; 32]) -> Result<Option<Session>> {
+        Ok(self
+            .conn
+            .prepare_cached(sql!("session_get"))?
+            .query_row([&id_hash[..]], |r| {
+                Ok(Session {
+                    user_id: r.get(0)?,
+                    user_name: r.get(1)?,
+                    created_at: r.get(2)?,
+                    last_seen: r.get(3)?,
+                    expires_at: r.get(4)?,
+                })
+            })
+            .optional()?)
+    }
+
+    fn touch_session(&mut self, id_hash: &[u8; 32], now: i64) -> Result<()> {
+        self.conn
+            .prepare_cached(sql!("session_touch"))?
+            .execute(params![&id_hash[..], now])?;
+        Ok(())
+    }
+
+    fn remove_session(&mut self, id_hash: &[u8; 32]) -> Result<bool> {
+        Ok(self
+            .conn
+            .prepare_cached(sql!("session_remove"))?
+            .execute([&id_hash[..]])?
+            == 1)
+    }
+
+    fn purge_sessions(&mut self, now: i64, idle_since: i64) -> Result<usize> {
+        Ok(self
+            .conn
+            .prepare_cached(sql!("session_purge"))?
+            .execute(params![now, idle_since])?)
+    }
+
+    fn add_api_token(&mut self, name: &str, token_hash: &[u8; 32], now: i64) -> Result<i64> {
+        match self
+            .conn
+            .prepare_cached(sql!("api_token_add"))?
+            .execute(params![name, &token_hash[..], now])
+        {
+            Ok(_) => Ok(self.conn.last_insert_rowid()),
+            Err(e) if is_unique_violation(&e) => Err(StoreError::Usage(format!(
+                "an API token named {name:?} exists already"
+            ))),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    fn api_tokens(&self) -> Result<Vec<ApiToken>> {
+        let mut stmt = self.conn.prepare_cached(sql!("api_token_list"))?;
+        let rows = stmt.query_map([], api_token_row)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn api_token_by_hash(&self, token_hash: &[u8; 32]) -> Result<Option<ApiToken>> {
+        Ok(self
+            .conn
+            .prepare_cached(sql!("api_token_by_hash"))?
+            .query_row([&token_hash[..]], api_token_row)
+            .optional()?)
+    }
+
+    fn touch_api_token(&mut self, token_id: i64, now: i64) -> Result<()> {
+        self.conn
+            .prepare_cached(sql!("api_token_touch"))?
+            .execute(params![token_id, now])?;
+        Ok(())
+    }
+
+    fn revoke_api_token(&mut self, name: &str) -> Result<bool> {
+        Ok(self
+            .conn
+            .prepare_cached(sql!("api_token_revoke"))?
+            .execute([name])?
+            == 1)
+    }
+}
+
+fn user_row(r: &Row<'_>) -> rusqlite::Result<User> {
+    Ok(User {
+        id: r.get(0)?,
+        name: r.get(1)?,
+        password_hash: r.get(2)?,
+        created_at: r.get(3)?,
+    })
+}
+
+fn api_token_row(r: &Row<'_>) -> rusqlite::Result<ApiToken> {
+    Ok(ApiToken {
+        id: r.get(0)?,
+        name: r.get(1)?,
+        created_at: r.get(2)?,
+        last_used: r.get(3)?,
+    })
 }
 
 /// Page cache of an import that keeps the email index live (negative: KiB): room

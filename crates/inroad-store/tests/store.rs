@@ -12,8 +12,8 @@ use inroad_core::identity::KeyKind;
 use inroad_core::verdict::EmailStatus;
 use inroad_core::Lead;
 use inroad_store::{
-    Advance, EmailCheck, LeadQuery, LinkedinAccount, LinkedinTask, Mailbox, Migrated, NewSend, SendOutcome,
-    Store, StoredLead, Suppression,
+    Advance, EmailCheck, LeadQuery, LinkedinAccount, LinkedinTask, Mailbox, Migrated, NewSend, NewSession,
+    SendOutcome, Session, Store, StoredLead, Suppression,
 };
 
 /// A fresh, empty database per backend: its name, the URL `inroad_store::open`
@@ -837,6 +837,126 @@ fn campaigns_start_as_drafts_with_their_file() {
                 .contains("exists"),
             "{name}"
         );
+    }
+}
+
+#[test]
+fn users_have_unique_names_and_take_their_sessions_with_them() {
+    for (name, mut store, _guard) in backends() {
+        let hash = "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA";
+        let ann = store.add_user("ann", hash, 100).unwrap();
+        store.add_user("bo", hash, 101).unwrap();
+        let again = store.add_user("ann", hash, 102).unwrap_err().to_string();
+        assert!(again.contains("exists"), "{name}: {again}");
+        let names: Vec<_> = store.users().unwrap().into_iter().map(|u| u.name).collect();
+        assert_eq!(names, ["ann", "bo"], "{name}");
+        let found = store.user_by_name("ann").unwrap().unwrap();
+        assert_eq!(
+            (found.id, found.password_hash.as_str(), found.created_at),
+            (ann, hash, 100),
+            "{name}"
+        );
+        assert_eq!(
+            store.user_by_name("Ann").unwrap(),
+            None,
+            "{name}: names are exact"
+        );
+
+        let session = NewSession {
+            id_hash: [7; 32],
+            user_id: ann,
+            created_at: 1_000,
+            expires_at: 5_000,
+        };
+        store.add_session(&session).unwrap();
+        assert_eq!(
+            store.session(&[7; 32]).unwrap(),
+            Some(Session {
+                user_id: ann,
+                user_name: "ann".into(),
+                created_at: 1_000,
+                last_seen: 1_000,
+                expires_at: 5_000,
+            }),
+            "{name}"
+        );
+        store.touch_session(&[7; 32], 1_500).unwrap();
+        assert_eq!(
+            store.session(&[7; 32]).unwrap().unwrap().last_seen,
+            1_500,
+            "{name}"
+        );
+        assert_eq!(store.session(&[8; 32]).unwrap(), None, "{name}");
+
+        assert!(store.remove_user("ann").unwrap(), "{name}");
+        assert!(!store.remove_user("ann").unwrap(), "{name}: already gone");
+        assert_eq!(
+            store.session(&[7; 32]).unwrap(),
+            None,
+            "{name}: the session ended with its user"
+        );
+    }
+}
+
+#[test]
+fn sessions_end_on_logout_and_when_expired_or_idle() {
+    for (name, mut store, _guard) in backends() {
+        let user_id = store.add_user("ann", "$argon2id$x", 0).unwrap();
+        let add = |store: &mut Box<dyn Store>, byte: u8, created_at: i64, expires_at: i64| {
+            store
+                .add_session(&NewSession {
+                    id_hash: [byte; 32],
+                    user_id,
+                    created_at,
+                    expires_at,
+                })
+                .unwrap();
+        };
+        add(&mut store, 1, 100, 10_000); // idle since 100
+        add(&mut store, 2, 900, 1_000); // past its absolute expiry at 1_000
+        add(&mut store, 3, 900, 10_000); // alive
+        add(&mut store, 4, 900, 10_000); // logged out
+        assert!(store.remove_session(&[4; 32]).unwrap(), "{name}");
+        assert!(!store.remove_session(&[4; 32]).unwrap(), "{name}");
+        assert_eq!(store.purge_sessions(1_000, 500).unwrap(), 2, "{name}");
+        let left: Vec<_> = (1..=4)
+            .filter(|&b| store.session(&[b; 32]).unwrap().is_some())
+            .collect();
+        assert_eq!(left, [3], "{name}");
+    }
+}
+
+#[test]
+fn api_tokens_are_found_by_hash_and_revoked_by_name() {
+    for (name, mut store, _guard) in backends() {
+        let id = store.add_api_token("ci", &[1; 32], 100).unwrap();
+        store.add_api_token("backup", &[2; 32], 101).unwrap();
+        let again = store.add_api_token("ci", &[3; 32], 102).unwrap_err().to_string();
+        assert!(again.contains("exists"), "{name}: {again}");
+        let names: Vec<_> = store.api_tokens().unwrap().into_iter().map(|t| t.name).collect();
+        assert_eq!(names, ["backup", "ci"], "{name}");
+
+        let ci = store.api_token_by_hash(&[1; 32]).unwrap().unwrap();
+        assert_eq!(
+            (ci.id, ci.name.as_str(), ci.last_used),
+            (id, "ci", None),
+            "{name}"
+        );
+        store.touch_api_token(id, 150).unwrap();
+        assert_eq!(
+            store.api_token_by_hash(&[1; 32]).unwrap().unwrap().last_used,
+            Some(150)
+        );
+        assert_eq!(store.api_token_by_hash(&[3; 32]).unwrap(), None, "{name}");
+
+        assert!(store.revoke_api_token("ci").unwrap(), "{name}");
+        assert!(!store.revoke_api_token("ci").unwrap(), "{name}");
+        assert_eq!(
+            store.api_token_by_hash(&[1; 32]).unwrap(),
+            None,
+            "{name}: revoked"
+        );
+        assert!(store.api_token_by_hash(&[2; 32]).unwrap().is_some(), "{name}");
     }
 }
 

@@ -14,18 +14,19 @@ use axum::body::Bytes;
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
 use axum::response::{Html, IntoResponse, Response};
-use axum::routing::get;
-use axum::Router;
+use axum::routing::{get, MethodRouter};
 use inroad_core::unsubscribe::verify;
 
+use crate::html::{escape, page};
 use crate::{not_found, AppState, ServerError};
 
 /// Longer than any token, so an oversized path is turned away before any cryptography.
 const MAX_TOKEN_LEN: usize = 64;
 
-pub(crate) fn routes() -> Router<AppState> {
-    // `get` answers HEAD too, as scanners that only probe links expect.
-    Router::new().route("/u/{token}", get(confirm).post(unsubscribe))
+/// The route of `/u/{token}`. `get` answers HEAD too, as scanners that only probe links
+/// expect.
+pub(crate) fn route() -> MethodRouter<AppState> {
+    get(confirm).post(unsubscribe)
 }
 
 /// The (lead, campaign) a token was signed for, if it was signed with our key. A path
@@ -35,7 +36,7 @@ fn signed_ids(state: &AppState, token: Result<Path<String>, PathRejection>) -> O
     if token.len() > MAX_TOKEN_LEN {
         return None;
     }
-    verify(&state.unsubscribe_key, &token)
+    verify(&state.install_key, &token)
 }
 
 async fn confirm(
@@ -98,31 +99,6 @@ fn masked(email: &str) -> String {
     format!("{}***@{}", escape(&first), escape(domain))
 }
 
-fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
-/// A whole page, self-contained: the security policy allows no outside resource.
-fn page(title: &str, body: &str) -> String {
-    format!(
-        "<!doctype html>\n<html lang=\"en\">\n<meta charset=\"utf-8\">\n\
-         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
-         <meta name=\"robots\" content=\"noindex\">\n<title>{title}</title>\n\
-         <h1>{title}</h1>\n{body}\n</html>\n"
-    )
-}
-
 #[cfg(test)]
 mod tests {
     use axum::body::Body;
@@ -131,6 +107,8 @@ mod tests {
     use inroad_core::Lead;
     use inroad_store::Store;
     use tower::ServiceExt;
+
+    use axum::Router;
 
     use super::*;
     use crate::router;

@@ -15,8 +15,8 @@ pub struct Cli {
     #[arg(long, global = true, env = "INROAD_DB", default_value = "./inroad.db")]
     pub db: String,
 
-    /// The install key: signs unsubscribe links and encrypts stored mailbox passwords
-    /// (created on first use). Keep it outside the database and back it up.
+    /// The install key: signs unsubscribe links and the dashboard's CSRF tokens, encrypts
+    /// stored mailbox passwords (created on first use). Keep it outside the database and back it up.
     /// Default: the database path + ".key".
     #[arg(long, global = true, env = "INROAD_KEY_FILE", value_name = "FILE")]
     pub key_file: Option<PathBuf>,
@@ -48,9 +48,16 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Serve the one-click unsubscribe links of campaign emails over HTTP (put it behind
-    /// a TLS reverse proxy at the campaigns' unsubscribe_url). Runs until stopped.
+    /// Serve the one-click unsubscribe links of campaign emails and the dashboard (behind
+    /// a login: see `inroad user`) over HTTP; put it behind a TLS reverse proxy. Runs
+    /// until stopped.
     Serve(ServeArgs),
+    /// Who may log in to the dashboard: add, list, remove.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// API tokens for scripts calling the JSON API (`Authorization: Bearer TOKEN`).
+    #[command(subcommand)]
+    Token(TokenCommand),
     /// Sending mailboxes: add, list, test, set a password.
     #[command(subcommand)]
     Mailbox(MailboxCommand),
@@ -180,6 +187,66 @@ pub struct ServeArgs {
     /// the campaigns' unsubscribe_url here; port 0 picks a free port.
     #[arg(long, default_value = "127.0.0.1:8025", value_name = "ADDR:PORT")]
     pub listen: std::net::SocketAddr,
+    /// Trust the reverse proxy's X-Forwarded-Proto (https: cookies get `Secure`) and
+    /// X-Forwarded-For (the client address failed logins are counted by). Only when
+    /// nothing but the proxy can reach --listen: anyone else could send those headers.
+    #[arg(long)]
+    pub behind_proxy: bool,
+    /// Always mark cookies `Secure` (the dashboard is only ever reached over HTTPS).
+    #[arg(long)]
+    pub secure_cookies: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Add a user who may log in to the dashboard. The password (12 characters at least)
+    /// is stored only as an argon2id hash.
+    Add {
+        name: String,
+        #[command(flatten)]
+        password: UserPassword,
+    },
+    /// List the users (never their passwords).
+    List {
+        /// {"users":[{"name","created_at"}]} on stdout.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Remove a user: their sessions end at once.
+    Remove { name: String },
+}
+
+/// Where a new user's password comes from: exactly one of the two.
+#[derive(Debug, Args)]
+#[group(required = true, multiple = false)]
+pub struct UserPassword {
+    /// Read the password from this environment variable (only its hash is kept).
+    #[arg(long, value_name = "VAR")]
+    pub password_env: Option<String>,
+    /// Read the password from the first line of stdin.
+    #[arg(long)]
+    pub password_stdin: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Create an API token and print it on stdout. Only its hash is stored, so this is
+    /// the one time it is shown.
+    Create {
+        /// What uses it, e.g. nightly-export.
+        name: String,
+        /// {"name","token"} on stdout.
+        #[arg(long)]
+        json: bool,
+    },
+    /// List the tokens: name, created, last used (never their values).
+    List {
+        /// {"tokens":[{"name","created_at","last_used"}]} on stdout.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Revoke a token: requests carrying it are refused from now on.
+    Revoke { name: String },
 }
 
 #[derive(Debug, Args)]

@@ -1,8 +1,8 @@
 //! The install key: 32 random bytes in a file of their own, outside the database.
 //!
-//! It signs unsubscribe links and encrypts the mailbox passwords stored in the
-//! database, so it must never be in the database: a copy of the database alone can
-//! then neither forge an unsubscribe link nor reveal a password.
+//! It signs unsubscribe links and the dashboard's CSRF tokens and encrypts the mailbox
+//! passwords stored in the database, so it must never be in the database: a copy of the
+//! database alone can then neither forge an unsubscribe link nor reveal a password.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};

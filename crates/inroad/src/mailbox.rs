@@ -24,7 +24,7 @@ pub fn run(db: &str, key_file: &Path, cmd: MailboxCommand) -> anyhow::Result<()>
                 bail!("a mailbox named {:?} exists already", mailbox.name);
             }
             if args.password_stdin {
-                let password = read_password(&mailbox.name)?;
+                let password = read_password(&format!("mailbox {}", mailbox.name), SMTP_EXAMPLE)?;
                 mailbox.sealed_secret =
                     Some(secrets::seal(&install_key(key_file)?, &mailbox.name, &password)?);
             }
@@ -92,7 +92,7 @@ fn set_password(db: &str, key_file: &Path, args: &SetPasswordArgs) -> anyhow::Re
             note_unset(var);
         }
         None => {
-            let password = read_password(&mailbox.name)?;
+            let password = read_password(&format!("mailbox {}", mailbox.name), SMTP_EXAMPLE)?;
             let sealed = secrets::seal(&install_key(key_file)?, &mailbox.name, &password)?;
             store.set_mailbox_secret(&mailbox.name, None, Some(&sealed))?;
             eprintln!(
@@ -149,11 +149,15 @@ fn mailbox_named(store: &dyn Store, name: &str) -> anyhow::Result<Option<Mailbox
     Ok(store.mailboxes()?.into_iter().find(|m| m.name == name))
 }
 
-/// The first line of stdin, without its line ending; an empty one is refused.
-fn read_password(mailbox: &str) -> anyhow::Result<String> {
+/// How to pipe a mailbox password in, for the error on an empty stdin.
+const SMTP_EXAMPLE: &str = "printf '%s\\n' \"$SMTP_PASSWORD\" | inroad mailbox …";
+
+/// The first line of stdin, without its line ending; an empty one is refused. `whose`
+/// names the password in the prompt ("mailbox primary"); `example` shows how to pipe it.
+pub(crate) fn read_password(whose: &str, example: &str) -> anyhow::Result<String> {
     let stdin = std::io::stdin();
     if stdin.is_terminal() {
-        eprint!("password for mailbox {mailbox} (shown as typed; pipe it in to avoid that): ");
+        eprint!("password for {whose} (shown as typed; pipe it in to avoid that): ");
     }
     let mut line = String::new();
     stdin
@@ -163,15 +167,12 @@ fn read_password(mailbox: &str) -> anyhow::Result<String> {
     let password = line.strip_suffix('\n').unwrap_or(&line);
     let password = password.strip_suffix('\r').unwrap_or(password);
     if password.is_empty() {
-        bail!(
-            "--password-stdin: the first line of stdin is empty; pipe the password in, e.g. \
-             `printf '%s\\n' \"$SMTP_PASSWORD\" | inroad mailbox …`"
-        );
+        bail!("--password-stdin: the first line of stdin is empty; pipe the password in, e.g. `{example}`");
     }
     Ok(password.to_owned())
 }
 
-fn check_variable_name(var: &str) -> anyhow::Result<()> {
+pub(crate) fn check_variable_name(var: &str) -> anyhow::Result<()> {
     if var.is_empty() || !var.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
         bail!(
             "--password-env takes the NAME of an environment variable (like SMTP_PASSWORD), not a password"

@@ -2,6 +2,7 @@
 //! opens the store, calls one engine use case, and formats the report (human text
 //! and progress on stderr, `--json` on stdout).
 
+mod access;
 mod campaign;
 mod cli;
 mod demo;
@@ -49,6 +50,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Run(args) => run::run(&cli.db, &key_file, &args),
         Command::Stats { campaign, json } => stats::run(&cli.db, campaign.as_deref(), json),
         Command::Serve(args) => serve::run(&cli.db, &key_file, &args),
+        Command::User(cmd) => access::run_user(&cli.db, cmd),
+        Command::Token(cmd) => access::run_token(&cli.db, cmd),
         Command::Suppress(cmd) => suppress::run(&cli.db, cmd),
         Command::Linkedin(cmd) => linkedin::run(&cli.db, cmd),
         Command::Verify(args) => verify::run(&cli.db, args),

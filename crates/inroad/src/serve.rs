@@ -1,4 +1,5 @@
-//! `inroad serve`: the HTTP endpoint behind every campaign's `unsubscribe_url`.
+//! `inroad serve`: the HTTP endpoint behind every campaign's `unsubscribe_url`, and the
+//! dashboard behind its login.
 
 use std::path::Path;
 
@@ -18,7 +19,10 @@ pub fn run(db: &str, key_file: &Path, args: &ServeArgs) -> anyhow::Result<()> {
     }
     let key = install_key(key_file)?;
     let store = inroad_store::open(db)?;
-    let state = inroad_web::AppState::new(store, key);
+    let no_users = store.users()?.is_empty();
+    let state = inroad_web::AppState::new(store, key)
+        .behind_proxy(args.behind_proxy)
+        .secure_cookies(args.secure_cookies);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -31,6 +35,11 @@ pub fn run(db: &str, key_file: &Path, args: &ServeArgs) -> anyhow::Result<()> {
             .local_addr()
             .context("cannot read the listening address")?;
         eprintln!("listening on http://{address}");
+        if no_users {
+            eprintln!(
+                "note: nobody can log in to the dashboard yet: `inroad user add NAME --password-stdin`"
+            );
+        }
         inroad_web::serve(listener, state, stop_requested())
             .await
             .context("the HTTP server failed")

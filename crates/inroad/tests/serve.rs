@@ -1,6 +1,8 @@
 //! `inroad serve` end to end: the link in a message the worker really wrote, followed by
 //! a GET (asks, changes nothing) and an RFC 8058 POST (suppresses), after which the next
 //! pass sends that lead nothing more; a missing key is refused; SIGTERM stops it cleanly.
+//! A user and an API token made with `inroad user` / `inroad token` log in over HTTP, and
+//! removing or revoking them shuts them out.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
@@ -76,10 +78,17 @@ impl Server {
 
     /// One request over a fresh connection: (status, body).
     fn request(&self, method: &str, path: &str, body: &str) -> (u16, String) {
+        let reply = self.exchange(method, path, &[], body);
+        (reply.status, reply.body)
+    }
+
+    /// One request with extra header lines over a fresh connection.
+    fn exchange(&self, method: &str, path: &str, headers: &[String], body: &str) -> Reply {
         let mut stream = TcpStream::connect(self.address).unwrap();
+        let extra: String = headers.iter().map(|h| format!("{h}\r\n")).collect();
         write!(
             stream,
-            "{method} {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\
+            "{method} {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n{extra}\
              Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{body}",
             self.address,
             body.len()
@@ -93,7 +102,45 @@ impl Server {
             .nth(1)
             .and_then(|s| s.parse().ok())
             .expect("a status");
-        (status, body.to_owned())
+        Reply {
+            status,
+            head: head.to_owned(),
+            body: body.to_owned(),
+        }
+    }
+}
+
+/// A response as it came over the wire.
+struct Reply {
+    status: u16,
+    head: String,
+    body: String,
+}
+
+impl Reply {
+    /// The value of header `name` (the first, if repeated).
+    fn header(&self, name: &str) -> Option<&str> {
+        self.head.split("\r\n").find_map(|line| {
+            let (key, value) = line.split_once(": ")?;
+            key.eq_ignore_ascii_case(name).then_some(value)
+        })
+    }
+
+    /// The whole `Set-Cookie` line that sets cookie `name`.
+    fn set_cookie(&self, name: &str) -> Option<&str> {
+        self.head.split("\r\n").find_map(|line| {
+            let (key, value) = line.split_once(": ")?;
+            (key.eq_ignore_ascii_case("set-cookie") && value.starts_with(&format!("{name}=")))
+                .then_some(value)
+        })
+    }
+
+    /// `name=value` of cookie `name`, ready for a `Cookie` header.
+    fn cookie(&self, name: &str) -> String {
+        let line = self
+            .set_cookie(name)
+            .unwrap_or_else(|| panic!("no {name} cookie in {}", self.head));
+        line.split(';').next().unwrap().to_owned()
     }
 }
 
@@ -233,4 +280,84 @@ fn serve_refuses_to_start_without_the_key_run_uses() {
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
     assert!(stderr.contains("--key-file"), "{stderr}");
     assert!(!dir.path().join("inroad.db.key").exists(), "no key is made up");
+}
+
+#[test]
+fn a_user_made_on_the_command_line_logs_in_and_a_token_reads_the_api() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("inroad.db");
+    std::fs::write(dir.path().join("inroad.db.key"), [7u8; 32]).unwrap();
+    let user_add = |password: &str| {
+        Command::new(env!("CARGO_BIN_EXE_inroad"))
+            .arg("--db")
+            .arg(&db)
+            .args(["user", "add", "ann", "--password-env", "INROAD_TEST_PASSWORD"])
+            .env("INROAD_TEST_PASSWORD", password)
+            .output()
+            .unwrap()
+    };
+    let short = user_add("too short");
+    assert_eq!(short.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&short.stderr);
+    assert!(stderr.contains("at least 12 characters"), "{stderr}");
+    assert!(user_add("correct-horse-battery").status.success());
+    let users = inroad(&db, &["user", "list", "--json"]);
+    let users: serde_json::Value = serde_json::from_slice(&users.stdout).unwrap();
+    assert_eq!(users["users"][0]["name"], "ann", "{users}");
+    let created = inroad(&db, &["token", "create", "ci", "--json"]);
+    let created: serde_json::Value = serde_json::from_slice(&created.stdout).unwrap();
+    let token = created["token"].as_str().unwrap().to_owned();
+
+    let server = Server::start(&db);
+    let anonymous = server.exchange("GET", "/", &[], "");
+    assert_eq!(
+        (anonymous.status, anonymous.header("location")),
+        (303, Some("/login"))
+    );
+
+    let form = server.exchange("GET", "/login", &[], "");
+    assert_eq!(form.status, 200, "{}", form.body);
+    let start = form.body.find("name=\"csrf\" value=\"").unwrap() + 19;
+    let csrf = &form.body[start..start + form.body[start..].find('"').unwrap()];
+    let pre_login = format!("Cookie: {}", form.cookie("inroad_login"));
+    let body = format!("csrf={csrf}&user=ann&password=correct-horse-battery");
+    let login = server.exchange("POST", "/login", std::slice::from_ref(&pre_login), &body);
+    assert_eq!(
+        (login.status, login.header("location")),
+        (303, Some("/")),
+        "{}",
+        login.body
+    );
+    let cookie = login.set_cookie("inroad_session").unwrap();
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"),
+        "{cookie}"
+    );
+    let session = format!("Cookie: {}", login.cookie("inroad_session"));
+
+    let overview = server.exchange("GET", "/", std::slice::from_ref(&session), "");
+    assert_eq!(overview.status, 200, "{}", overview.body);
+    assert!(
+        overview.body.contains("<strong>ann</strong>"),
+        "{}",
+        overview.body
+    );
+
+    let bearer = [format!("Authorization: Bearer {token}")];
+    let me = server.exchange("GET", "/api/v1/me", &bearer, "");
+    assert_eq!(me.status, 200, "{}", me.body);
+    let me: serde_json::Value = serde_json::from_str(&me.body).unwrap();
+    assert_eq!(me, serde_json::json!({"user": null, "token": "ci"}));
+
+    inroad(&db, &["token", "revoke", "ci"]);
+    assert_eq!(server.exchange("GET", "/api/v1/me", &bearer, "").status, 401);
+    inroad(&db, &["user", "remove", "ann"]);
+    let after = server.exchange("GET", "/", &[session], "");
+    assert_eq!(
+        (after.status, after.header("location")),
+        (303, Some("/login")),
+        "sessions ended"
+    );
+
+    stop_with_sigterm(server);
 }

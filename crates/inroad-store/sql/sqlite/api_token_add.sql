@@ -1,0 +1,1 @@
+INSERT INTO api_tokens (name, token_hash, created_at) VALUES (?1, ?2, ?3)

@@ -1,0 +1,608 @@
+//! The dashboard's login, tested through the public router the way a browser or a script
+//! would use it: every protected route refuses the anonymous, only a short list answers
+//! them, sessions are new at every login and end at logout, CSRF tokens are required,
+//! API tokens work until revoked, failed logins are limited, and cookies get `Secure`
+//! exactly when the request came over HTTPS.
+
+use std::net::SocketAddr;
+
+use axum::body::Body;
+use axum::extract::ConnectInfo;
+use axum::http::{header, HeaderMap, Method, Request, StatusCode};
+use axum::Router;
+use inroad_store::Store;
+use inroad_web::{protected_paths, public_paths, router, AppState};
+use tower::ServiceExt;
+
+const KEY: &[u8] = b"0123456789abcdef0123456789abcdef";
+const PASSWORD: &str = "correct horse battery";
+
+struct Fixture {
+    _dir: tempfile::TempDir,
+    db: String,
+    app: Router,
+}
+
+/// A response, read whole.
+struct Reply {
+    status: StatusCode,
+    headers: HeaderMap,
+    body: String,
+}
+
+impl Reply {
+    /// The full `Set-Cookie` header that sets cookie `name`, if any.
+    fn set_cookie(&self, name: &str) -> Option<String> {
+        self.headers
+            .get_all(header::SET_COOKIE)
+            .iter()
+            .map(|value| value.to_str().unwrap().to_owned())
+            .find(|cookie| cookie.starts_with(&format!("{name}=")))
+    }
+
+    /// The value cookie `name` is set to, if it is set (not deleted).
+    fn cookie(&self, name: &str) -> Option<String> {
+        let cookie = self.set_cookie(name)?;
+        let value = cookie[name.len() + 1..].split(';').next().unwrap();
+        (!value.is_empty()).then(|| value.to_owned())
+    }
+
+    fn location(&self) -> Option<&str> {
+        self.headers
+            .get(header::LOCATION)
+            .map(|value| value.to_str().unwrap())
+    }
+
+    /// The `csrf` field of the first form on the page.
+    fn csrf(&self) -> String {
+        let start = self.body.find("name=\"csrf\" value=\"").expect("a CSRF field") + 19;
+        let end = start + self.body[start..].find('"').unwrap();
+        self.body[start..end].to_owned()
+    }
+
+    fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("{e}: {}", self.body))
+    }
+}
+
+/// A browser: the cookies it sends, and where it connects from.
+#[derive(Clone, Default)]
+struct Browser {
+    cookies: Vec<(String, String)>,
+    from: Option<SocketAddr>,
+    headers: Vec<(&'static str, String)>,
+}
+
+impl Browser {
+    fn from(address: &str) -> Browser {
+        Browser {
+            from: Some(address.parse().unwrap()),
+            ..Browser::default()
+        }
+    }
+
+    fn with_cookie(mut self, name: &str, value: &str) -> Browser {
+        self.cookies.retain(|(n, _)| n != name);
+        self.cookies.push((name.to_owned(), value.to_owned()));
+        self
+    }
+
+    fn with_header(mut self, name: &'static str, value: &str) -> Browser {
+        self.headers.push((name, value.to_owned()));
+        self
+    }
+
+    fn session(&self) -> Option<&str> {
+        self.cookies
+            .iter()
+            .find(|(name, _)| name == "inroad_session")
+            .map(|(_, value)| value.as_str())
+    }
+}
+
+impl Fixture {
+    /// A database with user `ann` (password [`PASSWORD`]), served as `configure` says.
+    fn new(configure: impl FnOnce(AppState) -> AppState) -> Fixture {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("inroad.db").to_str().unwrap().to_owned();
+        let mut store = inroad_store::open(&db).unwrap();
+        inroad_engine::auth::add_user(store.as_mut(), "ann", PASSWORD, 0).unwrap();
+        Fixture {
+            app: router(configure(AppState::new(store, KEY.to_vec()))),
+            _dir: dir,
+            db,
+        }
+    }
+
+    /// A second connection, as the CLI would open it.
+    fn store(&self) -> Box<dyn Store> {
+        inroad_store::open(&self.db).unwrap()
+    }
+
+    async fn send(&self, browser: &Browser, method: Method, path: &str, body: &str) -> Reply {
+        let mut request = Request::builder()
+            .method(method)
+            .uri(path)
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+        if !browser.cookies.is_empty() {
+            let cookies: Vec<String> = browser.cookies.iter().map(|(n, v)| format!("{n}={v}")).collect();
+            request = request.header(header::COOKIE, cookies.join("; "));
+        }
+        for (name, value) in &browser.headers {
+            request = request.header(*name, value);
+        }
+        let mut request = request.body(Body::from(body.to_owned())).unwrap();
+        if let Some(from) = browser.from {
+            request.extensions_mut().insert(ConnectInfo(from));
+        }
+        let response = self.app.clone().oneshot(request).await.unwrap();
+        let (parts, body) = response.into_parts();
+        let bytes = axum::body::to_bytes(body, usize::MAX).await.unwrap();
+        Reply {
+            status: parts.status,
+            headers: parts.headers,
+            body: String::from_utf8(bytes.to_vec()).unwrap(),
+        }
+    }
+
+    async fn get(&self, browser: &Browser, path: &str) -> Reply {
+        self.send(browser, Method::GET, path, "").await
+    }
+
+    /// Fetches the login form and posts it: the browser (with the pre-login cookie and
+    /// any session it had) and the answer.
+    async fn login(&self, browser: &Browser, user: &str, password: &str) -> (Browser, Reply) {
+        let form = self.get(browser, "/login").await;
+        assert_eq!(form.status, StatusCode::OK, "{}", form.body);
+        let pre = form.cookie("inroad_login").expect("a pre-login cookie");
+        let browser = browser.clone().with_cookie("inroad_login", &pre);
+        let body = form_body(&[("csrf", &form.csrf()), ("user", user), ("password", password)]);
+        let reply = self.send(&browser, Method::POST, "/login", &body).await;
+        (browser, reply)
+    }
+
+    /// A browser logged in as ann.
+    async fn logged_in(&self, browser: &Browser) -> Browser {
+        let (browser, reply) = self.login(browser, "ann", PASSWORD).await;
+        assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
+        let session = reply.cookie("inroad_session").expect("a session cookie");
+        browser.with_cookie("inroad_session", &session)
+    }
+
+    /// The CSRF token of the logged-in browser's pages (from the logout button).
+    async fn csrf(&self, browser: &Browser) -> String {
+        let page = self.get(browser, "/").await;
+        assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+        page.csrf()
+    }
+}
+
+fn form_body(fields: &[(&str, &str)]) -> String {
+    form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(fields)
+        .finish()
+}
+
+/// A concrete path for a route pattern: each `{param}` becomes `x`.
+fn concrete(pattern: &str) -> String {
+    pattern
+        .split('/')
+        .map(|segment| if segment.starts_with('{') { "x" } else { segment })
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+/// The refusal an anonymous request to `path` must get (a HEAD's without its body).
+fn assert_refused(reply: &Reply, path: &str, what: &str) {
+    if path.starts_with("/api/") {
+        assert_eq!(reply.status, StatusCode::UNAUTHORIZED, "{what}: {}", reply.body);
+        assert_eq!(reply.headers[header::WWW_AUTHENTICATE], "Bearer", "{what}");
+        if !what.starts_with("HEAD") {
+            assert!(reply.json()["error"].is_string(), "{what}: {}", reply.body);
+        }
+    } else {
+        assert_eq!(reply.status, StatusCode::SEE_OTHER, "{what}: {}", reply.body);
+        assert_eq!(reply.location(), Some("/login"), "{what}");
+    }
+    assert!(reply.set_cookie("inroad_session").is_none(), "{what}");
+}
+
+#[tokio::test]
+async fn every_protected_route_refuses_anonymous_access() {
+    let fx = Fixture::new(|state| state);
+    let paths = protected_paths();
+    for expected in ["/", "/logout", "/api/v1/me"] {
+        assert!(paths.contains(&expected), "{expected} is protected: {paths:?}");
+    }
+    let strangers = [
+        ("no cookie", Browser::default()),
+        (
+            "a made-up session",
+            Browser::default().with_cookie("inroad_session", &"A".repeat(43)),
+        ),
+        (
+            "a garbage session",
+            Browser::default().with_cookie("inroad_session", "x%00y\u{e9}"),
+        ),
+        (
+            "a pre-login cookie",
+            Browser::default().with_cookie("inroad_login", &"A".repeat(43)),
+        ),
+        (
+            "a made-up token",
+            Browser::default().with_header("authorization", "Bearer inroad_nope"),
+        ),
+    ];
+    for pattern in &paths {
+        let path = concrete(pattern);
+        for (who, browser) in &strangers {
+            for method in [
+                Method::GET,
+                Method::HEAD,
+                Method::POST,
+                Method::PUT,
+                Method::DELETE,
+            ] {
+                let reply = fx.send(browser, method.clone(), &path, "csrf=x").await;
+                assert_refused(&reply, &path, &format!("{method} {path} with {who}"));
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn only_unsubscribe_login_and_static_answer_the_anonymous() {
+    let fx = Fixture::new(|state| state);
+    assert_eq!(public_paths(), ["/u/{token}", "/login", "/static/{file}"]);
+    let stranger = Browser::default();
+
+    let login = fx.get(&stranger, "/login").await;
+    assert_eq!(login.status, StatusCode::OK);
+    assert!(login
+        .body
+        .contains("<form class=\"login\" method=\"post\" action=\"/login\">"));
+    assert!(login.body.contains("type=\"password\""));
+    assert_eq!(login.headers[header::CACHE_CONTROL], "no-store");
+
+    let css = fx.get(&stranger, "/static/inroad.css").await;
+    assert_eq!(css.status, StatusCode::OK);
+    assert_eq!(css.headers[header::CONTENT_TYPE], "text/css; charset=utf-8");
+    assert_eq!(
+        fx.get(&stranger, "/static/other.css").await.status,
+        StatusCode::NOT_FOUND
+    );
+
+    // A bad unsubscribe token is the public 404, not a login page.
+    let unsubscribe = fx.send(&stranger, Method::POST, "/u/garbage", "").await;
+    assert_eq!(
+        (unsubscribe.status, unsubscribe.body.as_str()),
+        (StatusCode::NOT_FOUND, "Not found\n")
+    );
+    assert_eq!(
+        fx.get(&stranger, "/nothing-here").await.status,
+        StatusCode::NOT_FOUND
+    );
+}
+
+#[tokio::test]
+async fn a_wrong_password_or_an_unknown_user_gets_no_session() {
+    let fx = Fixture::new(|state| state);
+    for (user, password) in [
+        ("ann", "correct horse batterz"),
+        ("bo", PASSWORD),
+        ("ann", ""),
+        ("", ""),
+    ] {
+        let (browser, reply) = fx.login(&Browser::default(), user, password).await;
+        assert_eq!(reply.status, StatusCode::UNAUTHORIZED, "{user}/{password}");
+        assert!(
+            reply.body.contains("Wrong user name or password."),
+            "{}",
+            reply.body
+        );
+        assert!(reply.set_cookie("inroad_session").is_none(), "{user}/{password}");
+        assert_eq!(fx.get(&browser, "/").await.status, StatusCode::SEE_OTHER);
+    }
+    // The form comes back filled in with the name, escaped.
+    let (_, reply) = fx.login(&Browser::default(), "<b>", "x").await;
+    assert!(reply.body.contains("value=\"&lt;b&gt;\""), "{}", reply.body);
+}
+
+#[tokio::test]
+async fn login_sets_a_strict_http_only_cookie_with_a_new_id_each_time() {
+    let fx = Fixture::new(|state| state);
+    let (browser, reply) = fx.login(&Browser::default(), "ann", PASSWORD).await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER);
+    assert_eq!(reply.location(), Some("/"));
+    let cookie = reply.set_cookie("inroad_session").unwrap();
+    for attribute in ["; Path=/;", "; HttpOnly", "; SameSite=Strict"] {
+        assert!(cookie.contains(attribute), "{attribute} in {cookie}");
+    }
+    assert!(!cookie.contains("Secure"), "plain HTTP: {cookie}");
+    let first = reply.cookie("inroad_session").unwrap();
+    assert_eq!(first.len(), 43, "32 random bytes");
+    let pre_login = browser.cookies[0].1.clone();
+    assert_ne!(first, pre_login, "the pre-login cookie never becomes the session");
+    assert!(
+        reply.set_cookie("inroad_login").unwrap().contains("Max-Age=0"),
+        "the pre-login cookie goes"
+    );
+
+    let browser = browser.with_cookie("inroad_session", &first);
+    let page = fx.get(&browser, "/").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("<h1>Inroad</h1>"), "{}", page.body);
+    assert!(page.body.contains("<strong>ann</strong>"), "{}", page.body);
+    assert!(page.body.contains("action=\"/logout\""), "{}", page.body);
+
+    // Logging in again with the first session (or a planted one) in the browser: a new
+    // id, and the old one is dead.
+    let (_, again) = fx.login(&browser, "ann", PASSWORD).await;
+    let second = again.cookie("inroad_session").unwrap();
+    assert_ne!(second, first);
+    assert_eq!(
+        fx.get(&browser, "/").await.status,
+        StatusCode::SEE_OTHER,
+        "the old id"
+    );
+    let browser = browser.with_cookie("inroad_session", &second);
+    assert_eq!(fx.get(&browser, "/").await.status, StatusCode::OK);
+
+    // Another browser's login leaves this one's session alone.
+    let other = fx.logged_in(&Browser::default()).await;
+    assert_ne!(other.session(), browser.session());
+    assert_eq!(fx.get(&browser, "/").await.status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn the_login_form_needs_its_own_csrf_token() {
+    let fx = Fixture::new(|state| state);
+    let stranger = Browser::default();
+    let form = fx.get(&stranger, "/login").await;
+    let pre = form.cookie("inroad_login").unwrap();
+    let cookie = form.set_cookie("inroad_login").unwrap();
+    for attribute in ["; Path=/login;", "; HttpOnly", "; SameSite=Strict"] {
+        assert!(cookie.contains(attribute), "{attribute} in {cookie}");
+    }
+    let other_form = fx.get(&stranger, "/login").await;
+    assert_ne!(
+        other_form.cookie("inroad_login").unwrap(),
+        pre,
+        "a new form, a new cookie"
+    );
+
+    let with_cookie = stranger.clone().with_cookie("inroad_login", &pre);
+    let credentials = [("user", "ann"), ("password", PASSWORD)];
+    let cases = [
+        ("no token", with_cookie.clone(), form_body(&credentials)),
+        (
+            "a wrong token",
+            with_cookie.clone(),
+            form_body(&[credentials[0], credentials[1], ("csrf", &"A".repeat(43))]),
+        ),
+        (
+            "another form's token",
+            with_cookie.clone(),
+            form_body(&[credentials[0], credentials[1], ("csrf", &other_form.csrf())]),
+        ),
+        (
+            "no pre-login cookie",
+            stranger.clone(),
+            form_body(&[credentials[0], credentials[1], ("csrf", &form.csrf())]),
+        ),
+    ];
+    for (what, browser, body) in cases {
+        let reply = fx.send(&browser, Method::POST, "/login", &body).await;
+        assert_eq!(reply.status, StatusCode::FORBIDDEN, "{what}: {}", reply.body);
+        assert!(reply.set_cookie("inroad_session").is_none(), "{what}");
+    }
+    let body = form_body(&[credentials[0], credentials[1], ("csrf", &form.csrf())]);
+    let reply = fx.send(&with_cookie, Method::POST, "/login", &body).await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER, "the form's own token");
+}
+
+#[tokio::test]
+async fn logout_needs_the_csrf_token_and_ends_the_session() {
+    let fx = Fixture::new(|state| state);
+    let browser = fx.logged_in(&Browser::default()).await;
+    let csrf = fx.csrf(&browser).await;
+    let another = fx.logged_in(&Browser::default()).await;
+    let another_csrf = fx.csrf(&another).await;
+    assert_ne!(csrf, another_csrf, "each session has its own token");
+
+    let refused = [
+        ("no token", browser.clone(), String::new()),
+        (
+            "a wrong token",
+            browser.clone(),
+            form_body(&[("csrf", &"A".repeat(43))]),
+        ),
+        (
+            "another session's token",
+            browser.clone(),
+            form_body(&[("csrf", &another_csrf)]),
+        ),
+        (
+            "a wrong header",
+            browser.clone().with_header("x-csrf-token", "nope"),
+            form_body(&[("csrf", &csrf)]),
+        ),
+    ];
+    for (what, browser, body) in refused {
+        let reply = fx.send(&browser, Method::POST, "/logout", &body).await;
+        assert_eq!(reply.status, StatusCode::FORBIDDEN, "{what}: {}", reply.body);
+    }
+    assert_eq!(
+        fx.get(&browser, "/").await.status,
+        StatusCode::OK,
+        "still logged in"
+    );
+
+    let reply = fx
+        .send(&browser, Method::POST, "/logout", &form_body(&[("csrf", &csrf)]))
+        .await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER);
+    assert_eq!(reply.location(), Some("/login"));
+    assert!(reply.set_cookie("inroad_session").unwrap().contains("Max-Age=0"));
+    assert_eq!(
+        fx.get(&browser, "/").await.status,
+        StatusCode::SEE_OTHER,
+        "the id is dead"
+    );
+
+    // The header works as well as the form field.
+    let by_header = another.clone().with_header("x-csrf-token", &another_csrf);
+    let reply = fx.send(&by_header, Method::POST, "/logout", "").await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER);
+    assert_eq!(fx.get(&another, "/").await.status, StatusCode::SEE_OTHER);
+}
+
+#[tokio::test]
+async fn api_tokens_open_the_api_until_revoked() {
+    let fx = Fixture::new(|state| state);
+    let token = inroad_engine::auth::create_token(fx.store().as_mut(), "ci", 0).unwrap();
+    let script = Browser::default().with_header("authorization", &format!("Bearer {token}"));
+    let reply = fx.get(&script, "/api/v1/me").await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    assert_eq!(reply.json(), serde_json::json!({"user": null, "token": "ci"}));
+    // No CSRF token needed: a non-GET gets past the gate (to the route's 405).
+    let post = fx.send(&script, Method::POST, "/api/v1/me", "").await;
+    assert_eq!(post.status, StatusCode::METHOD_NOT_ALLOWED);
+    // Tokens are for the API: pages still want a login.
+    assert_refused(&fx.get(&script, "/").await, "/", "a token on a page");
+
+    let browser = fx.logged_in(&Browser::default()).await;
+    let reply = fx.get(&browser, "/api/v1/me").await;
+    assert_eq!(reply.json(), serde_json::json!({"user": "ann", "token": null}));
+    let post = fx.send(&browser, Method::POST, "/api/v1/me", "").await;
+    assert_eq!(
+        post.status,
+        StatusCode::FORBIDDEN,
+        "a session needs its CSRF token"
+    );
+    assert!(post.json()["error"].as_str().unwrap().contains("CSRF"));
+
+    assert!(fx.store().revoke_api_token("ci").unwrap());
+    let reply = fx.get(&script, "/api/v1/me").await;
+    assert_refused(&reply, "/api/v1/me", "a revoked token");
+    assert!(reply.json()["error"].as_str().unwrap().contains("not valid"));
+    // A bad token is refused even next to a good session: the script learns it is wrong.
+    let both = browser.with_header("authorization", &format!("Bearer {token}"));
+    assert_eq!(fx.get(&both, "/api/v1/me").await.status, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn failed_logins_are_limited_per_user_name_and_per_address() {
+    let fx = Fixture::new(|state| state);
+    let laptop = Browser::from("192.0.2.10:40000");
+    for _ in 0..5 {
+        let (_, reply) = fx.login(&laptop, "ann", "not the password").await;
+        assert_eq!(reply.status, StatusCode::UNAUTHORIZED);
+    }
+    let (_, reply) = fx.login(&Browser::from("198.51.100.7:1"), "ann", PASSWORD).await;
+    assert_eq!(
+        reply.status,
+        StatusCode::TOO_MANY_REQUESTS,
+        "even the right password, from anywhere"
+    );
+    assert!(reply.set_cookie("inroad_session").is_none());
+    let wait: i64 = reply.headers[header::RETRY_AFTER]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=15 * 60).contains(&wait), "{wait}");
+    assert!(reply.body.contains("Too many failed logins"), "{}", reply.body);
+
+    // Guessing at many names from one address.
+    let fx = Fixture::new(|state| state);
+    for n in 0..5 {
+        let (_, reply) = fx.login(&laptop, &format!("user{n}"), "guess").await;
+        assert_eq!(reply.status, StatusCode::UNAUTHORIZED);
+    }
+    let (_, reply) = fx.login(&laptop, "ann", PASSWORD).await;
+    assert_eq!(
+        reply.status,
+        StatusCode::TOO_MANY_REQUESTS,
+        "the address is blocked"
+    );
+    let (_, reply) = fx
+        .login(&Browser::from("192.0.2.11:40000"), "ann", PASSWORD)
+        .await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER, "another address is not");
+}
+
+#[tokio::test]
+async fn behind_a_proxy_the_forwarded_address_counts() {
+    let fx = Fixture::new(|state| state.behind_proxy(true));
+    // Everyone arrives from the proxy on loopback; only X-Forwarded-For tells them apart.
+    let proxy = Browser::from("127.0.0.1:50000");
+    let attacker = proxy.clone().with_header("x-forwarded-for", "203.0.113.9");
+    for n in 0..5 {
+        let (_, reply) = fx.login(&attacker, &format!("user{n}"), "guess").await;
+        assert_eq!(reply.status, StatusCode::UNAUTHORIZED);
+    }
+    let (_, reply) = fx.login(&attacker, "ann", PASSWORD).await;
+    assert_eq!(reply.status, StatusCode::TOO_MANY_REQUESTS);
+    // A spoofed first entry does not help: the proxy's own (last) entry counts.
+    let spoofing = proxy
+        .clone()
+        .with_header("x-forwarded-for", "10.0.0.1, 203.0.113.9");
+    assert_eq!(
+        fx.login(&spoofing, "ann", PASSWORD).await.1.status,
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    let user = proxy.with_header("x-forwarded-for", "198.51.100.20");
+    assert_eq!(
+        fx.login(&user, "ann", PASSWORD).await.1.status,
+        StatusCode::SEE_OTHER
+    );
+}
+
+#[tokio::test]
+async fn cookies_are_secure_exactly_when_the_request_came_over_https() {
+    let https = Browser::default().with_header("x-forwarded-proto", "https");
+    let http = Browser::default().with_header("x-forwarded-proto", "http");
+    let cases = [
+        (
+            "X-Forwarded-Proto without --behind-proxy",
+            Fixture::new(|s| s),
+            &https,
+            false,
+        ),
+        (
+            "--behind-proxy, https",
+            Fixture::new(|s| s.behind_proxy(true)),
+            &https,
+            true,
+        ),
+        (
+            "--behind-proxy, http",
+            Fixture::new(|s| s.behind_proxy(true)),
+            &http,
+            false,
+        ),
+        (
+            "--behind-proxy, no header",
+            Fixture::new(|s| s.behind_proxy(true)),
+            &Browser::default(),
+            false,
+        ),
+        (
+            "--secure-cookies",
+            Fixture::new(|s| s.secure_cookies(true)),
+            &http,
+            true,
+        ),
+    ];
+    for (what, fx, browser, secure) in cases {
+        let (_, reply) = fx.login(browser, "ann", PASSWORD).await;
+        let session = reply
+            .set_cookie("inroad_session")
+            .unwrap_or_else(|| panic!("{what}"));
+        assert_eq!(session.ends_with("; Secure"), secure, "{what}: {session}");
+        let form = fx.get(browser, "/login").await;
+        let pre = form.set_cookie("inroad_login").unwrap();
+        assert_eq!(pre.ends_with("; Secure"), secure, "{what}: {pre}");
+    }
+}
