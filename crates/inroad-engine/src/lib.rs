@@ -1,6 +1,6 @@
 //! Inroad's use cases, wiring the pure rules of `inroad-core` to a `dyn Store`:
-//! lead import and export, the suppression list, campaigns and the worker, and
-//! mailboxes with their sealed secrets.
+//! lead import and export, the suppression list, campaigns and the worker, LinkedIn's
+//! task list, the forecast, and mailboxes with their sealed secrets.
 //!
 //! Each use case takes the store and plain options and returns a report struct; the
 //! CLI (and later the web server) only formats those reports.
@@ -8,6 +8,7 @@
 pub mod campaign;
 pub mod export;
 pub mod find;
+pub mod forecast;
 pub mod import;
 pub mod inbox;
 pub mod linkedin;
