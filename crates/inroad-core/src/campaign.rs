@@ -1319,10 +1319,20 @@ body = "Other body"
         let three_days = SignedDuration::from_hours(72);
         let just_before = sent + three_days - SignedDuration::from_secs(1);
         assert_eq!(spec.skip_unaccepted(0, sent, 1, just_before), None);
-        assert_eq!(spec.skip_unaccepted(0, sent, 1, sent + three_days), Some(Skip::To(2)));
+        assert_eq!(
+            spec.skip_unaccepted(0, sent, 1, sent + three_days),
+            Some(Skip::To(2))
+        );
         let no_email = parse_campaign(&linkedin("if_not_accepted_after_days = 3", "")).unwrap();
-        assert_eq!(no_email.skip_unaccepted(0, sent, 1, sent + three_days), Some(Skip::Finished));
+        assert_eq!(
+            no_email.skip_unaccepted(0, sent, 1, sent + three_days),
+            Some(Skip::Finished)
+        );
         let patient = parse_campaign(&linkedin("", email)).unwrap();
-        assert_eq!(patient.skip_unaccepted(0, sent, 1, Timestamp::MAX), None, "waits for good");
+        assert_eq!(
+            patient.skip_unaccepted(0, sent, 1, Timestamp::MAX),
+            None,
+            "waits for good"
+        );
     }
 }

@@ -2071,16 +2071,27 @@ mod tests {
         ];
         let b = day_budget(&limits, &history, now, &zone, None);
         // Three done today come off today's 15; the open one is on the list already.
-        assert_eq!((b.invitations.quota, b.invitations.sent, b.invitations_left), (15, 3, 11));
-        let messages = limits
-            .messages(&[ts("2026-03-09T10:00:00Z")])
-            .allowance(mailbox_day(now, &zone), &zone, EVERY, None);
+        assert_eq!(
+            (b.invitations.quota, b.invitations.sent, b.invitations_left),
+            (15, 3, 11)
+        );
+        let messages = limits.messages(&[ts("2026-03-09T10:00:00Z")]).allowance(
+            mailbox_day(now, &zone),
+            &zone,
+            EVERY,
+            None,
+        );
         assert_eq!(b.messages_left, messages.left - 1);
         assert_eq!(b.inmail_left, 3, "5 this month, less March's done and open ones");
         assert_eq!((b.pending, b.noted_this_month), (1, 1));
         assert_eq!((b.invitations_last_7_days, b.messages_last_7_days), (3, 1));
         // Asking for more raises today's invitations within the window.
-        assert_eq!(day_budget(&limits, &history, now, &zone, Some(40)).invitations.quota, 40);
+        assert_eq!(
+            day_budget(&limits, &history, now, &zone, Some(40))
+                .invitations
+                .quota,
+            40
+        );
     }
 
     #[test]
@@ -2104,7 +2115,11 @@ mod tests {
     fn choose_account_takes_the_most_room_and_of_equals_the_last() {
         assert_eq!(choose_account([(1, 3), (2, 5), (3, 4)]), Some(2));
         assert_eq!(choose_account([(1, 5), (2, 5), (3, 4)]), Some(2));
-        assert_eq!(choose_account([(1, 0), (2, 0)]), Some(2), "even with no room left");
+        assert_eq!(
+            choose_account([(1, 0), (2, 0)]),
+            Some(2),
+            "even with no room left"
+        );
         assert_eq!(choose_account([]), None);
     }
 }

@@ -302,6 +302,16 @@ struct Handed {
     earlier: bool,
 }
 
+/// Buffers a planning round reuses (a forecast makes hundreds of thousands of rounds).
+#[derive(Default)]
+struct Scratch {
+    free: Vec<Option<(bool, bool)>>,
+    live: Vec<bool>,
+    follow_ups: Vec<((i64, i64), usize)>,
+    due: Vec<usize>,
+}
+
+/// What an account's budgets still allow today, as the list hands tasks out.
 #[derive(Clone, Copy, Default)]
 struct Left {
     invitations: u32,
@@ -309,27 +319,64 @@ struct Left {
     inmail: u32,
 }
 
-#[derive(Clone, Copy, Default)]
-struct Blocked {
-    invitations: u64,
+/// What a day's list left waiting of the forecast campaign, besides the invitation and
+/// InMail steps its budgets left (the visible counts say those).
+#[derive(Default)]
+struct Waiting {
     messages: u64,
-    inmail: u64,
+    acceptance: u64,
+    no_account: u64,
 }
 
-/// What the last LinkedIn day that read the due steps left waiting.
-struct Scan {
-    /// Per account, the steps its budgets left waiting (every campaign's).
-    blocked: Vec<Blocked>,
-    /// The forecast campaign's share of them.
-    target_blocked: Vec<Blocked>,
-    /// Leads of the forecast campaign waiting for an acceptance.
-    target_waiting: u64,
-    /// Leads of the forecast campaign without an account to go through.
-    target_no_account: u64,
-    /// Leads waiting for an acceptance who move on once their invitation is old enough.
-    may_skip: Vec<usize>,
-    /// The due time of the first step not read (not due then, or beyond the list's batch).
-    next_unread: Option<i64>,
+/// What reading one due LinkedIn step leads to, once the list is read.
+enum Action {
+    /// A task handed out: the step leaves the list.
+    Hand(Handed, (i64, i64)),
+    Skip(usize, Skip, (i64, i64)),
+    /// Its account now known (and not a message step): no longer read one by one.
+    Assigned((i64, i64)),
+    /// Waits for good: no longer read one by one.
+    Forever((i64, i64)),
+}
+
+/// Where the list stands while it is read: what the budgets still allow, the invitation and
+/// InMail steps not read yet per account, and how many (account, kind) pairs have both.
+struct Reading {
+    left: Vec<Left>,
+    unread: Vec<[u64; 2]>,
+    open: usize,
+}
+
+impl Reading {
+    fn room(&self, a: usize, kind: usize) -> bool {
+        let left = match kind {
+            0 => self.left[a].invitations,
+            _ => self.left[a].inmail,
+        };
+        left > 0 && self.unread[a][kind] > 0
+    }
+
+    /// A step of `kind` read on account `a`.
+    fn read(&mut self, a: usize, kind: usize) {
+        let before = self.room(a, kind);
+        self.unread[a][kind] = self.unread[a][kind].saturating_sub(1);
+        if before && !self.room(a, kind) {
+            self.open -= 1;
+        }
+    }
+
+    /// One of account `a`'s budgets spent on a task of `kind`.
+    fn spend(&mut self, a: usize, kind: usize) {
+        let before = self.room(a, kind);
+        let left = match kind {
+            0 => &mut self.left[a].invitations,
+            _ => &mut self.left[a].inmail,
+        };
+        *left -= 1;
+        if before && !self.room(a, kind) {
+            self.open -= 1;
+        }
+    }
 }
 
 struct WeekTally {
@@ -397,10 +444,12 @@ struct Sim<'s> {
     classes: Vec<DueClass>,
     class_index: HashMap<(usize, Option<usize>, Option<i64>), usize>,
     zones: Zones,
-    /// Whether a campaign's window is open in a zone at the current pass's instant.
-    windows: HashMap<(usize, usize), bool>,
+    /// Whether a campaign's window is open in a zone at the current pass's instant, by
+    /// campaign × zone (`None`: not asked yet).
+    windows: Vec<Option<bool>>,
     /// Entries of `input.due` not needed in the last round, kept with their buffers.
     spare: Vec<DueEnrolment>,
+    scratch: Scratch,
     /// Due times of campaigns that do not run: the worker's wake still counts them.
     phantom_dues: Vec<i64>,
     /// The last hour's sends, oldest first (for the recipient-domain limit).
@@ -411,12 +460,18 @@ struct Sim<'s> {
     account_index: HashMap<i64, usize>,
     /// LinkedIn steps without a task yet, by (due, id).
     queue: BTreeMap<(i64, i64), usize>,
+    /// Those the list must read one by one even once the invitation and InMail budgets are
+    /// spent: message steps, and steps without a known account.
+    special: BTreeMap<(i64, i64), usize>,
+    /// The queue's steps due by `visible_to`: how many, and per account its invitation and
+    /// InMail steps (every campaign's, and the forecast campaign's).
+    visible_to: i64,
+    visible_total: usize,
+    visible: Vec<[u64; 2]>,
+    visible_target: Vec<[u64; 2]>,
     /// Tasks handed out before the forecast began: done on its first LinkedIn day.
     open_tasks: Vec<Handed>,
     invites: HashMap<i64, Option<Invite>>,
-    scan: Option<Scan>,
-    /// The earliest due time queued since the last scan.
-    queued_since_scan: Option<i64>,
     tally: Tally,
 }
 
@@ -446,7 +501,8 @@ impl<'s> Sim<'s> {
         let since = now.checked_sub(HISTORY).unwrap_or(now).as_second();
         let linkedin_accounts = store.linkedin_accounts()?;
         for a in &linkedin_accounts {
-            let invalid = |e: &dyn std::fmt::Display| Error::Usage(format!("LinkedIn account {}: {e}", a.name));
+            let invalid =
+                |e: &dyn std::fmt::Display| Error::Usage(format!("LinkedIn account {}: {e}", a.name));
             let plan = LinkedinPlan::parse(&a.plan).map_err(|e| invalid(&e))?;
             let overrides = Overrides {
                 invitations_per_week: options.invitations_per_week.or(a.invitations_per_week),
@@ -555,7 +611,12 @@ impl<'s> Sim<'s> {
         let sender_index: HashMap<i64, usize> = states.iter().enumerate().map(|(i, m)| (m.id, i)).collect();
         let campaign_senders = campaign_states
             .iter()
-            .map(|c| c.mailboxes.iter().filter_map(|id| sender_index.get(id).copied()).collect())
+            .map(|c| {
+                c.mailboxes
+                    .iter()
+                    .filter_map(|id| sender_index.get(id).copied())
+                    .collect()
+            })
             .collect();
 
         let campaign_index: HashMap<i64, usize> =
@@ -587,8 +648,9 @@ impl<'s> Sim<'s> {
             classes: Vec::new(),
             class_index: HashMap::new(),
             zones,
-            windows: HashMap::new(),
+            windows: Vec::new(),
             spare: Vec::new(),
+            scratch: Scratch::default(),
             phantom_dues: Vec::new(),
             domain_log: VecDeque::new(),
             domain_sends: Vec::new(),
@@ -596,10 +658,13 @@ impl<'s> Sim<'s> {
             accounts,
             account_index,
             queue: BTreeMap::new(),
+            special: BTreeMap::new(),
+            visible_to: i64::MIN,
+            visible_total: 0,
+            visible: Vec::new(),
+            visible_target: Vec::new(),
             open_tasks: Vec::new(),
             invites: HashMap::new(),
-            scan: None,
-            queued_since_scan: None,
             tally: Tally {
                 zone,
                 first_week,
@@ -636,8 +701,10 @@ impl<'s> Sim<'s> {
                 sim.dirty_domains.push(d);
             }
         }
-        let open_by_enrolment: HashMap<i64, (usize, usize, TaskKind)> =
-            open_tasks.iter().map(|&(e, step, a, kind)| (e, (step, a, kind))).collect();
+        let open_by_enrolment: HashMap<i64, (usize, usize, TaskKind)> = open_tasks
+            .iter()
+            .map(|&(e, step, a, kind)| (e, (step, a, kind)))
+            .collect();
         for row in store.sequence_enrolments()? {
             let Some(&campaign) = campaign_index.get(&row.campaign_id) else {
                 if row.state == "active" {
@@ -739,7 +806,11 @@ impl<'s> Sim<'s> {
             .iter()
             .any(|c| c.spec.steps.iter().any(|s| s.channel.is_linkedin()));
         let mut wake = Some(from);
-        let mut task_hour = if linkedin { self.task_hour(from, true) } else { None };
+        let mut task_hour = if linkedin {
+            self.task_hour(from, true)
+        } else {
+            None
+        };
         while self.tally.live > 0 {
             let (at, tasks) = match (wake, task_hour) {
                 (Some(w), Some(h)) if h <= w => (h, true),
@@ -833,6 +904,8 @@ impl<'s> Sim<'s> {
     fn reload(&mut self, now: Timestamp) {
         let now_s = now.as_second();
         self.windows.clear();
+        self.windows
+            .resize(self.campaigns.len() * self.zones.list.len(), None);
         for (sender, state) in self.senders.iter_mut().zip(&mut self.input.mailboxes) {
             let mut redraw = sender.sent_in_pass;
             if now >= sender.day_end {
@@ -843,7 +916,9 @@ impl<'s> Sim<'s> {
                 redraw = true;
             }
             if sender.sent_in_pass {
-                state.last_send = state.last_send.and_then(|t| Timestamp::from_second(t.as_second()).ok());
+                state.last_send = state
+                    .last_send
+                    .and_then(|t| Timestamp::from_second(t.as_second()).ok());
                 sender.sent_in_pass = false;
             }
             if redraw {
@@ -901,7 +976,12 @@ impl<'s> Sim<'s> {
             }
             let (key, idx) = entry.remove_entry();
             let e = &self.enrolments[idx];
-            match self.campaigns[e.campaign].spec.steps.get(e.step).map(|s| s.channel) {
+            match self.campaigns[e.campaign]
+                .spec
+                .steps
+                .get(e.step)
+                .map(|s| s.channel)
+            {
                 Some(Channel::Email) if e.domain.is_none() => self.leave(idx),
                 Some(Channel::Email) => {
                     // A conversation's window opens in the lead's zone, else its mailbox's.
@@ -969,27 +1049,38 @@ impl<'s> Sim<'s> {
     /// and within follow-ups and new leads matters to the planner (see its module docs).
     /// Returns how many new leads the classes it could send from hold.
     fn fill_due(&mut self, now: Timestamp, window: usize) -> usize {
-        // Per campaign, the zones of its mailboxes free to send now, if it may still start
-        // new leads today (`None`: it may not).
-        let mut free_zones: Vec<Option<Vec<usize>>> = Vec::with_capacity(self.campaigns.len());
-        for (c, state) in self.input.campaigns.iter().enumerate() {
-            let out_of_new_leads = state
-                .daily_new_leads
-                .is_some_and(|n| state.new_leads_today >= n);
-            free_zones.push((!out_of_new_leads).then(|| {
-                self.campaign_senders[c]
-                    .iter()
-                    .filter(|&&mi| self.free(mi, now))
-                    .map(|&mi| self.senders[mi].zone_id)
-                    .collect()
-            }));
+        // Per campaign that may still start new leads today: whether a mailbox of its is free
+        // to send now, and whether one free is in its window too.
+        let mut free = std::mem::take(&mut self.scratch.free);
+        free.clear();
+        for c in 0..self.campaigns.len() {
+            let state = &self.input.campaigns[c];
+            if state.daily_new_leads.is_some_and(|n| state.new_leads_today >= n) {
+                free.push(None);
+                continue;
+            }
+            let (mut any, mut in_window) = (false, false);
+            for i in 0..self.campaign_senders[c].len() {
+                let mi = self.campaign_senders[c][i];
+                if self.free(mi, now) {
+                    any = true;
+                    let zone = self.senders[mi].zone_id;
+                    in_window = in_window || self.window_open(c, zone, now);
+                }
+            }
+            free.push(Some((any, in_window)));
         }
-        let mut live = Vec::with_capacity(self.classes.len());
+        let mut live = std::mem::take(&mut self.scratch.live);
+        live.clear();
         for c in 0..self.classes.len() {
-            let open = self.class_open(c, now, &free_zones);
+            let open = self.class_open(c, now, &free);
             live.push(open);
         }
-        let mut follow_ups: Vec<((i64, i64), usize)> = Vec::new();
+        self.scratch.free = free;
+        let mut follow_ups = std::mem::take(&mut self.scratch.follow_ups);
+        follow_ups.clear();
+        let mut due = std::mem::take(&mut self.scratch.due);
+        due.clear();
         let mut firsts: Vec<usize> = Vec::new();
         let mut new_lead_classes = Vec::new();
         let mut live_new_leads = 0;
@@ -1008,7 +1099,8 @@ impl<'s> Sim<'s> {
             }
         }
         follow_ups.sort_unstable_by_key(|&(key, _)| key);
-        let mut due: Vec<usize> = follow_ups.into_iter().map(|(_, idx)| idx).collect();
+        due.extend(follow_ups.iter().map(|&(_, idx)| idx));
+        self.scratch.follow_ups = follow_ups;
         due.append(&mut firsts);
         // The first new leads of the open classes, merged in due order.
         for _ in 0..window {
@@ -1047,14 +1139,16 @@ impl<'s> Sim<'s> {
             let e = &enrolments[idx];
             write_due(slot, e, campaigns[e.campaign].id, domains, zones);
         }
+        self.scratch.due = due;
+        self.scratch.live = live;
         live_new_leads
     }
 
     /// Whether the planner could send from due class `c` at `now` (if not, it notes only
     /// when that changes): its window open and a mailbox free for it (and, for new leads,
-    /// some left today; `free_zones` as [`Sim::fill_due`] reckons them). Errs towards yes: a
+    /// some left today; `free` as [`Sim::fill_due`] reckons it per campaign). Errs towards yes: a
     /// round is given all of an open class.
-    fn class_open(&mut self, c: usize, now: Timestamp, free_zones: &[Option<Vec<usize>>]) -> bool {
+    fn class_open(&mut self, c: usize, now: Timestamp, free: &[Option<(bool, bool)>]) -> bool {
         let class = &self.classes[c];
         if class.entries.is_empty() {
             return false;
@@ -1064,13 +1158,13 @@ impl<'s> Sim<'s> {
             (Some(mi), _, Some(zone)) => self.free(mi, now) && self.window_open(campaign, zone, now),
             (_, Some(_), _) => false,
             (_, None, zone) => {
-                let Some(free) = &free_zones[campaign] else {
+                let Some((any, in_window)) = free[campaign] else {
                     return false;
                 };
                 match zone {
-                    Some(zone) => !free.is_empty() && self.window_open(campaign, zone, now),
+                    Some(zone) => any && self.window_open(campaign, zone, now),
                     // Without a zone of its own a lead goes out in its mailbox's window.
-                    None => free.iter().any(|&z| self.window_open(campaign, z, now)),
+                    None => in_window,
                 }
             }
         }
@@ -1085,12 +1179,16 @@ impl<'s> Sim<'s> {
 
     /// Whether a campaign's window is open at `now` in a zone, as the planner reads it.
     fn window_open(&mut self, campaign: usize, zone: usize, now: Timestamp) -> bool {
+        let slot = campaign * self.zones.list.len() + zone;
+        if let Some(Some(open)) = self.windows.get(slot) {
+            return *open;
+        }
         let window = &self.input.campaigns[campaign].window;
-        let zone_tz = &self.zones.list[zone];
-        *self
-            .windows
-            .entry((campaign, zone))
-            .or_insert_with(|| matches!(window.next_open(now, zone_tz), Some(at) if at <= now))
+        let open = matches!(window.next_open(now, &self.zones.list[zone]), Some(at) if at <= now);
+        if let Some(cached) = self.windows.get_mut(slot) {
+            *cached = Some(open);
+        }
+        open
     }
 
     /// A planned send, as the worker handles it: parked if the lead is suppressed, else
@@ -1101,7 +1199,13 @@ impl<'s> Sim<'s> {
         };
         let campaign_id = self.campaigns[self.enrolments[idx].campaign].id;
         let mut view = empty_due();
-        write_due(&mut view, &self.enrolments[idx], campaign_id, &self.domains, &self.zones);
+        write_due(
+            &mut view,
+            &self.enrolments[idx],
+            campaign_id,
+            &self.domains,
+            &self.zones,
+        );
         let key = (self.enrolments[idx].due, send.enrolment_id);
         if let Some(class) = self.enrolments[idx].class.take() {
             self.classes[class].entries.remove(&key);
@@ -1113,7 +1217,8 @@ impl<'s> Sim<'s> {
             self.leave(idx);
             return false;
         }
-        self.input.record_send(&view, send.mailbox_id, self.senders[mi].gap);
+        self.input
+            .record_send(&view, send.mailbox_id, self.senders[mi].gap);
         let sender = &mut self.senders[mi];
         sender.sent_in_pass = true;
         let state = &self.input.mailboxes[mi];
@@ -1161,9 +1266,70 @@ impl<'s> Sim<'s> {
         true
     }
 
+    /// Queues a LinkedIn step for the task list.
     fn enqueue(&mut self, key: (i64, i64), idx: usize) {
         self.queue.insert(key, idx);
-        self.queued_since_scan = Some(self.queued_since_scan.map_or(key.0, |d| d.min(key.0)));
+        if self.one_by_one(idx) {
+            self.special.insert(key, idx);
+        }
+        if key.0 <= self.visible_to {
+            self.visible_total += 1;
+            self.count_visible(idx, true);
+        }
+    }
+
+    fn dequeue(&mut self, key: (i64, i64), idx: usize) {
+        self.queue.remove(&key);
+        self.special.remove(&key);
+        if key.0 <= self.visible_to {
+            self.visible_total -= 1;
+            self.count_visible(idx, false);
+        }
+    }
+
+    /// Whether the list must read this step one by one (see `special`).
+    fn one_by_one(&self, idx: usize) -> bool {
+        let e = &self.enrolments[idx];
+        let message = self.campaigns[e.campaign]
+            .spec
+            .steps
+            .get(e.step)
+            .map(|s| s.channel)
+            == Some(Channel::LinkedinMessage);
+        !e.forever && (message || !matches!(e.account, AccountRef::Known(_)))
+    }
+
+    /// An invitation or InMail step of a known account: (account, 0 or 1).
+    fn counted(&self, idx: usize) -> Option<(usize, usize)> {
+        let e = &self.enrolments[idx];
+        let AccountRef::Known(a) = e.account else {
+            return None;
+        };
+        match self.campaigns[e.campaign].spec.steps.get(e.step)?.channel {
+            Channel::LinkedinConnect => Some((a, 0)),
+            Channel::LinkedinInmail => Some((a, 1)),
+            _ => None,
+        }
+    }
+
+    fn count_visible(&mut self, idx: usize, add: bool) {
+        let Some((a, kind)) = self.counted(idx) else {
+            return;
+        };
+        let target = self.enrolments[idx].campaign == self.target;
+        for counts in [
+            Some(&mut self.visible),
+            target.then_some(&mut self.visible_target),
+        ]
+        .into_iter()
+        .flatten()
+        {
+            if add {
+                counts[a][kind] += 1;
+            } else {
+                counts[a][kind] -= 1;
+            }
+        }
     }
 
     /// The forecast campaign's touch, if it is one of its leads.
@@ -1175,7 +1341,8 @@ impl<'s> Sim<'s> {
         let t = &mut self.tally;
         t.touches += 1;
         t.last_touch = Some(at);
-        let day = mailbox_day(at, &t.zone);
+        // Touches happen on the day being tallied (days are closed before each event).
+        let day = t.day;
         t.week(day).touches += 1;
         *t.days.entry(day).or_insert(0) += 1;
         if !e.touched {
@@ -1215,7 +1382,7 @@ impl<'s> Sim<'s> {
                 day_budget(&a.limits, &a.history, at, &a.zone, None)
             })
             .collect();
-        let mut left: Vec<Left> = budgets
+        let left = budgets
             .iter()
             .map(|b| Left {
                 invitations: b.invitations_left,
@@ -1224,36 +1391,15 @@ impl<'s> Sim<'s> {
             })
             .collect();
         let mut handed = std::mem::take(&mut self.open_tasks);
-        if self.needs_scan(at, &left) {
-            self.read_list(at, &mut left, &mut handed)?;
-        }
+        let waiting = self.read_list(at, left, &mut handed)?;
         for task in handed {
             self.do_task(task, at);
         }
-        self.tally_linkedin(&budgets);
+        self.tally_linkedin(&budgets, &waiting);
         Ok(())
     }
 
-    /// Whether today's list can differ from the last one read: new steps due, a budget
-    /// reopened for steps it left waiting, a waiting lead's invitation old enough.
-    fn needs_scan(&self, at: Timestamp, left: &[Left]) -> bool {
-        let Some(scan) = &self.scan else {
-            return true;
-        };
-        let at_s = at.as_second();
-        if scan.next_unread.is_some_and(|d| d <= at_s) || self.queued_since_scan.is_some_and(|d| d <= at_s) {
-            return true;
-        }
-        let reopened = scan.blocked.iter().zip(left).any(|(b, l)| {
-            (b.invitations > 0 && l.invitations > 0)
-                || (b.messages > 0 && l.messages > 0)
-                || (b.inmail > 0 && l.inmail > 0)
-        });
-        reopened || scan.may_skip.iter().any(|&idx| self.skip_at(idx, at).is_some())
-    }
-
-    /// Where a lead waiting for an acceptance goes at `at` (its invitation was looked up
-    /// when the list last read it).
+    /// Where a lead waiting for an acceptance goes at `at` (its invitation looked up).
     fn skip_at(&self, idx: usize, at: Timestamp) -> Option<Skip> {
         let e = &self.enrolments[idx];
         let invite = (*self.invites.get(&e.lead)?)?;
@@ -1262,116 +1408,174 @@ impl<'s> Sim<'s> {
             .skip_unaccepted(invite.step, invite.done_at?, e.step, at)
     }
 
-    /// Reads the due LinkedIn steps as `linkedin::tasks` does: each lead's account (chosen
-    /// now if it has none), then a task if the budget allows, a skip past a message whose
-    /// invitation was not accepted in time, or a wait.
-    fn read_list(&mut self, at: Timestamp, left: &mut [Left], handed: &mut Vec<Handed>) -> Result<()> {
+    /// Reads the due LinkedIn steps as `linkedin::tasks` does, in due order: each lead's
+    /// account (chosen now if it has none), then a task if the budget allows, a skip past a
+    /// message whose invitation was not accepted in time, or a wait. Once no budget is left
+    /// for the invitation and InMail steps still unread, those can only wait, so only the
+    /// steps read one by one (`special`) are read on.
+    fn read_list(&mut self, at: Timestamp, left: Vec<Left>, handed: &mut Vec<Handed>) -> Result<Waiting> {
         let at_s = at.as_second();
-        let due: Vec<((i64, i64), usize)> = self
+        let newly: Vec<usize> = self
             .queue
-            .range(..=(at_s, i64::MAX))
-            .take(DUE_BATCH)
-            .map(|(key, &idx)| (*key, idx))
+            .range((self.visible_to.saturating_add(1), i64::MIN)..=(at_s, i64::MAX))
+            .map(|(_, &idx)| idx)
             .collect();
-        let mut scan = Scan {
-            blocked: vec![Blocked::default(); self.accounts.len()],
-            target_blocked: vec![Blocked::default(); self.accounts.len()],
-            target_waiting: 0,
-            target_no_account: 0,
-            may_skip: Vec::new(),
-            next_unread: None,
-        };
-        for &(key, idx) in &due {
-            let (campaign, step, lead) = {
-                let e = &self.enrolments[idx];
-                (e.campaign, e.step, e.lead)
-            };
-            let target = campaign == self.target;
-            let Some(channel) = self.campaigns[campaign].spec.steps.get(step).map(|s| s.channel) else {
-                continue;
-            };
-            let account = match self.enrolments[idx].account {
-                AccountRef::Known(a) => Some(a),
-                AccountRef::Missing => None,
-                AccountRef::Unassigned => {
-                    let candidates = self.campaigns[campaign]
-                        .accounts
-                        .iter()
-                        .map(|&a| (self.accounts[a].id, left[a].invitations));
-                    let chosen = choose_account(candidates).and_then(|id| self.account_index.get(&id).copied());
-                    if let Some(a) = chosen {
-                        self.enrolments[idx].account = AccountRef::Known(a);
-                    }
-                    chosen
-                }
-            };
-            let Some(a) = account else {
-                if target {
-                    scan.target_no_account += 1;
-                }
-                continue;
-            };
-            let kind = match channel {
-                Channel::LinkedinConnect if left[a].invitations == 0 => {
-                    scan.block(a, target, |b| &mut b.invitations);
-                    continue;
-                }
-                Channel::LinkedinConnect => {
-                    left[a].invitations -= 1;
-                    TaskKind::Connect
-                }
-                Channel::LinkedinMessage => {
-                    let invite = self.invite(lead)?;
-                    if !invite.is_some_and(|i| i.accepted) {
-                        if let Some(skip) = self.skip_at(idx, at) {
-                            self.queue.remove(&key);
-                            self.skip(idx, skip, at_s);
-                            continue;
-                        }
-                        let ever = self.skip_at(idx, Timestamp::MAX).is_some();
-                        if ever {
-                            scan.may_skip.push(idx);
-                        } else {
-                            self.wait_forever(idx);
-                        }
-                        if target {
-                            scan.target_waiting += 1;
-                        }
-                        continue;
-                    }
-                    if left[a].messages == 0 {
-                        scan.block(a, target, |b| &mut b.messages);
-                        continue;
-                    }
-                    left[a].messages -= 1;
-                    TaskKind::Message
-                }
-                Channel::LinkedinInmail if left[a].inmail == 0 => {
-                    scan.block(a, target, |b| &mut b.inmail);
-                    continue;
-                }
-                Channel::LinkedinInmail => {
-                    left[a].inmail -= 1;
-                    TaskKind::Inmail
-                }
-                Channel::Email => continue,
-            };
-            self.queue.remove(&key);
-            handed.push(Handed {
-                enrolment: Some(idx),
-                step,
-                account: a,
-                kind,
-                earlier: false,
-            });
+        self.visible_total += newly.len();
+        for idx in newly {
+            self.count_visible(idx, true);
         }
-        let unread = match due.last() {
-            Some(&(last, _)) => self.queue.range((last.0, last.1.saturating_add(1))..).next(),
-            None => self.queue.iter().next(),
+        self.visible_to = self.visible_to.max(at_s);
+        if self.visible.len() < self.accounts.len() {
+            self.visible.resize(self.accounts.len(), [0; 2]);
+            self.visible_target.resize(self.accounts.len(), [0; 2]);
+        }
+        // The list reads at most a batch of due steps.
+        let last = match self.visible_total > DUE_BATCH {
+            true => self
+                .queue
+                .range(..=(at_s, i64::MAX))
+                .nth(DUE_BATCH - 1)
+                .map(|(key, _)| *key),
+            false => None,
+        }
+        .unwrap_or((at_s, i64::MAX));
+        let mut reading = Reading {
+            left,
+            unread: self.visible.clone(),
+            open: 0,
         };
-        scan.next_unread = unread.map(|(key, _)| key.0);
-        self.queued_since_scan = None;
-        self.scan = Some(scan);
+        reading.open = (0..self.accounts.len())
+            .flat_map(|a| [(a, 0), (a, 1)])
+            .filter(|&(a, kind)| reading.room(a, kind))
+            .count();
+        let mut waiting = Waiting::default();
+        let mut actions = Vec::new();
+        let queue = std::mem::take(&mut self.queue);
+        let mut rest = None;
+        for (&key, &idx) in queue.range(..=last) {
+            if reading.open == 0 {
+                rest = Some(key);
+                break;
+            }
+            self.read_one(key, idx, at, &mut reading, &mut waiting, &mut actions)?;
+        }
+        self.queue = queue;
+        if let Some(from) = rest {
+            let special = std::mem::take(&mut self.special);
+            for (&key, &idx) in special.range(from..=last) {
+                self.read_one(key, idx, at, &mut reading, &mut waiting, &mut actions)?;
+            }
+            self.special = special;
+        }
+        for action in actions {
+            match action {
+                Action::Hand(task, key) => {
+                    if let Some(idx) = task.enrolment {
+                        self.dequeue(key, idx);
+                    }
+                    handed.push(task);
+                }
+                Action::Skip(idx, skip, key) => {
+                    self.dequeue(key, idx);
+                    self.skip(idx, skip, at_s);
+                }
+                Action::Assigned(key) | Action::Forever(key) => {
+                    self.special.remove(&key);
+                }
+            }
+        }
+        Ok(waiting)
+    }
+
+    /// Reads one due step (see [`Sim::read_list`]).
+    fn read_one(
+        &mut self,
+        key: (i64, i64),
+        idx: usize,
+        at: Timestamp,
+        reading: &mut Reading,
+        waiting: &mut Waiting,
+        actions: &mut Vec<Action>,
+    ) -> Result<()> {
+        let (campaign, step, lead, forever) = {
+            let e = &self.enrolments[idx];
+            (e.campaign, e.step, e.lead, e.forever)
+        };
+        let target = campaign == self.target;
+        let Some(channel) = self.campaigns[campaign].spec.steps.get(step).map(|s| s.channel) else {
+            return Ok(());
+        };
+        if let Some((a, kind)) = self.counted(idx) {
+            reading.read(a, kind);
+        }
+        let a = match self.enrolments[idx].account {
+            AccountRef::Known(a) => a,
+            AccountRef::Missing => {
+                waiting.no_account += u64::from(target);
+                return Ok(());
+            }
+            AccountRef::Unassigned => {
+                let candidates = self.campaigns[campaign]
+                    .accounts
+                    .iter()
+                    .map(|&a| (self.accounts[a].id, reading.left[a].invitations));
+                let Some(a) = choose_account(candidates).and_then(|id| self.account_index.get(&id).copied())
+                else {
+                    waiting.no_account += u64::from(target);
+                    return Ok(());
+                };
+                self.enrolments[idx].account = AccountRef::Known(a);
+                // Counted as due from now on (it is read here, not later).
+                self.count_visible(idx, true);
+                if channel != Channel::LinkedinMessage {
+                    actions.push(Action::Assigned(key));
+                }
+                a
+            }
+        };
+        let kind = match channel {
+            Channel::LinkedinConnect if reading.left[a].invitations == 0 => return Ok(()),
+            Channel::LinkedinConnect => {
+                reading.spend(a, 0);
+                TaskKind::Connect
+            }
+            Channel::LinkedinInmail if reading.left[a].inmail == 0 => return Ok(()),
+            Channel::LinkedinInmail => {
+                reading.spend(a, 1);
+                TaskKind::Inmail
+            }
+            Channel::LinkedinMessage => {
+                let invite = self.invite(lead)?;
+                if !invite.is_some_and(|i| i.accepted) {
+                    if let Some(skip) = self.skip_at(idx, at) {
+                        actions.push(Action::Skip(idx, skip, key));
+                    } else if !forever {
+                        if self.skip_at(idx, Timestamp::MAX).is_none() {
+                            self.wait_forever(idx);
+                            actions.push(Action::Forever(key));
+                        } else {
+                            waiting.acceptance += u64::from(target);
+                        }
+                    }
+                    return Ok(());
+                }
+                if reading.left[a].messages == 0 {
+                    waiting.messages += u64::from(target);
+                    return Ok(());
+                }
+                reading.left[a].messages -= 1;
+                TaskKind::Message
+            }
+            Channel::Email => return Ok(()),
+        };
+        let task = Handed {
+            enrolment: Some(idx),
+            step,
+            account: a,
+            kind,
+            earlier: false,
+        };
+        actions.push(Action::Hand(task, key));
         Ok(())
     }
 
@@ -1466,23 +1670,20 @@ impl<'s> Sim<'s> {
     }
 
     /// Counts what the day's list left waiting of the forecast campaign.
-    fn tally_linkedin(&mut self, budgets: &[DayBudget]) {
-        let Some(scan) = &self.scan else {
-            return;
-        };
+    fn tally_linkedin(&mut self, budgets: &[DayBudget], waiting: &Waiting) {
         let mut counts = [0u64; REASONS];
-        for ((blocked, budget), account) in scan.target_blocked.iter().zip(budgets).zip(&self.accounts) {
+        for ((visible, budget), account) in self.visible_target.iter().zip(budgets).zip(&self.accounts) {
             let invitations = match budget.guard {
                 Guard::Paused { .. } => Reason::Guard,
                 _ if budget.pending >= account.limits.pending_ceiling() => Reason::Pending,
                 _ => Reason::Invitations,
             };
-            counts[invitations as usize] += blocked.invitations;
-            counts[Reason::Messages as usize] += blocked.messages;
-            counts[Reason::Inmail as usize] += blocked.inmail;
+            counts[invitations as usize] += visible[0];
+            counts[Reason::Inmail as usize] += visible[1];
         }
-        counts[Reason::Acceptance as usize] += scan.target_waiting;
-        counts[Reason::NoAccount as usize] += scan.target_no_account;
+        counts[Reason::Messages as usize] += waiting.messages;
+        counts[Reason::Acceptance as usize] += waiting.acceptance + self.tally.waiting_forever;
+        counts[Reason::NoAccount as usize] += waiting.no_account;
         let day = self.tally.day;
         let week = self.tally.week(day);
         for (total, n) in week.blocked.iter_mut().zip(counts) {
@@ -1564,7 +1765,12 @@ impl<'s> Sim<'s> {
         let end_s = day_end.as_second();
         for &idx in self.future.range(..(end_s, i64::MIN)).map(|(_, idx)| idx) {
             let e = &self.enrolments[idx];
-            let email = self.campaigns[e.campaign].spec.steps.get(e.step).map(|s| s.channel) == Some(Channel::Email);
+            let email = self.campaigns[e.campaign]
+                .spec
+                .steps
+                .get(e.step)
+                .map(|s| s.channel)
+                == Some(Channel::Email);
             if e.campaign == self.target && email {
                 let reason = match e.mailbox {
                     Some(mailbox) => follow_up_reason(mailbox),
@@ -1584,7 +1790,11 @@ impl<'s> Sim<'s> {
         let date = |at: Timestamp| mailbox_day(at, &t.zone).to_string();
         // To the second, as the ledger records it.
         let instant = |at: Timestamp| at.strftime("%Y-%m-%dT%H:%M:%SZ").to_string();
-        let first_touches_done = if t.untouched == 0 { t.last_first_touch } else { None };
+        let first_touches_done = if t.untouched == 0 {
+            t.last_first_touch
+        } else {
+            None
+        };
         let last_touch = if t.live == 0 { t.last_touch } else { None };
         let labels = self.labels();
         let top = |blocked: &[u64; REASONS]| {
@@ -1678,15 +1888,6 @@ impl<'s> Sim<'s> {
                 Reason::NoAccount => "no LinkedIn account to send from".to_owned(),
             })
             .collect()
-    }
-}
-
-impl Scan {
-    fn block(&mut self, account: usize, target: bool, budget: fn(&mut Blocked) -> &mut u64) {
-        *budget(&mut self.blocked[account]) += 1;
-        if target {
-            *budget(&mut self.target_blocked[account]) += 1;
-        }
     }
 }
 

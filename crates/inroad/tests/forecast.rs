@@ -260,7 +260,10 @@ fn next_opening(t: Timestamp, inclusive: bool) -> Timestamp {
     let zone = TimeZone::get(ZONE).unwrap();
     let mut day = zone.to_datetime(t).date();
     loop {
-        let open = zone.to_ambiguous_timestamp(day.at(9, 0, 0, 0)).compatible().unwrap();
+        let open = zone
+            .to_ambiguous_timestamp(day.at(9, 0, 0, 0))
+            .compatible()
+            .unwrap();
         let weekday = day.weekday().to_monday_one_offset() <= 5;
         if weekday && (open > t || (inclusive && open == t)) {
             return open;
@@ -297,9 +300,7 @@ fn reality(db: &Path, campaign: &str) -> Reality {
         .map(Result::unwrap)
         .collect();
     let zone = TimeZone::get(ZONE).unwrap();
-    let date = |at: i64| {
-        zone.to_datetime(Timestamp::from_second(at).unwrap()).date()
-    };
+    let date = |at: i64| zone.to_datetime(Timestamp::from_second(at).unwrap()).date();
     let instant = |at: i64| Timestamp::from_second(at).unwrap().to_string();
     let mut first: BTreeMap<i64, i64> = BTreeMap::new();
     let mut days = BTreeMap::new();
@@ -332,7 +333,10 @@ fn the_forecast_is_what_the_worker_and_the_task_list_then_do() {
     let w = world();
     // Monday 7 January 2030, 09:00 in Berlin: the window opens.
     let t0: Timestamp = "2030-01-07T08:00:00Z".parse().unwrap();
-    let forecasts = [("li-first", w.forecast("li-first", t0)), ("email-first", w.forecast("email-first", t0))];
+    let forecasts = [
+        ("li-first", w.forecast("li-first", t0)),
+        ("email-first", w.forecast("email-first", t0)),
+    ];
     for (name, f) in &forecasts {
         assert_eq!(f["campaign"], *name);
         assert_eq!(f["unfinished"], 0, "{f}");
@@ -361,20 +365,35 @@ fn the_forecast_is_what_the_worker_and_the_task_list_then_do() {
             break;
         }
     }
-    assert_eq!(w.under_way("li-first") + w.under_way("email-first"), 0, "reality finished");
+    assert_eq!(
+        w.under_way("li-first") + w.under_way("email-first"),
+        0,
+        "reality finished"
+    );
 
     for (name, f) in &forecasts {
         let real = reality(&w.db, name);
-        assert_eq!(f["first_touches_done_by"], real.first_touches_done_by, "{name}: {f}");
+        assert_eq!(
+            f["first_touches_done_by"], real.first_touches_done_by,
+            "{name}: {f}"
+        );
         assert_eq!(f["last_touch_by"], real.last_touch_by, "{name}: {f}");
         assert_eq!(f["touches"], real.touches, "{name}: {f}");
-        assert_eq!(f["first_touches_done_at"], real.first_touches_done_at, "{name}: {f}");
+        assert_eq!(
+            f["first_touches_done_at"], real.first_touches_done_at,
+            "{name}: {f}"
+        );
         assert_eq!(f["last_touch_at"], real.last_touch_at, "{name}: {f}");
         let forecast_days: BTreeMap<String, u64> = f["days"]
             .as_array()
             .unwrap()
             .iter()
-            .map(|day| (day["date"].as_str().unwrap().to_owned(), day["touches"].as_u64().unwrap()))
+            .map(|day| {
+                (
+                    day["date"].as_str().unwrap().to_owned(),
+                    day["touches"].as_u64().unwrap(),
+                )
+            })
             .collect();
         assert_eq!(forecast_days, real.days, "{name}: touches a day");
         let forecast_weeks: BTreeMap<String, u64> = f["weeks"]
@@ -403,14 +422,33 @@ fn what_ifs_and_bad_input() {
     let base = json(inroad(&w.db, &["forecast", "email-first", "--now", t0, "--json"]));
     let more = json(inroad(
         &w.db,
-        &["forecast", "email-first", "--now", t0, "--mailboxes", "+3", "--json"],
+        &[
+            "forecast",
+            "email-first",
+            "--now",
+            t0,
+            "--mailboxes",
+            "+3",
+            "--json",
+        ],
     ));
     // email-first's first touches are held by its daily new-lead limit, not by mailboxes.
-    assert_eq!(more["first_touches_done_by"], base["first_touches_done_by"], "{more}");
+    assert_eq!(
+        more["first_touches_done_by"], base["first_touches_done_by"],
+        "{more}"
+    );
     let li = json(inroad(&w.db, &["forecast", "li-first", "--now", t0, "--json"]));
     let faster = json(inroad(
         &w.db,
-        &["forecast", "li-first", "--now", t0, "--invites-per-week", "200", "--json"],
+        &[
+            "forecast",
+            "li-first",
+            "--now",
+            t0,
+            "--invites-per-week",
+            "200",
+            "--json",
+        ],
     ));
     assert!(
         faster["first_touches_done_by"].as_str() < li["first_touches_done_by"].as_str(),
@@ -425,7 +463,15 @@ fn what_ifs_and_bad_input() {
     // months for it to forget them.
     let slow = json(inroad(
         &w.db,
-        &["forecast", "email-first", "--now", t0, "--invites-per-week", "10", "--json"],
+        &[
+            "forecast",
+            "email-first",
+            "--now",
+            t0,
+            "--invites-per-week",
+            "10",
+            "--json",
+        ],
     ));
     let guard = "LinkedIn acceptance guard (no acceptances assumed)";
     let weeks = slow["weeks"].as_array().unwrap();
@@ -433,7 +479,11 @@ fn what_ifs_and_bad_input() {
     assert!(weeks.len() > 20, "months: {slow}");
     assert_eq!(slow["unfinished"], 0, "{slow}");
     let text = String::from_utf8(
-        inroad(&w.db, &["forecast", "email-first", "--now", t0, "--invites-per-week", "10"]).stdout,
+        inroad(
+            &w.db,
+            &["forecast", "email-first", "--now", t0, "--invites-per-week", "10"],
+        )
+        .stdout,
     )
     .unwrap();
     assert!(text.contains(" … "), "quiet weeks folded: {text}");
@@ -465,7 +515,10 @@ fn what_ifs_and_bad_input() {
     assert_eq!(forever["touches"], 24, "the invitations: {forever}");
     assert!(forever["last_touch_by"].is_string(), "{forever}");
     let last_week = forever["weeks"].as_array().unwrap().last().unwrap().clone();
-    assert_eq!(last_week["bottleneck"], "waiting for invitations to be accepted", "{forever}");
+    assert_eq!(
+        last_week["bottleneck"], "waiting for invitations to be accepted",
+        "{forever}"
+    );
 
     for (args, needle) in [
         (&["forecast", "nope"][..], "no campaign"),
