@@ -7,7 +7,7 @@
 //! [`day_budget`], [`choose_account`] and [`CampaignSpec::skip_unaccepted`] for LinkedIn —
 //! on a simulated clock over an in-memory copy of the ledger (the store is only read). The
 //! reality it simulates, which `crates/inroad/tests/forecast.rs` plays out with the real
-//! binary and compares date for date:
+//! binary and compares to the second:
 //!
 //! - **The worker** passes at `--now`, then at each instant its last pass named as its next
 //!   wake, each pass as `inroad run --once` makes it: the due list read once, rounds of
@@ -15,9 +15,11 @@
 //!   brought up to date by [`PlanInput::record_send`] (the worker's own update), and the
 //!   state read back at the next pass as the ledger keeps it (sends today per mailbox day,
 //!   the last send to the second and the gap drawn from it, first touches today as the
-//!   store counts them — step 0 only —, the last hour's sends per recipient domain). A pass
-//!   that sent something is followed at once by another at the same instant, which knows
-//!   the due times those sends created (a running worker looks again within a minute).
+//!   store counts them — step 0 only —, the last hour's sends per recipient domain). After
+//!   a pass that sent something the worker passes next at the first due time after it if
+//!   that comes before the wake it named: that wake was reckoned from the due times read
+//!   at the pass's start, not those its sends created (a running worker looks again within
+//!   a minute).
 //! - **The person** works through the LinkedIn task list once a day, when the forecast
 //!   campaign's sending window opens (in the campaign's time zone; not on days it stays
 //!   shut): the worker passes (handing over the LinkedIn steps now due), the list is asked
@@ -47,13 +49,15 @@
 //!
 //! # Cost
 //!
-//! A campaign of 100,000 leads is hundreds of thousands of passes, so nothing is read
-//! twice: the due lists live in ordered maps between passes, and each planning round is
-//! given the due follow-ups and only the first due new leads, more only when
-//! [`Plan::wants_more_new_leads`] says the planner ran out of them (the plan is then the
-//! same as over the whole list). A LinkedIn day reads the due steps only when something
-//! can have changed since the last day that did (a step became due, a budget reopened,
-//! a waiting lead's invitation got old enough).
+//! A campaign of 100,000 leads is a hundred thousand passes or more, so no pass reads what
+//! cannot matter to it. The due email steps live between passes in classes the planner
+//! treats alike (`DueClass`); a round is given every step of the classes it could send
+//! from, only the first few new leads of them (more when [`Plan::wants_more_new_leads`]
+//! says it ran out), and one step of each class it could not — the plan is the one the
+//! whole due list gives. A LinkedIn day reads the due steps in order only while some
+//! account has invitations or InMails left for the steps still unread; after that, only
+//! the steps whose outcome does not hang on those budgets (messages, steps without a known
+//! account).
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 
@@ -133,12 +137,14 @@ pub struct Forecast {
     pub days: Vec<Day>,
 }
 
+/// One day's touches.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Day {
     pub date: String,
     pub touches: u64,
 }
 
+/// One week's touches and what held the campaign back most that week.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Week {
     /// The Monday the week starts on.
@@ -149,6 +155,14 @@ pub struct Week {
 
 /// Forecasts campaign `id_or_name` (see the module docs for what is assumed).
 pub fn forecast(store: &dyn Store, id_or_name: &str, options: &ForecastOptions) -> Result<Forecast> {
+    if let Some(n) = options.invitations_per_week {
+        // Checked even without an account to apply it to: a what-if LinkedIn would refuse.
+        let overrides = Overrides {
+            invitations_per_week: Some(n),
+            ..Overrides::default()
+        };
+        Limits::new(LinkedinPlan::Free, &overrides).map_err(|e| Error::Usage(e.to_string()))?;
+    }
     let (record, spec) = crate::campaign::load(store, id_or_name)?;
     let mut sim = Sim::load(store, &record, spec, options)?;
     sim.run(options.now)?;
@@ -701,6 +715,8 @@ impl<'s> Sim<'s> {
                 sim.dirty_domains.push(d);
             }
         }
+        // Leads share a few zones: each name is looked up once.
+        let mut lead_zones: HashMap<String, Option<usize>> = HashMap::new();
         let open_by_enrolment: HashMap<i64, (usize, usize, TaskKind)> = open_tasks
             .iter()
             .map(|&(e, step, a, kind)| (e, (step, a, kind)))
@@ -721,17 +737,24 @@ impl<'s> Sim<'s> {
                 .as_deref()
                 .map(|email| email.rsplit_once('@').map_or("", |(_, d)| d))
                 .map(|d| intern(&mut sim, d));
+            let zone = match row.timezone.as_deref() {
+                None => None,
+                Some(name) => match lead_zones.get(name) {
+                    Some(&zone) => zone,
+                    None => {
+                        let zone = TimeZone::get(name).ok().map(|tz| sim.zones.intern(&tz));
+                        lead_zones.insert(name.to_owned(), zone);
+                        zone
+                    }
+                },
+            };
             let idx = sim.enrolments.len();
             sim.enrolments.push(Enrolment {
                 id: row.enrolment_id,
                 campaign,
                 lead: row.lead_id,
                 domain,
-                zone: row
-                    .timezone
-                    .as_deref()
-                    .and_then(|tz| TimeZone::get(tz).ok())
-                    .map(|tz| sim.zones.intern(&tz)),
+                zone,
                 class: None,
                 suppressed: row.suppressed,
                 mailbox: row.mailbox_id,
@@ -824,11 +847,11 @@ impl<'s> Sim<'s> {
             }
             self.tally_days_until(at);
             if tasks {
-                self.passes(at);
+                self.pass(at);
                 self.linkedin_day(at)?;
                 task_hour = self.task_hour(at, false);
             }
-            wake = self.passes(at);
+            wake = self.pass(at);
         }
         Ok(())
     }
@@ -854,8 +877,8 @@ impl<'s> Sim<'s> {
     /// sent, at the first due time after `now` if that is sooner (its sends made steps due
     /// that its wake, reckoned from the due times read at its start, does not know of; a
     /// running worker looks again within a minute).
-    fn passes(&mut self, now: Timestamp) -> Option<Timestamp> {
-        let (sent, wake) = self.pass(now);
+    fn pass(&mut self, now: Timestamp) -> Option<Timestamp> {
+        let (sent, wake) = self.worker_pass(now);
         if sent == 0 {
             return wake;
         }
@@ -880,7 +903,7 @@ impl<'s> Sim<'s> {
     }
 
     /// One worker pass (`worker::run_once`): how many it sent, and its next wake.
-    fn pass(&mut self, now: Timestamp) -> (u64, Option<Timestamp>) {
+    fn worker_pass(&mut self, now: Timestamp) -> (u64, Option<Timestamp>) {
         self.input.now = now;
         self.reload(now);
         self.load_due(now);

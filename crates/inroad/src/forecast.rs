@@ -24,8 +24,8 @@ pub fn run(db: &str, args: &ForecastArgs) -> anyhow::Result<()> {
     );
     let first = match (&f.first_touches_done_by, f.first_touches) {
         (_, 0) => "no lead is waiting for its first touch".to_owned(),
-        (Some(day), n) => format!("first touches done by {day} ({n} leads waiting for theirs)"),
-        (None, n) => format!("first touches: not all within three years ({n} leads waiting for theirs)"),
+        (Some(day), n) => format!("first touches done by {day} (all {n} leads waiting for theirs)"),
+        (None, n) => format!("first touches: not all of the {n} leads waiting for theirs within three years"),
     };
     println!("  {first}");
     match &f.last_touch_by {
