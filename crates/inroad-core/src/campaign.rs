@@ -29,6 +29,7 @@
 use std::fmt;
 
 use jiff::tz::TimeZone;
+use jiff::{SignedDuration, Timestamp};
 use serde::Deserialize;
 use toml::Spanned;
 
@@ -444,6 +445,41 @@ impl CampaignSpec {
             None => Window::parse(&["mon", "tue", "wed", "thu", "fri"], "09:00", "17:00"),
         }
     }
+
+    /// Where a lead goes who waits at step `waiting` (a message, which needs a connection)
+    /// while the invitation it got at step `invited_step`, sent at `invited_at`, is not
+    /// accepted: once that step's `if_not_accepted_after_days` have passed (24-hour days,
+    /// counted from the invitation), past the LinkedIn steps to the next email step. `None`:
+    /// it keeps waiting (too soon, or the step sets no such limit).
+    pub fn skip_unaccepted(
+        &self,
+        invited_step: usize,
+        invited_at: Timestamp,
+        waiting: usize,
+        now: Timestamp,
+    ) -> Option<Skip> {
+        let days = self.steps.get(invited_step)?.if_not_accepted_after_days?;
+        let patience = SignedDuration::from_hours(24 * i64::from(days));
+        if now < invited_at.saturating_add(patience).unwrap_or(Timestamp::MAX) {
+            return None;
+        }
+        let next_email = self
+            .steps
+            .iter()
+            .enumerate()
+            .skip(waiting + 1)
+            .find(|(_, s)| s.channel == Channel::Email);
+        Some(next_email.map_or(Skip::Finished, |(step, _)| Skip::To(step)))
+    }
+}
+
+/// Where [`CampaignSpec::skip_unaccepted`] sends a lead.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Skip {
+    /// To this email step, due at once (its window decides the hour).
+    To(usize),
+    /// Out of the sequence: no email step is left.
+    Finished,
 }
 
 /// The subject of a follow-up that replies in the thread: "Re: " before the first step's
@@ -1292,4 +1328,36 @@ body = "Other body"
     }
 
     const PINNED_VARIANTS: [usize; 12] = [1, 1, 1, 2, 1, 2, 2, 2, 0, 2, 0, 1];
+
+    #[test]
+    fn a_lead_who_does_not_accept_skips_to_the_next_email_step_in_time() {
+        let linkedin = |patience: &str, last: &str| {
+            format!(
+                "name = \"li\"\nlinkedin_accounts = [\"anna\"]\nmailboxes = [\"m\"]\n\
+                 [[steps]]\nchannel = \"linkedin_connect\"\n{patience}\n\
+                 [[steps]]\nchannel = \"linkedin_message\"\nwait_days = 1\nbody = \"Thanks\"\n{last}"
+            )
+        };
+        let email = "[[steps]]\nwait_days = 2\nsubject = \"Hi\"\nbody = \"Hello\"\n";
+        let spec = parse_campaign(&linkedin("if_not_accepted_after_days = 3", email)).unwrap();
+        let sent: Timestamp = "2026-03-02T09:00:00Z".parse().unwrap();
+        let three_days = SignedDuration::from_hours(72);
+        let just_before = sent + three_days - SignedDuration::from_secs(1);
+        assert_eq!(spec.skip_unaccepted(0, sent, 1, just_before), None);
+        assert_eq!(
+            spec.skip_unaccepted(0, sent, 1, sent + three_days),
+            Some(Skip::To(2))
+        );
+        let no_email = parse_campaign(&linkedin("if_not_accepted_after_days = 3", "")).unwrap();
+        assert_eq!(
+            no_email.skip_unaccepted(0, sent, 1, sent + three_days),
+            Some(Skip::Finished)
+        );
+        let patient = parse_campaign(&linkedin("", email)).unwrap();
+        assert_eq!(
+            patient.skip_unaccepted(0, sent, 1, Timestamp::MAX),
+            None,
+            "waits for good"
+        );
+    }
 }

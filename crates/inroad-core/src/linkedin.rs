@@ -785,6 +785,159 @@ pub fn note_allowed(plan: Plan, noted_this_month: u32, note: &str) -> Result<(),
     }
 }
 
+/// How far back an account's task history matters: the acceptance guard samples the last
+/// invitations at least 14 days old, the budgets the last 8 days. The task list reads this
+/// much of it, and `forecast` forgets what is older, as the list would.
+pub const HISTORY: SignedDuration = SignedDuration::from_hours(24 * 120);
+
+/// What a LinkedIn task asks the person to do.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum TaskKind {
+    /// Send an invitation to connect.
+    Connect,
+    /// Message a connection.
+    Message,
+    /// Send an InMail (it costs a credit).
+    Inmail,
+}
+
+impl TaskKind {
+    /// Reads the name a store keeps: `connect`, `message` or `inmail`.
+    pub fn parse(text: &str) -> Option<TaskKind> {
+        Some(match text {
+            "connect" => TaskKind::Connect,
+            "message" => TaskKind::Message,
+            "inmail" => TaskKind::Inmail,
+            _ => return None,
+        })
+    }
+}
+
+/// A task of an account's history, as its budgets count it. A skipped task counts for
+/// nothing and is left out.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TaskRecord {
+    pub kind: TaskKind,
+    /// When the person marked it done; `None` while it is handed out and still open.
+    pub done_at: Option<Timestamp>,
+    /// An invitation that carries its note.
+    pub noted: bool,
+    /// An invitation that was accepted (whenever that was).
+    pub accepted: bool,
+    pub declined: bool,
+    /// An invitation taken back (a withdraw task was handed out for it): no longer pending.
+    pub withdrawn: bool,
+}
+
+/// What an account's budgets are reckoned from, besides its limits.
+#[derive(Clone, Copy, Debug)]
+pub struct AccountHistory<'a> {
+    /// The tasks still open and those done within [`HISTORY`].
+    pub tasks: &'a [TaskRecord],
+    /// The acceptance guard judges only invitations sent from here on (the user resumed
+    /// a paused account then: what came before was already judged).
+    pub judged_since: Option<Timestamp>,
+    /// InMail credits available at the instant, by the account's [`InMailLedger`] (open
+    /// InMail tasks not yet taken off).
+    pub inmail_credits: u32,
+}
+
+/// An account's budgets at an instant: what today's task list may hand out.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DayBudget {
+    pub guard: Guard,
+    /// Today's invitations: the pace within the rolling window, under the guard and the
+    /// pending ceiling.
+    pub invitations: Allowance,
+    /// What the list may still hand out today, once the tasks already open are counted.
+    pub invitations_left: u32,
+    pub messages_left: u32,
+    /// The ledger's credits less the InMail tasks handed out and not done yet.
+    pub inmail_left: u32,
+    /// Invitations with a note this calendar month (open ones included).
+    pub noted_this_month: u32,
+    /// Invitations done and neither accepted nor declined yet.
+    pub pending: u32,
+    pub invitations_last_7_days: u32,
+    pub messages_last_7_days: u32,
+}
+
+/// The budgets at `now` of an account with these `limits` whose days are counted in `tz`,
+/// from its `history`, for a person who works through the list every day and asks for
+/// `requested` today if they want more than the pace. The task list and `forecast` both
+/// hand out what this says, so a forecast's LinkedIn days are the list's.
+pub fn day_budget(
+    limits: &Limits,
+    history: AccountHistory<'_>,
+    now: Timestamp,
+    tz: &TimeZone,
+    requested: Option<u32>,
+) -> DayBudget {
+    let tasks = history.tasks;
+    let done = |kind: TaskKind| -> Vec<Timestamp> {
+        tasks
+            .iter()
+            .filter(|t| t.kind == kind)
+            .filter_map(|t| t.done_at)
+            .collect()
+    };
+    let open = |kind: TaskKind| count(tasks.iter().filter(|t| t.kind == kind && t.done_at.is_none()));
+    let invitations = done(TaskKind::Connect);
+    let messages = done(TaskKind::Message);
+    let connects = || tasks.iter().filter(|t| t.kind == TaskKind::Connect);
+    let judged_since = history.judged_since.unwrap_or(Timestamp::MIN);
+    let outcomes: Vec<InvitationOutcome> = connects()
+        .filter_map(|t| {
+            Some(InvitationOutcome {
+                sent_at: t.done_at.filter(|&at| at >= judged_since)?,
+                accepted: t.accepted,
+            })
+        })
+        .collect();
+    let pending =
+        count(connects().filter(|t| t.done_at.is_some() && !t.accepted && !t.declined && !t.withdrawn));
+    let guard = limits.guard().guard(&outcomes, now);
+    let today = mailbox_day(now, tz);
+    let invitations_today = limits.invitations(&guard, pending, &invitations).allowance(
+        today,
+        tz,
+        Workdays::EVERY_DAY,
+        requested,
+    );
+    let messages_today = limits
+        .messages(&messages)
+        .allowance(today, tz, Workdays::EVERY_DAY, requested);
+    let (month_start, _) = month_bounds(today, tz);
+    let this_month = |t: &&TaskRecord| t.done_at.is_none_or(|at| at >= month_start);
+    let week_ago = minus(now, WINDOW);
+    let within_week = |sent: &[Timestamp]| count(sent.iter().filter(|&&at| at > week_ago));
+    DayBudget {
+        guard,
+        invitations: invitations_today,
+        invitations_left: invitations_today.left.saturating_sub(open(TaskKind::Connect)),
+        messages_left: messages_today.left.saturating_sub(open(TaskKind::Message)),
+        inmail_left: history.inmail_credits.saturating_sub(open(TaskKind::Inmail)),
+        noted_this_month: count(connects().filter(|t| t.noted).filter(this_month)),
+        pending,
+        invitations_last_7_days: within_week(&invitations),
+        messages_last_7_days: within_week(&messages),
+    }
+}
+
+/// The account a lead's LinkedIn steps go through, chosen when its first LinkedIn step
+/// comes up and kept for good: of the campaign's accounts (in the campaign file's order,
+/// each with what today's list may still hand out for that step), the one with the most
+/// left; of equals, the last listed. `None` while none has room today: the lead waits
+/// unassigned and is chosen for on a later day, so a day's overflow is not all piled onto
+/// one account for good.
+pub fn choose_account(accounts: impl IntoIterator<Item = (i64, u32)>) -> Option<i64> {
+    accounts
+        .into_iter()
+        .filter(|&(_, left)| left > 0)
+        .max_by_key(|&(_, left)| left)
+        .map(|(id, _)| id)
+}
+
 /// Why an InMail cannot be sent.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum InMailRefusal {
@@ -1887,5 +2040,127 @@ mod tests {
             .percent(),
             0
         );
+    }
+
+    fn record(kind: TaskKind, done_at: Option<&str>) -> TaskRecord {
+        TaskRecord {
+            kind,
+            done_at: done_at.map(ts),
+            noted: false,
+            accepted: false,
+            declined: false,
+            withdrawn: false,
+        }
+    }
+
+    fn budget(
+        limits: &Limits,
+        tasks: &[TaskRecord],
+        now: Timestamp,
+        zone: &TimeZone,
+        asked: Option<u32>,
+    ) -> DayBudget {
+        let history = AccountHistory {
+            tasks,
+            judged_since: None,
+            inmail_credits: limits.plan().inmail_credits_per_month(),
+        };
+        day_budget(limits, history, now, zone, asked)
+    }
+
+    #[test]
+    fn day_budget_counts_open_tasks_pending_invitations_and_the_month() {
+        let zone = tz("Europe/Berlin");
+        let now = ts("2026-03-10T09:00:00Z");
+        let limits = Limits::for_plan(Plan::PremiumCareer);
+        let fresh = budget(&limits, &[], now, &zone, None);
+        assert_eq!(fresh.guard, Guard::Normal);
+        assert_eq!((fresh.invitations.quota, fresh.invitations_left), (15, 15));
+        assert_eq!((fresh.inmail_left, fresh.pending), (5, 0));
+
+        let accepted = TaskRecord {
+            accepted: true,
+            ..record(TaskKind::Connect, Some("2026-03-10T08:00:00Z"))
+        };
+        let declined = TaskRecord {
+            declined: true,
+            noted: true,
+            ..record(TaskKind::Connect, Some("2026-03-10T08:10:00Z"))
+        };
+        let history = [
+            accepted,
+            declined,
+            record(TaskKind::Connect, Some("2026-03-10T08:20:00Z")),
+            record(TaskKind::Connect, None),
+            record(TaskKind::Message, Some("2026-03-09T10:00:00Z")),
+            record(TaskKind::Message, None),
+            record(TaskKind::Inmail, Some("2026-02-20T10:00:00Z")),
+            record(TaskKind::Inmail, Some("2026-03-02T10:00:00Z")),
+            record(TaskKind::Inmail, None),
+        ];
+        let b = budget(&limits, &history, now, &zone, None);
+        // Three done today come off today's 15; the open one is on the list already.
+        assert_eq!(
+            (b.invitations.quota, b.invitations.sent, b.invitations_left),
+            (15, 3, 11)
+        );
+        let messages = limits.messages(&[ts("2026-03-09T10:00:00Z")]).allowance(
+            mailbox_day(now, &zone),
+            &zone,
+            EVERY,
+            None,
+        );
+        assert_eq!(b.messages_left, messages.left - 1);
+        assert_eq!(b.inmail_left, 4, "the ledger's 5 less the open InMail task");
+        assert_eq!((b.pending, b.noted_this_month), (1, 1));
+        assert_eq!((b.invitations_last_7_days, b.messages_last_7_days), (3, 1));
+        // Asking for more raises today's invitations within the window.
+        assert_eq!(
+            budget(&limits, &history, now, &zone, Some(40)).invitations.quota,
+            40
+        );
+    }
+
+    #[test]
+    fn day_budget_pauses_invitations_nobody_accepts() {
+        let zone = tz("UTC");
+        let sent: Vec<TaskRecord> = (0..25)
+            .map(|i| TaskRecord {
+                done_at: Some(ts("2026-03-01T10:00:00Z") + secs(60 * i)),
+                ..record(TaskKind::Connect, None)
+            })
+            .collect();
+        let limits = Limits::for_plan(Plan::Free);
+        let early = budget(&limits, &sent, ts("2026-03-10T10:00:00Z"), &zone, None);
+        assert_eq!(early.guard, Guard::Normal, "not two weeks old yet");
+        let later = budget(&limits, &sent, ts("2026-03-16T10:00:00Z"), &zone, None);
+        assert!(matches!(later.guard, Guard::Paused { .. }), "{:?}", later.guard);
+        assert_eq!((later.invitations_left, later.pending), (0, 25));
+        let resumed = AccountHistory {
+            tasks: &sent,
+            judged_since: Some(ts("2026-03-15T00:00:00Z")),
+            inmail_credits: 0,
+        };
+        let after_resume = day_budget(&limits, resumed, ts("2026-03-16T10:00:00Z"), &zone, None);
+        assert_eq!(
+            after_resume.guard,
+            Guard::Normal,
+            "what came before the resume was judged"
+        );
+        let withdrawn: Vec<TaskRecord> = sent
+            .iter()
+            .map(|&t| TaskRecord { withdrawn: true, ..t })
+            .collect();
+        let taken_back = budget(&limits, &withdrawn, ts("2026-03-16T10:00:00Z"), &zone, None);
+        assert_eq!(taken_back.pending, 0, "withdrawn invitations are not pending");
+    }
+
+    #[test]
+    fn choose_account_takes_the_most_room_and_of_equals_the_last_and_none_when_full() {
+        assert_eq!(choose_account([(1, 3), (2, 5), (3, 4)]), Some(2));
+        assert_eq!(choose_account([(1, 5), (2, 5), (3, 4)]), Some(2));
+        assert_eq!(choose_account([(1, 0), (2, 0)]), None, "no room left today");
+        assert_eq!(choose_account([(1, 0), (2, 1)]), Some(2));
+        assert_eq!(choose_account([]), None);
     }
 }

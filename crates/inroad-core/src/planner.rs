@@ -39,6 +39,14 @@
 //! Only when some mailbox finds nothing to send does a pass read the whole due list.
 //! Enrolments with `due > now` are tolerated (skipped, and counted for `next_wake`).
 //!
+//! Only the order within each class counts: the follow-up scan skips new leads and the
+//! new-lead scan skips follow-ups, so the due follow-ups followed by the due new leads (each
+//! earliest first) plan exactly what the merged list does. A caller that keeps its due list
+//! in memory across passes (`forecast`, which runs thousands of passes over one table) may
+//! pass its due follow-ups and only the first of its due new leads: the plan is the same
+//! unless [`Plan::wants_more_new_leads`] says the new-lead scan ran out with a mailbox still
+//! free, and then planning again with more of them settles it.
+//!
 //! After a pass that planned sends, record them (ledger, counters, `last_send`, new gap,
 //! the new lead's mailbox, the next step's due instant) and plan again at the same `now`:
 //! that pass plans nothing more and tells when to wake. [`Plan::next_wake`] says so by being
@@ -58,7 +66,7 @@ use jiff::Timestamp;
 
 use crate::campaign::{CampaignSpec, Step};
 use crate::schedule::{
-    daily_cap, day_bounds, due_after, mailbox_day, splitmix64, ScheduleError, Warmup, Window,
+    daily_cap, day_bounds, due_after, mailbox_day, splitmix64, Gap, ScheduleError, Warmup, Window,
 };
 
 /// A sending mailbox as the planner needs it at `now`.
@@ -101,8 +109,12 @@ impl MailboxState {
 
     /// The earliest instant the gap allows the next send (`None`: no send yet).
     pub fn gap_ends(&self) -> Option<Timestamp> {
-        self.last_send
-            .map(|last| last.saturating_add(self.gap).unwrap_or(Timestamp::MAX))
+        // In plain nanoseconds: jiff's general duration arithmetic costs more than the rest
+        // of a mailbox's slot in a planning pass.
+        self.last_send.map(|last| {
+            let end = last.as_nanosecond().saturating_add(self.gap.as_nanos() as i128);
+            Timestamp::from_nanosecond(end).unwrap_or(Timestamp::MAX)
+        })
     }
 }
 
@@ -203,6 +215,41 @@ pub struct PlanInput {
     pub domain_recent: HashMap<String, DomainRecent>,
 }
 
+impl PlanInput {
+    /// Brings the input up to date after a planned send of `enrolment` from `mailbox_id` went
+    /// out at `now` (the caller has recorded it), as the next round at the same `now` must
+    /// see it: the mailbox's sends today, its last send and its next gap (drawn from that
+    /// send with [`Gap::after_send`] over the mailbox's `gap` range), the recipient
+    /// domain's last hour, and for a new lead the campaign's new leads today. The worker
+    /// and `forecast` both call it, so a forecast's rounds are the worker's.
+    pub fn record_send(&mut self, enrolment: &DueEnrolment, mailbox_id: i64, gap: Gap) {
+        let now = self.now;
+        if let Some(m) = self.mailboxes.iter_mut().find(|m| m.id == mailbox_id) {
+            m.sent_today = m.sent_today.saturating_add(1);
+            m.last_send = Some(now);
+            if m.first_send_day.is_none() {
+                m.first_send_day = Some(mailbox_day(now, m.day_zone()));
+            }
+            m.gap = gap.after_send(m.id, now.as_second(), m.sent_today);
+        }
+        match self.domain_recent.get_mut(&enrolment.domain) {
+            Some(recent) => recent.sends = recent.sends.saturating_add(1),
+            None => {
+                let first = DomainRecent {
+                    sends: 1,
+                    oldest: now,
+                };
+                self.domain_recent.insert(enrolment.domain.clone(), first);
+            }
+        }
+        if enrolment.mailbox.is_none() {
+            if let Some(c) = self.campaigns.iter_mut().find(|c| c.id == enrolment.campaign) {
+                c.new_leads_today = c.new_leads_today.saturating_add(1);
+            }
+        }
+    }
+}
+
 /// One send to make now.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct PlannedSend {
@@ -228,6 +275,11 @@ pub struct Plan {
     /// benchmarks: with mailboxes free and work due it follows the mailboxes, not the table
     /// size; when nothing can be sent both scans read the whole due list).
     pub scanned: usize,
+    /// The new-lead scan read to the end of `due` while a mailbox could still have started
+    /// a new lead: had `due` held more new leads, the pass might have planned more sends or
+    /// named another `next_wake`. Only a caller passing part of its due new leads needs it
+    /// (see the module docs).
+    pub wants_more_new_leads: bool,
 }
 
 /// The zone a lead's sending window is evaluated in: the lead's, else the mailbox's, else
@@ -297,21 +349,27 @@ struct Pass<'a> {
     wake: Option<Timestamp>,
     scanned: usize,
     generation: u64,
+    wants_more_new_leads: bool,
 }
 
 impl<'a> Pass<'a> {
     fn new(input: &'a PlanInput) -> Pass<'a> {
         let now = input.now;
-        let mut mailbox_index = IdMap::default();
+        // Sized up front: growing a map entry by entry rehashes it several times a pass.
+        let mut mailbox_index = IdMap::with_capacity_and_hasher(input.mailboxes.len(), Default::default());
         let mut slots = Vec::with_capacity(input.mailboxes.len());
+        let mut days = Days::default();
         for (i, m) in input.mailboxes.iter().enumerate() {
             mailbox_index.entry(m.id).or_insert(i);
-            let remaining = m.remaining_today(now);
+            // `m.remaining_today(now)`, with the zone's day read once per pass.
+            let today = days.today(now, m.day_zone());
+            let cap = daily_cap(m.daily_cap, m.warmup, m.first_send_day, today);
+            let remaining = cap.saturating_sub(m.sent_today);
             let gap_ends = m.gap_ends().filter(|&end| end > now);
             let ready_at = if m.paused {
                 None
             } else if remaining == 0 {
-                let midnight = day_bounds(mailbox_day(now, m.day_zone()), m.day_zone()).1;
+                let midnight = days.midnight(now, m.day_zone());
                 Some(gap_ends.map_or(midnight, |end| end.max(midnight)))
             } else {
                 gap_ends
@@ -323,7 +381,7 @@ impl<'a> Pass<'a> {
                 ready_at,
             });
         }
-        let mut campaign_index = IdMap::default();
+        let mut campaign_index = IdMap::with_capacity_and_hasher(input.campaigns.len(), Default::default());
         for (i, c) in input.campaigns.iter().enumerate() {
             campaign_index.entry(c.id).or_insert(i);
         }
@@ -342,6 +400,7 @@ impl<'a> Pass<'a> {
             wake: None,
             scanned: 0,
             generation: 0,
+            wants_more_new_leads: false,
         };
         pass.note(input.later_due.filter(|&t| t > now));
         if pass.open == 0 && !input.due.is_empty() {
@@ -369,6 +428,7 @@ impl<'a> Pass<'a> {
             sends: self.sends,
             next_wake,
             scanned: self.scanned,
+            wants_more_new_leads: self.wants_more_new_leads,
         }
     }
 
@@ -502,6 +562,7 @@ impl<'a> Pass<'a> {
             }
             eligible = self.count_open(&marked);
         }
+        self.wants_more_new_leads = eligible > 0;
     }
 
     /// Which mailboxes belong to a campaign that may still start new leads.
@@ -648,6 +709,52 @@ impl<'a> Pass<'a> {
         if self.input.domain_limit_per_hour.is_some() {
             *self.domains_now.entry(e.domain.as_str()).or_insert(0) += 1;
         }
+    }
+}
+
+/// The calendar day `now` falls on in each zone and when it ends, read once per pass:
+/// mailboxes share a few zones, and reading a zone's clock costs more than all the rest of
+/// a mailbox's slot.
+#[derive(Default)]
+struct Days<'a> {
+    zones: Vec<(&'a str, Date, Option<Timestamp>)>,
+}
+
+impl<'a> Days<'a> {
+    fn today(&mut self, now: Timestamp, zone: &'a TimeZone) -> Date {
+        match self.slot(now, zone) {
+            Some(i) => self.zones[i].1,
+            None => mailbox_day(now, zone),
+        }
+    }
+
+    fn midnight(&mut self, now: Timestamp, zone: &'a TimeZone) -> Timestamp {
+        match self.slot(now, zone) {
+            Some(i) => {
+                let (_, today, end) = &mut self.zones[i];
+                *end.get_or_insert_with(|| day_bounds(*today, zone).1)
+            }
+            None => day_bounds(mailbox_day(now, zone), zone).1,
+        }
+    }
+
+    /// The zone's entry (`None` for a zone without a name, read every time).
+    fn slot(&mut self, now: Timestamp, zone: &'a TimeZone) -> Option<usize> {
+        let name = zone.iana_name()?;
+        // Clones of one zone share its name: most lookups end at the pointer.
+        Some(
+            match self
+                .zones
+                .iter()
+                .position(|z| std::ptr::eq(z.0, name) || z.0 == name)
+            {
+                Some(i) => i,
+                None => {
+                    self.zones.push((name, mailbox_day(now, zone), None));
+                    self.zones.len() - 1
+                }
+            },
+        )
     }
 }
 
@@ -1066,6 +1173,120 @@ mod tests {
         e.due = later;
         input.due.push(e);
         assert_eq!(wake(&input), Some(later));
+    }
+
+    #[test]
+    fn planner_record_send_is_what_the_next_round_sees() {
+        let mut input = input(vec![mailbox(1)], vec![campaign(1, &[1])], vec![new_lead(8, 5)]);
+        let gap = Gap {
+            min: Duration::from_secs(60),
+            max: Duration::from_secs(180),
+        };
+        let first = input.due[0].clone();
+        input.record_send(&first, 1, gap);
+        let m = &input.mailboxes[0];
+        assert_eq!(
+            (m.sent_today, m.last_send, m.first_send_day),
+            (1, Some(ts(NOW)), Some(date(2026, 1, 14)))
+        );
+        assert_eq!(m.gap, gap.after_send(1, ts(NOW).as_second(), 1));
+        assert!((60..=180).contains(&m.gap.as_secs()), "{:?}", m.gap);
+        let recent = DomainRecent {
+            sends: 1,
+            oldest: ts(NOW),
+        };
+        assert_eq!(input.domain_recent["lead8.example"], recent);
+        assert_eq!(input.campaigns[0].new_leads_today, 1, "a new lead started");
+        // A follow-up later to the same domain: one more send there since the same oldest;
+        // no new lead; the first send's day stays.
+        let mut follow = follow_up(9, 1, 0);
+        follow.domain = "lead8.example".into();
+        input.now = ts(NOW) + SignedDuration::from_secs(200);
+        input.record_send(&follow, 1, gap);
+        assert_eq!(input.domain_recent["lead8.example"].sends, 2);
+        assert_eq!(input.domain_recent["lead8.example"].oldest, ts(NOW));
+        assert_eq!(input.campaigns[0].new_leads_today, 1);
+        let m = &input.mailboxes[0];
+        assert_eq!((m.sent_today, m.first_send_day), (2, Some(date(2026, 1, 14))));
+        assert_eq!(m.last_send, Some(input.now));
+    }
+
+    /// `forecast`'s shortcut: the due follow-ups and only the first due new leads, more of
+    /// them while the planner wants more, plan exactly what the whole list does.
+    #[test]
+    fn planner_first_new_leads_plan_what_the_whole_list_plans() {
+        for seed in 0..300u64 {
+            let mut state = seed;
+            let mut next = |n: u64| {
+                state = splitmix64(state);
+                state % n
+            };
+            let boxes: Vec<MailboxState> = (1..=6)
+                .map(|id| {
+                    let mut m = mailbox(id);
+                    match next(5) {
+                        0 => m.sent_today = 50,
+                        1 => m.last_send = Some(ts(NOW) - SignedDuration::from_secs(30)),
+                        2 => m.time_zone = Some(tz("America/New_York")),
+                        3 => m.paused = true,
+                        _ => {}
+                    }
+                    m
+                })
+                .collect();
+            let mut c = campaign(1, &[1, 2, 3, 4, 5, 6]);
+            if next(3) == 0 {
+                c.daily_new_leads = Some(next(4) as u32);
+            }
+            let zones = [
+                None,
+                Some("America/New_York"),
+                Some("Asia/Tokyo"),
+                Some("Europe/Berlin"),
+            ];
+            let due: Vec<DueEnrolment> = (0..40)
+                .map(|i| {
+                    let mut e = match next(3) {
+                        0 => follow_up(i, next(6) as i64 + 1, 100 - i),
+                        _ => new_lead(i, 100 - i),
+                    };
+                    e.domain = format!("d{}.example", next(6));
+                    e.time_zone = zones[next(4) as usize].map(tz);
+                    e
+                })
+                .collect();
+            let mut whole = input(boxes, vec![c], due);
+            whole.domain_limit_per_hour = Some(2);
+            whole.domain_recent.insert(
+                "d0.example".into(),
+                DomainRecent {
+                    sends: 2,
+                    oldest: ts(NOW) - SignedDuration::from_mins(20),
+                },
+            );
+            let expected = plan(&whole);
+            let (follow_ups, new_leads): (Vec<_>, Vec<_>) =
+                whole.due.iter().cloned().partition(|e| e.mailbox.is_some());
+            let mut first = 1;
+            let got = loop {
+                let part = PlanInput {
+                    due: follow_ups
+                        .iter()
+                        .chain(new_leads.iter().take(first))
+                        .cloned()
+                        .collect(),
+                    ..whole.clone()
+                };
+                let planned = plan(&part);
+                if planned.wants_more_new_leads && first < new_leads.len() {
+                    first *= 2;
+                    continue;
+                }
+                break planned;
+            };
+            assert_eq!(got.sends, expected.sends, "seed {seed}");
+            assert_eq!(got.next_wake, expected.next_wake, "seed {seed}");
+        }
     }
 
     /// The forecast loop: plan, record, plan again at the same instant, jump to the wake.

@@ -306,6 +306,23 @@ impl Gap {
         let offset = (u128::from(splitmix64(seed)) * (u128::from(span) + 1)) >> 64;
         self.min + Duration::from_nanos(offset as u64)
     }
+
+    /// The pause after a mailbox's latest send (`last_send` in unix seconds, 0 before any;
+    /// `sent_today` its sends that day), seeded from that send alone: every pass of the
+    /// worker, a restarted worker and `forecast` draw the same pause.
+    pub fn after_send(&self, mailbox_id: i64, last_send: i64, sent_today: u32) -> Duration {
+        self.draw((mailbox_id as u64).rotate_left(32) ^ (last_send as u64) ^ u64::from(sent_today))
+    }
+}
+
+/// `at` rounded up to a whole second. The worker reports its next wake this way: a `--now`
+/// read back from a report must not fall before the wake (gaps are drawn to the
+/// nanosecond), or that pass would find nothing to do and name the same wake again.
+pub fn ceil_to_second(at: Timestamp) -> Timestamp {
+    match at.subsec_nanosecond() {
+        0 => at,
+        _ => Timestamp::from_second(at.as_second().saturating_add(1)).unwrap_or(Timestamp::MAX),
+    }
 }
 
 /// SplitMix64's finaliser: a fast, well-mixed, stable hash of a 64-bit value. Stability

@@ -1,6 +1,7 @@
 //! Inroad's use cases, wiring the pure rules of `inroad-core` to a `dyn Store`:
-//! lead import and export, the suppression list, campaigns and the worker,
-//! mailboxes with their sealed secrets, and the dashboard's users, sessions and tokens.
+//! lead import and export, the suppression list, campaigns and the worker, LinkedIn's
+//! task list, the forecast, mailboxes with their sealed secrets, and the dashboard's
+//! users, sessions and tokens.
 //!
 //! Each use case takes the store and plain options and returns a report struct; the
 //! CLI (and later the web server) only formats those reports.
@@ -9,6 +10,7 @@ pub mod auth;
 pub mod campaign;
 pub mod export;
 pub mod find;
+pub mod forecast;
 pub mod import;
 pub mod inbox;
 pub mod linkedin;

@@ -16,12 +16,12 @@
 
 use std::collections::HashMap;
 
-use inroad_core::campaign::{parse_campaign, CampaignSpec, Channel};
+use inroad_core::campaign::{parse_campaign, CampaignSpec, Channel, Skip};
 use inroad_core::linkedin::{
-    month_bounds, note_allowed, InMailLedger, InvitationOutcome, Limits, Overrides, Plan, Workdays,
+    choose_account, day_budget, note_allowed, AccountHistory, InMailLedger, Limits, Overrides, Plan,
+    TaskKind, TaskRecord, HISTORY,
 };
 use inroad_core::planner::step_due;
-use inroad_core::schedule::mailbox_day;
 use inroad_core::template::spin_seed;
 use inroad_store::{Advance, LinkedinAccount, LinkedinTask, NewEvent, Store};
 use jiff::tz::TimeZone;
@@ -31,9 +31,8 @@ use serde::Serialize;
 use crate::campaign::{compile, Compiled};
 use crate::{Error, Result};
 
-/// How far back an account's history is read: the acceptance guard looks at the last
-/// invitations older than 14 days, the budgets at the last 8 days.
-const HISTORY: SignedDuration = SignedDuration::from_hours(24 * 120);
+/// How many due LinkedIn steps one task list reads at most.
+pub(crate) const DUE_BATCH: usize = 100_000;
 
 /// Adds an account at `now`; `plan` as `inroad_core::linkedin::Plan::parse` reads it;
 /// `inmail_credits` is the balance LinkedIn shows at `now`.
@@ -87,20 +86,21 @@ const WITHDRAW_AFTER: SignedDuration = SignedDuration::from_hours(24 * 21);
 /// A withdrawn invitation cannot be sent again to the same person for this long.
 const REINVITE_AFTER: SignedDuration = SignedDuration::from_hours(24 * 21);
 
-/// InMail credits left at `now`: the ledger from when the account was added, replaying
-/// the InMails done (oldest credits first) and the refunds for those answered within
-/// 90 days, less the InMail tasks handed out and not yet done.
-fn inmail_credits(
+/// The account's InMail credits at `now`: the ledger from when the account was added,
+/// replaying the InMails done (oldest credits first) and the refunds for those answered
+/// within 90 days (the open InMail tasks are taken off by `day_budget`). `None`: a plan
+/// without InMail.
+pub(crate) fn inmail_ledger(
     store: &dyn Store,
     account: &LinkedinAccount,
     plan: Plan,
     zone: &TimeZone,
     tasks: &[LinkedinTask],
     now: Timestamp,
-) -> Result<u32> {
+) -> Result<Option<InMailLedger>> {
     let opened = Timestamp::from_second(account.created_at).unwrap_or(now).min(now);
     let Ok(mut ledger) = InMailLedger::new(plan, 1, zone.clone(), opened, account.inmail_credits) else {
-        return Ok(0);
+        return Ok(None);
     };
     // (when, Some(sent at) for a refund / None for a use), replayed in time order.
     let mut events: Vec<(Timestamp, Option<Timestamp>)> = Vec::new();
@@ -127,11 +127,7 @@ fn inmail_credits(
             Some(sent) => ledger.refund(sent, at),
         };
     }
-    let open = tasks
-        .iter()
-        .filter(|t| t.kind == "inmail" && t.state == "open")
-        .count() as u32;
-    Ok(ledger.available(now).saturating_sub(open))
+    Ok(Some(ledger))
 }
 
 /// `now` less `span`, in unix seconds (the earliest instant for an out-of-range `now`).
@@ -145,7 +141,13 @@ fn is_pending(invitation: &LinkedinTask, tasks: &[LinkedinTask]) -> bool {
         && invitation.state == "done"
         && invitation.accepted_at.is_none()
         && !invitation.declined
-        && !tasks.iter().any(|w| {
+        && !is_withdrawn(invitation, tasks)
+}
+
+/// Whether a withdraw task was handed out for this invitation.
+fn is_withdrawn(invitation: &LinkedinTask, tasks: &[LinkedinTask]) -> bool {
+    invitation.kind == "connect"
+        && tasks.iter().any(|w| {
             w.kind == "withdraw" && w.enrolment_id == invitation.enrolment_id && w.step == invitation.step
         })
 }
@@ -185,6 +187,24 @@ struct Budget {
     messages_7d: u32,
 }
 
+/// A stored task as the budgets count it: open, or done (a skipped one counts for nothing);
+/// `tasks` is the account's history, where a withdraw task may follow an invitation.
+pub(crate) fn task_record(t: &LinkedinTask, tasks: &[LinkedinTask]) -> Option<TaskRecord> {
+    let done_at = match t.state.as_str() {
+        "open" => None,
+        "done" => Some(Timestamp::from_second(t.done_at?).ok()?),
+        _ => return None,
+    };
+    Some(TaskRecord {
+        kind: TaskKind::parse(&t.kind)?,
+        done_at,
+        noted: t.note.is_some(),
+        accepted: t.accepted_at.is_some(),
+        declined: t.declined,
+        withdrawn: is_withdrawn(t, tasks),
+    })
+}
+
 impl Budget {
     fn read(store: &dyn Store, account: LinkedinAccount, now: Timestamp, max: Option<u32>) -> Result<Budget> {
         let plan = Plan::parse(&account.plan).map_err(|e| Error::Usage(e.to_string()))?;
@@ -199,68 +219,44 @@ impl Budget {
             .map_err(|e| Error::Usage(format!("LinkedIn account {}: {e}", account.name)))?;
         let since = now.checked_sub(HISTORY).unwrap_or(now).as_second();
         let tasks = store.linkedin_tasks(account.id, since)?;
-        let done = |kind: &str| -> Vec<Timestamp> {
-            tasks
-                .iter()
-                .filter(|t| t.kind == kind && t.state == "done")
-                .filter_map(|t| t.done_at.and_then(|s| Timestamp::from_second(s).ok()))
-                .collect()
+        let records: Vec<TaskRecord> = tasks.iter().filter_map(|t| task_record(t, &tasks)).collect();
+        let history = AccountHistory {
+            tasks: &records,
+            judged_since: account
+                .guard_resumed_at
+                .and_then(|at| Timestamp::from_second(at).ok()),
+            inmail_credits: inmail_ledger(store, &account, plan, &zone, &tasks, now)?
+                .map_or(0, |ledger| ledger.available(now)),
         };
-        let open = |kind: &str| {
-            tasks
-                .iter()
-                .filter(|t| t.kind == kind && t.state == "open")
-                .count() as u32
-        };
-        let invitations = done("connect");
-        let messages = done("message");
-        let resumed = account.guard_resumed_at.unwrap_or(i64::MIN);
-        let outcomes: Vec<InvitationOutcome> = tasks
-            .iter()
-            .filter(|t| t.kind == "connect" && t.state == "done" && t.done_at.is_some_and(|d| d >= resumed))
-            .filter_map(|t| {
-                Some(InvitationOutcome {
-                    sent_at: Timestamp::from_second(t.done_at?).ok()?,
-                    accepted: t.accepted_at.is_some(),
-                })
-            })
-            .collect();
-        let pending = tasks.iter().filter(|t| is_pending(t, &tasks)).count() as u32;
-        let guard = limits.guard().guard(&outcomes, now);
-        let today = mailbox_day(now, &zone);
-        let invitation_budget = limits.invitations(&guard, pending, &invitations);
-        let allowance = invitation_budget.allowance(today, &zone, Workdays::EVERY_DAY, max);
-        let message_allowance = limits
-            .messages(&messages)
-            .allowance(today, &zone, Workdays::EVERY_DAY, max);
-        let (month_start, _) = month_bounds(today, &zone);
-        let in_month = |t: &LinkedinTask| t.done_at.is_some_and(|d| d >= month_start.as_second());
-        let inmail_left = inmail_credits(store, &account, plan, &zone, &tasks, now)?;
-        let noted_this_month = tasks
-            .iter()
-            .filter(|t| t.kind == "connect" && t.note.is_some())
-            .filter(|t| t.state == "open" || (t.state == "done" && in_month(t)))
-            .count() as u32;
-        let week_ago = now.checked_sub(inroad_core::linkedin::WINDOW).unwrap_or(now);
-        let within_week = |at: &&Timestamp| **at > week_ago;
+        let budget = day_budget(&limits, history, now, &zone, max);
         Ok(Budget {
-            invitations_today: allowance.quota,
-            invitations_left: allowance.left.saturating_sub(open("connect")),
-            messages_left: message_allowance.left.saturating_sub(open("message")),
-            inmail_left,
-            noted_this_month,
-            pending,
-            guard: match guard {
+            invitations_today: budget.invitations.quota,
+            invitations_left: budget.invitations_left,
+            messages_left: budget.messages_left,
+            inmail_left: budget.inmail_left,
+            noted_this_month: budget.noted_this_month,
+            pending: budget.pending,
+            guard: match budget.guard {
                 inroad_core::linkedin::Guard::Normal => "normal".into(),
                 inroad_core::linkedin::Guard::Halved { rate } => format!("pace halved: {rate}"),
                 inroad_core::linkedin::Guard::Paused { rate } => format!("invitations paused: {rate}"),
             },
-            invitations_7d: invitations.iter().filter(within_week).count() as u32,
-            messages_7d: messages.iter().filter(within_week).count() as u32,
+            invitations_7d: budget.invitations_last_7_days,
+            messages_7d: budget.messages_last_7_days,
             account,
             limits,
             tasks,
         })
+    }
+
+    /// What today's list may still hand out for a step on `channel`.
+    fn left_for(&self, channel: Channel) -> u32 {
+        match channel {
+            Channel::LinkedinConnect => self.invitations_left,
+            Channel::LinkedinMessage => self.messages_left,
+            Channel::LinkedinInmail => self.inmail_left,
+            Channel::Email => 0,
+        }
     }
 
     fn status(&self) -> AccountStatus {
@@ -384,7 +380,7 @@ pub fn tasks(
         }
     }
     let campaigns = active_campaigns(store)?;
-    for due in store.linkedin_due(now.as_second(), 100_000)? {
+    for due in store.linkedin_due(now.as_second(), DUE_BATCH)? {
         let Some(campaign) = campaigns.get(&due.campaign_id) else {
             continue;
         };
@@ -395,13 +391,15 @@ pub fn tasks(
         let account_id = match due.account_id {
             Some(id) => id,
             None => {
-                let best = campaign
+                let candidates = campaign
                     .spec
                     .linkedin_accounts
                     .iter()
                     .filter_map(|n| ids_by_name.get(n))
-                    .max_by_key(|id| budgets[*id].invitations_left);
-                let Some(&id) = best else { continue };
+                    .map(|id| (*id, budgets[id].left_for(step.channel)));
+                let Some(id) = choose_account(candidates) else {
+                    continue;
+                };
                 store.assign_linkedin_account(due.enrolment_id, id)?;
                 id
             }
@@ -542,29 +540,14 @@ fn skip_if_not_accepted(
     now: Timestamp,
 ) -> Result<()> {
     let Some(connect) = connect else { return Ok(()) };
-    let Some(days) = spec
-        .steps
-        .get(connect.step as usize)
-        .and_then(|s| s.if_not_accepted_after_days)
-    else {
-        return Ok(());
-    };
     let Some(sent) = connect.done_at.and_then(|s| Timestamp::from_second(s).ok()) else {
         return Ok(());
     };
-    let waited = SignedDuration::from_hours(24 * i64::from(days));
-    if sent.checked_add(waited).map_or(true, |deadline| now < deadline) {
+    let Some(skip) = spec.skip_unaccepted(connect.step as usize, sent, due.step as usize, now) else {
         return Ok(());
-    }
-    let next_email = spec
-        .steps
-        .iter()
-        .enumerate()
-        .skip(due.step as usize + 1)
-        .find(|(_, s)| s.channel == Channel::Email)
-        .map(|(i, _)| i);
-    let advance = match next_email {
-        Some(step) => Advance {
+    };
+    let advance = match skip {
+        Skip::To(step) => Advance {
             enrolment_id: due.enrolment_id,
             mailbox_id: 0,
             next_step: step as u32,
@@ -572,7 +555,7 @@ fn skip_if_not_accepted(
             next_due: Some(now.as_second()),
             state: "active",
         },
-        None => Advance {
+        Skip::Finished => Advance {
             enrolment_id: due.enrolment_id,
             mailbox_id: 0,
             next_step: spec.steps.len() as u32,

@@ -17,7 +17,7 @@ use inroad_core::campaign::{reply_subject, variant_for, CampaignSpec};
 use inroad_core::planner::{
     plan, step_due, CampaignState, DomainRecent, DueEnrolment, MailboxState, PlanInput, PlannedSend,
 };
-use inroad_core::schedule::{day_bounds, mailbox_day, Gap, Warmup};
+use inroad_core::schedule::{ceil_to_second, day_bounds, mailbox_day, Warmup};
 use inroad_core::template::spin_seed;
 use inroad_core::unsubscribe;
 use inroad_mail::message::{build, new_message_id, DkimSigner, OutgoingEmail};
@@ -183,7 +183,7 @@ pub fn run_once(store: &mut dyn Store, options: &RunOptions) -> Result<RunReport
             }
             report.next_wake = planned
                 .next_wake
-                .map(|t| t.strftime("%Y-%m-%dT%H:%M:%SZ").to_string());
+                .map(|t| ceil_to_second(t).strftime("%Y-%m-%dT%H:%M:%SZ").to_string());
             return Ok(report);
         }
         let handled: HashSet<i64> = planned.sends.iter().map(|s| s.enrolment_id).collect();
@@ -213,34 +213,7 @@ pub fn run_once(store: &mut dyn Store, options: &RunOptions) -> Result<RunReport
             match outcome {
                 Outcome::Sent => {
                     report.sent += 1;
-                    let state = input
-                        .mailboxes
-                        .iter_mut()
-                        .find(|m| m.id == mailbox.id)
-                        .expect("every mailbox");
-                    state.sent_today += 1;
-                    state.last_send = Some(now);
-                    if state.first_send_day.is_none() {
-                        state.first_send_day = Some(mailbox_day(now, state.day_zone()));
-                    }
-                    state.gap = draw_gap(mailbox, now_s, state.sent_today);
-                    let recent =
-                        input
-                            .domain_recent
-                            .entry(enrolment.domain.clone())
-                            .or_insert(DomainRecent {
-                                sends: 0,
-                                oldest: now,
-                            });
-                    recent.sends += 1;
-                    if enrolment.mailbox.is_none() {
-                        let c = input
-                            .campaigns
-                            .iter_mut()
-                            .find(|c| c.id == enrolment.campaign)
-                            .expect("active");
-                        c.new_leads_today += 1;
-                    }
+                    input.record_send(enrolment, mailbox.id, mailbox.gap());
                 }
                 Outcome::Failed => report.failed += 1,
                 Outcome::Bounced => {
@@ -715,7 +688,7 @@ fn render(
 
 /// The planner's view of a mailbox now: today's sends in its own time zone, its
 /// last send, and the gap before its next one.
-fn mailbox_state(store: &dyn Store, m: &Mailbox, now: Timestamp) -> Result<MailboxState> {
+pub(crate) fn mailbox_state(store: &dyn Store, m: &Mailbox, now: Timestamp) -> Result<MailboxState> {
     let tz = TimeZone::get(&m.timezone).map_err(|e| Error::Usage(format!("mailbox {}: {e}", m.name)))?;
     let (from, to) = day_bounds(mailbox_day(now, &tz), &tz);
     let activity = store.mailbox_activity(m.id, from.as_second(), to.as_second())?;
@@ -727,20 +700,12 @@ fn mailbox_state(store: &dyn Store, m: &Mailbox, now: Timestamp) -> Result<Mailb
         first_send_day: stamp(activity.first_send).map(|t| mailbox_day(t, &tz)),
         sent_today: activity.sent_in_range,
         last_send: stamp(activity.last_send),
-        gap: draw_gap(m, activity.last_send.unwrap_or(0), activity.sent_in_range),
+        gap: m
+            .gap()
+            .after_send(m.id, activity.last_send.unwrap_or(0), activity.sent_in_range),
         paused: m.paused_reason.is_some(),
         time_zone: Some(tz),
     })
-}
-
-/// The gap after a mailbox's latest send, drawn from that send so every pass (and a
-/// restarted worker) draws the same one.
-fn draw_gap(m: &Mailbox, last_send: i64, sent_today: u32) -> Duration {
-    let gap = Gap {
-        min: Duration::from_secs(m.gap_secs.0.into()),
-        max: Duration::from_secs(m.gap_secs.1.into()),
-    };
-    gap.draw((m.id as u64).rotate_left(32) ^ (last_send as u64) ^ u64::from(sent_today))
 }
 
 fn dkim_signer(m: &Mailbox) -> Result<Option<DkimSigner>> {

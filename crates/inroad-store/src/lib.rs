@@ -96,6 +96,16 @@ pub struct Mailbox {
     pub paused_reason: Option<String>,
 }
 
+impl Mailbox {
+    /// The range its pauses between sends are drawn from.
+    pub fn gap(&self) -> inroad_core::schedule::Gap {
+        inroad_core::schedule::Gap {
+            min: std::time::Duration::from_secs(self.gap_secs.0.into()),
+            max: std::time::Duration::from_secs(self.gap_secs.1.into()),
+        }
+    }
+}
+
 /// A campaign as stored: its file, and where it stands.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CampaignRecord {
@@ -353,6 +363,25 @@ pub struct DueRow {
     pub due: i64,
     pub email: Option<String>,
     pub timezone: Option<String>,
+}
+
+/// An enrolment still in its sequence (`active`, or `linkedin`: waiting for a LinkedIn
+/// step), with all a forecast starts from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SequenceRow {
+    pub enrolment_id: i64,
+    pub campaign_id: i64,
+    pub lead_id: i64,
+    pub state: String,
+    pub step: u32,
+    /// Unix seconds.
+    pub due: Option<i64>,
+    pub mailbox_id: Option<i64>,
+    pub linkedin_account_id: Option<i64>,
+    pub email: Option<String>,
+    pub timezone: Option<String>,
+    /// The address or its domain is suppressed (the worker parks such a lead at send time).
+    pub suppressed: bool,
 }
 
 /// Where an enrolment goes after a send: its mailbox (kept for the conversation),
@@ -614,7 +643,8 @@ pub trait Store: Send {
     /// Sends of a mailbox in [from, to), and its last and first send.
     fn mailbox_activity(&self, mailbox_id: i64, from: i64, to: i64) -> Result<MailboxActivity>;
 
-    /// First touches of a campaign in [from, to).
+    /// Leads a campaign started in [from, to): sends that were their enrolment's first
+    /// email, at whatever step (a sequence may open on LinkedIn).
     fn campaign_new_leads(&self, campaign_id: i64, from: i64, to: i64) -> Result<u32>;
 
     /// Message-IDs sent so far in an enrolment's conversation, in step order.
@@ -686,6 +716,12 @@ pub trait Store: Send {
 
     /// Sends handed over since `since` per recipient domain: (domain, how many, earliest).
     fn recent_domain_sends(&self, since: i64) -> Result<Vec<(String, u32, i64)>>;
+
+    /// Each send handed over since `since`: (recipient domain, when), earliest first.
+    fn recent_sends(&self, since: i64) -> Result<Vec<(String, i64)>>;
+
+    /// Every enrolment still in its sequence (`active` or `linkedin`), in id order.
+    fn sequence_enrolments(&self) -> Result<Vec<SequenceRow>>;
 
     /// Pauses a mailbox with the reason (`None` resumes it); false if no such mailbox.
     fn set_mailbox_paused(&mut self, name: &str, reason: Option<&str>) -> Result<bool>;

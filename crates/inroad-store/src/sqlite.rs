@@ -13,7 +13,7 @@ use crate::{
     Advance, ApiToken, CampaignCounts, CampaignRecord, DueRow, EmailCheck, EnrolmentRow, EventRow,
     InboundEffects, LeadImport, LeadQuery, LinkedinAccount, LinkedinDue, LinkedinTask, Mailbox,
     MailboxActivity, MailboxSends, Migrated, NewEvent, NewSend, NewSession, Result, SendOutcome, SendRef,
-    Session, StepSend, Store, StoreError, StoredLead, Suppression, User,
+    SequenceRow, Session, StepSend, Store, StoreError, StoredLead, Suppression, User,
 };
 
 /// Migrations in order; the schema version is their count (`PRAGMA user_version`).
@@ -1026,6 +1026,32 @@ impl Store for SqliteStore {
     fn recent_domain_sends(&self, since: i64) -> Result<Vec<(String, u32, i64)>> {
         let mut stmt = self.conn.prepare_cached(sql!("recent_domain_sends"))?;
         let rows = stmt.query_map([since], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn recent_sends(&self, since: i64) -> Result<Vec<(String, i64)>> {
+        let mut stmt = self.conn.prepare_cached(sql!("recent_sends"))?;
+        let rows = stmt.query_map([since], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn sequence_enrolments(&self) -> Result<Vec<SequenceRow>> {
+        let mut stmt = self.conn.prepare_cached(sql!("enrolment_in_sequence"))?;
+        let rows = stmt.query_map([], |r| {
+            Ok(SequenceRow {
+                enrolment_id: r.get(0)?,
+                campaign_id: r.get(1)?,
+                lead_id: r.get(2)?,
+                state: r.get(3)?,
+                step: r.get(4)?,
+                due: r.get(5)?,
+                mailbox_id: r.get(6)?,
+                linkedin_account_id: r.get(7)?,
+                email: r.get(8)?,
+                timezone: r.get(9)?,
+                suppressed: r.get(10)?,
+            })
+        })?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
 

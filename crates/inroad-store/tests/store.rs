@@ -1248,3 +1248,49 @@ fn linkedin_tasks_are_handed_out_once_and_close_with_their_enrolment_moving_on()
         );
     }
 }
+
+#[test]
+fn a_forecast_reads_every_sequence_and_the_last_hours_sends() {
+    for (name, mut store, _guard) in backends() {
+        let (campaign, mailbox, leads) = campaign_with_leads(store.as_mut());
+        store
+            .add_suppressions(&[suppression("bob@globex.com", None)])
+            .unwrap();
+        let rows = store.sequence_enrolments().unwrap();
+        assert_eq!(rows.len(), 2, "{name}");
+        let ann = &rows[0];
+        assert_eq!((ann.campaign_id, ann.lead_id), (campaign, leads[0]), "{name}");
+        assert_eq!(
+            (ann.state.as_str(), ann.step, ann.due),
+            ("active", 0, Some(1_000)),
+            "{name}"
+        );
+        assert_eq!((ann.mailbox_id, ann.linkedin_account_id), (None, None), "{name}");
+        assert_eq!(ann.email.as_deref(), Some("ann@globex.com"), "{name}");
+        assert!(!ann.suppressed && rows[1].suppressed, "{name}: bob is suppressed");
+
+        // Ann's first step goes out at 1,000 and she finishes: out of the sequence.
+        let send = store.begin_sends(&[new_send(1, 0, mailbox)]).unwrap()[0].unwrap();
+        store.mark_sending(send, 1_000).unwrap();
+        let finished = inroad_store::Advance {
+            enrolment_id: 1,
+            mailbox_id: mailbox,
+            next_step: 1,
+            next_due: None,
+            state: "finished",
+        };
+        store
+            .finish_send(send, SendOutcome::Sent, Some("250"), 1_000, Some(&finished))
+            .unwrap();
+        let rows = store.sequence_enrolments().unwrap();
+        assert_eq!(rows.len(), 1, "{name}");
+        assert_eq!(rows[0].lead_id, leads[1], "{name}");
+        // Each send of the last hour, with its recipient's domain.
+        assert_eq!(
+            store.recent_sends(1_000).unwrap(),
+            [("globex.com".to_owned(), 1_000)],
+            "{name}"
+        );
+        assert!(store.recent_sends(1_001).unwrap().is_empty(), "{name}");
+    }
+}

@@ -40,6 +40,10 @@ pub enum Command {
     /// The worker: read each mailbox's replies and bounces, then send what is due,
     /// inside every limit. Keeps running unless --once.
     Run(RunArgs),
+    /// When a campaign's leads will all have had their first touch and their last, and
+    /// what holds it back week by week: the worker's own rules run day by day on a
+    /// simulated clock, assuming nobody replies or accepts an invitation.
+    Forecast(ForecastArgs),
     /// How campaigns and mailboxes are doing: replies and reply rates per campaign,
     /// step and A/B variant; bounces and bounce rate per mailbox; unsubscribes.
     Stats {
@@ -179,6 +183,43 @@ pub struct RunArgs {
     pub domain_hourly_limit: u32,
     #[arg(long)]
     pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ForecastArgs {
+    /// Campaign id or name (a draft is forecast as if started now).
+    pub campaign: String,
+    /// Forecast from this instant (RFC 3339) instead of now.
+    #[arg(long, value_name = "RFC3339")]
+    pub now: Option<jiff::Timestamp>,
+    /// What if N more mailboxes like the campaign's first one (new: warm-up from their
+    /// first day) sent for it.
+    #[arg(long, value_name = "+N", value_parser = parse_more)]
+    pub mailboxes: Option<u32>,
+    /// What if every LinkedIn account could send N invitations a rolling week (up to 200).
+    #[arg(long, value_name = "N")]
+    pub invites_per_week: Option<u32>,
+    /// The recipient-domain limit `inroad run` will use (its --domain-hourly-limit).
+    #[arg(long, default_value_t = 60, value_name = "N")]
+    pub domain_hourly_limit: u32,
+    /// The share of LinkedIn invitations assumed accepted (two days after they are sent),
+    /// in percent. Accepted ones get the message steps; the acceptance guard judges the
+    /// account by it (below 30 % halves the pace, below 15 % pauses it).
+    #[arg(long, default_value_t = inroad_engine::forecast::DEFAULT_ACCEPTANCE_RATE, value_name = "PCT",
+          value_parser = clap::value_parser!(u32).range(0..=100))]
+    pub acceptance_rate: u32,
+    /// {"campaign","leads","first_touches_done_by","last_touch_by","bottleneck",
+    /// "weeks":[{"week_start","touches","bottleneck"}],...} on stdout.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// "+N" or "N".
+fn parse_more(text: &str) -> Result<u32, String> {
+    let digits = text.strip_prefix('+').unwrap_or(text);
+    digits
+        .parse()
+        .map_err(|_| format!("{text:?} is not a number of mailboxes to add, like +3"))
 }
 
 #[derive(Debug, Args)]

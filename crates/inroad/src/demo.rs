@@ -219,6 +219,7 @@ pub fn run(args: &DemoArgs) -> anyhow::Result<()> {
     println!("   inroad --db {db_arg} suppress list");
     println!("   inroad --db {db_arg} campaign show 1");
     println!("   inroad --db {db_arg} linkedin tasks --now 2026-12-28T08:00:00Z");
+    println!("   inroad --db {db_arg} forecast 2 --now 2026-12-28T08:00:00Z --mailboxes +3");
     println!("   inroad --db {db_arg} leads import YOUR_EXPORT.csv --list prospects --dry-run");
     println!("   inroad --db {db_arg} verify someone@example.com --helo-name HOST --mail-from YOU@DOMAIN");
     Ok(())
@@ -302,6 +303,30 @@ fn linkedin_tasks(store: &mut dyn inroad_store::Store, dir: &std::path::Path) ->
         );
     }
     println!("   A person sends each one and marks it: `inroad linkedin done ID [--accepted]`.");
+
+    let options = inroad_engine::forecast::ForecastOptions {
+        now: monday,
+        extra_mailboxes: 0,
+        invitations_per_week: None,
+        domain_limit_per_hour: Some(60),
+        acceptance_rate: inroad_engine::forecast::DEFAULT_ACCEPTANCE_RATE,
+    };
+    let f = inroad_engine::forecast::forecast(store, &id, &options)?;
+    println!("\n8. The forecast: the same planner and budgets run day by day on a simulated clock");
+    println!(
+        "   \"{}\": {} leads; first touches done by {}, last touch by {} ({} touches);",
+        f.campaign,
+        f.leads,
+        f.first_touches_done_by
+            .as_deref()
+            .unwrap_or("(not within three years)"),
+        f.last_touch_by.as_deref().unwrap_or("(not within three years)"),
+        f.touches
+    );
+    println!(
+        "   held back most by: {} (assuming no replies, {} % of invitations accepted)",
+        f.bottleneck, f.acceptance_rate
+    );
     Ok(())
 }
 

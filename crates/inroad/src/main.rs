@@ -6,6 +6,7 @@ mod access;
 mod campaign;
 mod cli;
 mod demo;
+mod forecast;
 mod key;
 mod leads;
 mod linkedin;
@@ -48,6 +49,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Campaign(cmd) => campaign::run(&cli.db, cmd),
         Command::Mailbox(cmd) => mailbox::run(&cli.db, &key_file, cmd),
         Command::Run(args) => run::run(&cli.db, &key_file, &args),
+        Command::Forecast(args) => forecast::run(&cli.db, &args),
         Command::Stats { campaign, json } => stats::run(&cli.db, campaign.as_deref(), json),
         Command::Serve(args) => serve::run(&cli.db, &key_file, &args),
         Command::User(cmd) => access::run_user(&cli.db, cmd),
