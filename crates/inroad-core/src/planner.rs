@@ -54,7 +54,6 @@
 //!
 //! Nothing here reads the clock or does I/O.
 
-use std::collections::hash_map::Entry;
 use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::hash::{BuildHasherDefault, Hasher};
@@ -112,8 +111,16 @@ impl MailboxState {
         // In plain nanoseconds: jiff's general duration arithmetic costs more than the rest
         // of a mailbox's slot in a planning pass.
         self.last_send.map(|last| {
-            let end = last.as_nanosecond().saturating_add(self.gap.as_nanos() as i128);
-            Timestamp::from_nanosecond(end).unwrap_or(Timestamp::MAX)
+            // Seconds and nanoseconds apart: a 128-bit division costs more than the rest.
+            // (Sends are after 1970, so the nanoseconds are not negative.)
+            let nanos = last.subsec_nanosecond().unsigned_abs() + self.gap.subsec_nanos();
+            let seconds = i64::try_from(self.gap.as_secs())
+                .ok()
+                .and_then(|gap| last.as_second().checked_add(gap))
+                .and_then(|s| s.checked_add(i64::from(nanos / 1_000_000_000)));
+            seconds
+                .and_then(|s| Timestamp::new(s, (nanos % 1_000_000_000) as i32).ok())
+                .unwrap_or(Timestamp::MAX)
         })
     }
 }
@@ -342,7 +349,8 @@ struct Pass<'a> {
     campaign_index: IdMap,
     slots: Vec<Slot>,
     open: usize,
-    windows: HashMap<(usize, &'a str), WindowAt>,
+    /// Per (campaign, zone name): a pass meets a handful, so a list beats hashing names.
+    windows: Vec<(usize, &'a str, WindowAt)>,
     domains_now: HashMap<&'a str, u32>,
     leads_now: HashSet<i64>,
     sends: Vec<PlannedSend>,
@@ -393,7 +401,7 @@ impl<'a> Pass<'a> {
             campaign_index,
             slots,
             open,
-            windows: HashMap::new(),
+            windows: Vec::new(),
             domains_now: HashMap::new(),
             leads_now: HashSet::new(),
             sends: Vec::new(),
@@ -662,12 +670,20 @@ impl<'a> Pass<'a> {
             Some(at) if at <= now => WindowAt::Open,
             at => WindowAt::Closed(at),
         };
-        match zone.iana_name() {
-            Some(name) => match self.windows.entry((ci, name)) {
-                Entry::Occupied(hit) => *hit.get(),
-                Entry::Vacant(slot) => *slot.insert(compute()),
-            },
-            None => compute(),
+        let Some(name) = zone.iana_name() else {
+            return compute();
+        };
+        let known = self
+            .windows
+            .iter()
+            .find(|&&(c, z, _)| c == ci && (std::ptr::eq(z, name) || z == name));
+        match known {
+            Some(&(_, _, at)) => at,
+            None => {
+                let at = compute();
+                self.windows.push((ci, name, at));
+                at
+            }
         }
     }
 
