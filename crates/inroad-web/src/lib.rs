@@ -14,6 +14,7 @@
 mod api;
 mod assets;
 mod auth;
+mod chart;
 mod html;
 mod pages;
 mod unsubscribe;
@@ -50,6 +51,9 @@ pub struct AppState {
     login_failures: Arc<Mutex<auth::LoginFailures>>,
     /// Permits for argon2id checks; see `auth::PARALLEL_PASSWORD_CHECKS`.
     password_checks: Arc<tokio::sync::Semaphore>,
+    /// The DNS server the mailbox page asks about SPF, DKIM and DMARC (`None`: the
+    /// system's resolver).
+    dns_server: Option<SocketAddr>,
 }
 
 impl AppState {
@@ -61,7 +65,13 @@ impl AppState {
             secure_cookies: false,
             login_failures: Arc::default(),
             password_checks: Arc::new(tokio::sync::Semaphore::new(auth::PARALLEL_PASSWORD_CHECKS)),
+            dns_server: None,
         }
+    }
+
+    /// Ask this DNS server (instead of the system's) for the mailbox page's records.
+    pub fn dns_server(self, dns_server: Option<SocketAddr>) -> AppState {
+        AppState { dns_server, ..self }
     }
 
     /// Believe the reverse proxy's `X-Forwarded-Proto` (HTTPS → `Secure` cookies) and
@@ -122,7 +132,42 @@ fn protected_routes() -> Vec<(&'static str, MethodRouter<AppState>)> {
     vec![
         ("/", get(pages::overview)),
         ("/logout", post(auth::logout)),
+        ("/campaigns", get(pages::campaigns)),
+        ("/campaigns/{id}", get(pages::campaign)),
+        ("/campaigns/{id}/status", post(pages::set_campaign_status)),
+        ("/leads", get(pages::leads)),
+        ("/leads/{id}", get(pages::lead)),
+        ("/mailboxes", get(pages::mailboxes)),
+        ("/linkedin", get(pages::linkedin)),
+        ("/linkedin/tasks/{id}", post(pages::linkedin_task_outcome)),
+        ("/inbox", get(pages::inbox)),
+        ("/inbox/{id}/handled", post(pages::reply_handled)),
+        (
+            "/suppressions",
+            get(pages::suppressions).post(pages::add_suppression),
+        ),
+        (
+            "/suppressions/remove",
+            get(pages::confirm_remove).post(pages::remove_suppression),
+        ),
         ("/api/v1/me", get(api::me)),
+        ("/api/v1/openapi.json", get(api::openapi)),
+        ("/api/v1/overview", get(api::overview)),
+        ("/api/v1/stats", get(api::stats)),
+        ("/api/v1/campaigns", get(api::campaigns)),
+        ("/api/v1/campaigns/{id}", get(api::campaign)),
+        ("/api/v1/leads", get(api::leads)),
+        ("/api/v1/leads/{id}", get(api::lead)),
+        ("/api/v1/mailboxes", get(api::mailboxes)),
+        ("/api/v1/linkedin/accounts", get(api::linkedin_accounts)),
+        ("/api/v1/linkedin/tasks", get(api::linkedin_tasks)),
+        ("/api/v1/linkedin/tasks/{id}/done", post(api::linkedin_done)),
+        (
+            "/api/v1/suppressions",
+            get(api::suppressions)
+                .post(api::add_suppressions)
+                .delete(api::remove_suppressions),
+        ),
     ]
 }
 

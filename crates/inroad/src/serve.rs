@@ -22,7 +22,8 @@ pub fn run(db: &str, key_file: &Path, args: &ServeArgs) -> anyhow::Result<()> {
     let no_users = store.users()?.is_empty();
     let state = inroad_web::AppState::new(store, key)
         .behind_proxy(args.behind_proxy)
-        .secure_cookies(args.secure_cookies);
+        .secure_cookies(args.secure_cookies)
+        .dns_server(args.dns);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
