@@ -42,8 +42,12 @@ const MAX_BODY_BYTES: usize = 4 * 1024;
 #[derive(Clone)]
 pub struct AppState {
     /// A `Box<dyn Store>` is `Send` but not `Sync` (it owns one SQLite connection), so
-    /// requests take turns at it behind a mutex; see [`AppState::with_store`].
-    store: Arc<Mutex<Box<dyn Store>>>,
+    /// requests take turns at each behind a mutex; with several connections (see
+    /// [`AppState::more_connections`]) requests run side by side, as SQLite's WAL lets
+    /// readers do. See [`AppState::with_store`].
+    stores: Arc<Vec<Mutex<Box<dyn Store>>>>,
+    /// Spreads requests over `stores` when every connection is busy.
+    next_store: Arc<std::sync::atomic::AtomicUsize>,
     /// Signs unsubscribe links; CSRF tokens use a key derived from it.
     install_key: Arc<[u8]>,
     behind_proxy: bool,
@@ -59,13 +63,26 @@ pub struct AppState {
 impl AppState {
     pub fn new(store: Box<dyn Store>, install_key: Vec<u8>) -> AppState {
         AppState {
-            store: Arc::new(Mutex::new(store)),
+            stores: Arc::new(vec![Mutex::new(store)]),
+            next_store: Arc::default(),
             install_key: install_key.into(),
             behind_proxy: false,
             secure_cookies: false,
             login_failures: Arc::default(),
             password_checks: Arc::new(tokio::sync::Semaphore::new(auth::PARALLEL_PASSWORD_CHECKS)),
             dns_server: None,
+        }
+    }
+
+    /// Adds connections to the same database, so that dashboard requests (each one
+    /// store call on the blocking pool) use every core instead of queueing for one.
+    pub fn more_connections(self, more: Vec<Box<dyn Store>>) -> AppState {
+        let mut all: Vec<Mutex<Box<dyn Store>>> = Arc::try_unwrap(self.stores)
+            .unwrap_or_else(|_| unreachable!("connections are added before the state is shared"));
+        all.extend(more.into_iter().map(Mutex::new));
+        AppState {
+            stores: Arc::new(all),
+            ..self
         }
     }
 
@@ -99,11 +116,23 @@ impl AppState {
         &self,
         job: impl FnOnce(&mut dyn Store) -> inroad_engine::Result<T> + Send + 'static,
     ) -> Result<T, ServerError> {
-        let store = Arc::clone(&self.store);
+        let stores = Arc::clone(&self.stores);
+        let next = Arc::clone(&self.next_store);
         let outcome = tokio::task::spawn_blocking(move || {
-            // A panic in an earlier request poisons the lock, but SQLite rolled back
-            // whatever that request left half-done: the store is still sound.
-            let mut store = store.lock().unwrap_or_else(PoisonError::into_inner);
+            // A free connection if there is one, else the next in turn.
+            let mut store = stores
+                .iter()
+                .find_map(|store| match store.try_lock() {
+                    Ok(guard) => Some(guard),
+                    Err(std::sync::TryLockError::Poisoned(poisoned)) => Some(poisoned.into_inner()),
+                    Err(std::sync::TryLockError::WouldBlock) => None,
+                })
+                .unwrap_or_else(|| {
+                    let turn = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed) % stores.len();
+                    // A panic in an earlier request poisons the lock, but SQLite rolled
+                    // back whatever that request left half-done: the store is still sound.
+                    stores[turn].lock().unwrap_or_else(PoisonError::into_inner)
+                });
             job(store.as_mut())
         })
         .await;
