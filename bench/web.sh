@@ -4,7 +4,8 @@
 # 16 concurrent clients on loopback, measured with wrk, beside the anchor of the same
 # run: the static stylesheet (no database, no template). Prints p95 per route and whether
 # the goal (overview and leads p95 <= 50 ms) is met. Exits non-zero only if a command
-# fails. KEEP=DIR keeps (and reuses) the seeded database there.
+# fails. KEEP=DIR keeps (and reuses) the seeded database there. SCREENSHOT=FILE also saves
+# the overview of this database as headless Chromium shows it (README's docs/overview.png).
 set -euo pipefail
 
 leads="${1:-1000000}"
@@ -18,6 +19,7 @@ for cmd in python3 sqlite3 wrk curl; do
 done
 (cd "$repo" && cargo build --release --locked -p inroad)
 
+[[ -z ${SCREENSHOT:-} || $SCREENSHOT == /* ]] || SCREENSHOT="$PWD/$SCREENSHOT"
 if [[ -n ${KEEP:-} ]]; then
     mkdir -p "$KEEP"
     tmp="$(cd "$KEEP" && pwd)"
@@ -31,7 +33,7 @@ password="bench password 123"
 
 if [[ ! -f $db ]]; then
     echo "seeding $leads leads and $events events..." >&2
-    python3 "$shared/tools/gen_leads.py" "$leads" leads.csv --style salesnav --seed 1
+    [[ -f leads.csv ]] || python3 "$shared/tools/gen_leads.py" "$leads" leads.csv --style salesnav --seed 1
     "$inroad" --db "$db" leads import leads.csv --list all >/dev/null
     "$inroad" --db "$db" mailbox add main --from "Ann <ann@acme.test>" --smtp-host localhost --daily-cap 40 \
         --warmup 15:2 2>/dev/null
@@ -133,3 +135,46 @@ echo "$results"
 echo "$results" | awk '
     $1 == "overview" || $1 == "leads" { if ($3 > 50) fail = 1; if ($7 > 0) fail = 1 }
     END { print (fail ? "goal (overview and leads p95 <= 50 ms, no errors): FAIL" : "goal (overview and leads p95 <= 50 ms, no errors): PASS") }'
+
+if [[ -n ${SCREENSHOT:-} ]]; then
+    command -v chromedriver >/dev/null || { echo "bench/web.sh: chromedriver not found (apt-get install chromium-driver)" >&2; exit 1; }
+    port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+    chromedriver --port="$port" >/dev/null 2>&1 &
+    driver=$!
+    # Plain WebDriver over HTTP: log in through the form, then photograph the overview.
+    python3 - "$port" "$base" "$password" "$SCREENSHOT" <<'PY' || { kill $driver; exit 1; }
+import base64, json, sys, time, urllib.error, urllib.request
+port, base, password, out = sys.argv[1:]
+def call(method, path, body=None):
+    data = None if body is None else json.dumps(body).encode()
+    req = urllib.request.Request(f"http://127.0.0.1:{port}{path}", data=data, method=method,
+                                 headers={"Content-Type": "application/json"})
+    return json.load(urllib.request.urlopen(req))["value"]
+deadline = time.time() + 20
+while True:
+    try:
+        call("GET", "/status"); break
+    except OSError:
+        if time.time() > deadline: raise
+        time.sleep(0.1)
+args = ["--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1280,1100"]
+sid = call("POST", "/session", {"capabilities": {"alwaysMatch": {"goog:chromeOptions": {"args": args}}}})["sessionId"]
+key = "element-6066-11e4-a52e-4f735466cecf"
+def find(css): return call("POST", f"/session/{sid}/element", {"using": "css selector", "value": css})[key]
+call("POST", f"/session/{sid}/url", {"url": base + "/login"})
+call("POST", f"/session/{sid}/element/{find('input[name=user]')}/value", {"text": "bench"})
+call("POST", f"/session/{sid}/element/{find('input[name=password]')}/value", {"text": password})
+call("POST", f"/session/{sid}/element/{find('form.login button')}/click", {})
+deadline = time.time() + 20
+while True:
+    try:
+        find("svg#activity"); break
+    except urllib.error.HTTPError:
+        if time.time() > deadline: raise
+        time.sleep(0.1)
+open(out, "wb").write(base64.b64decode(call("GET", f"/session/{sid}/screenshot")))
+call("DELETE", f"/session/{sid}")
+PY
+    kill $driver
+    echo "overview screenshot: $SCREENSHOT" >&2
+fi

@@ -117,7 +117,92 @@ fn width_for(matches: i64, sampled: i64) -> i64 {
 
 #[cfg(test)]
 mod tests {
+    use std::collections::BTreeSet;
+
+    use inroad_core::Lead;
+
     use super::*;
+
+    /// `n` leads; every third on list `third`.
+    fn store_with(n: usize) -> (tempfile::TempDir, Box<dyn Store>) {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = inroad_store::open(dir.path().join("db").to_str().unwrap()).unwrap();
+        let mut import = store.begin_import(n as u64).unwrap();
+        for i in 0..n {
+            let lead = Lead {
+                email: Some(format!("p{i}@acme.test")),
+                ..Lead::default()
+            };
+            let id = import.insert(&lead, None).unwrap();
+            if i % 3 == 0 {
+                import.add_to_list("third", id).unwrap();
+            }
+        }
+        import.commit().unwrap();
+        (dir, store)
+    }
+
+    /// Every lead of every page, following "more" links, in order.
+    fn walk(store: &dyn Store, filter: &LeadFilter) -> Vec<i64> {
+        let first = lead_page(store, filter, 1, None).unwrap();
+        let mut seen = Vec::new();
+        for page in 1..=first.pages {
+            let mut after = None;
+            loop {
+                let p = lead_page(store, filter, page, after).unwrap();
+                assert_eq!(p.page, page);
+                assert!(
+                    p.leads.iter().all(|l| l.id >= p.from_id && l.id < p.to_id),
+                    "inside the window"
+                );
+                seen.extend(p.leads.iter().map(|l| l.id));
+                match p.more_after {
+                    Some(id) => after = Some(id),
+                    None => break,
+                }
+            }
+        }
+        seen
+    }
+
+    #[test]
+    fn pages_cover_every_match_once_in_order() {
+        let (_dir, store) = store_with(3_000);
+        let all = walk(store.as_ref(), &LeadFilter::default());
+        assert_eq!(all, (1..=3_000).collect::<Vec<i64>>());
+        let third = LeadFilter {
+            list: Some("third".into()),
+            ..LeadFilter::default()
+        };
+        let listed = walk(store.as_ref(), &third);
+        assert_eq!(listed.len(), 1_000);
+        assert_eq!(
+            listed.iter().copied().collect::<BTreeSet<_>>().len(),
+            1_000,
+            "no lead twice"
+        );
+        assert!(listed.windows(2).all(|w| w[0] < w[1]), "in id order");
+        let p = lead_page(store.as_ref(), &third, 2, None).unwrap();
+        assert!(
+            (40..=60).contains(&p.leads.len()),
+            "about a page: {}",
+            p.leads.len()
+        );
+    }
+
+    #[test]
+    fn an_unfiltered_page_is_its_fifty_ids_and_pages_past_the_end_clamp() {
+        let (_dir, store) = store_with(120);
+        let p = lead_page(store.as_ref(), &LeadFilter::default(), 2, None).unwrap();
+        assert_eq!((p.from_id, p.to_id, p.pages), (51, 101, 3));
+        assert_eq!(p.leads.len(), 50);
+        assert_eq!(
+            lead_page(store.as_ref(), &LeadFilter::default(), 99, None)
+                .unwrap()
+                .page,
+            3
+        );
+    }
 
     #[test]
     fn windows_stretch_with_rarer_matches_within_bounds() {

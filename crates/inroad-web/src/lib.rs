@@ -43,7 +43,7 @@ const MAX_BODY_BYTES: usize = 4 * 1024;
 pub struct AppState {
     /// A `Box<dyn Store>` is `Send` but not `Sync` (it owns one SQLite connection), so
     /// requests take turns at each behind a mutex; with several connections (see
-    /// [`AppState::more_connections`]) requests run side by side, as SQLite's WAL lets
+    /// [`AppState::with_connections`]) requests run side by side, as SQLite's WAL lets
     /// readers do. See [`AppState::with_store`].
     stores: Arc<Vec<Mutex<Box<dyn Store>>>>,
     /// Spreads requests over `stores` when every connection is busy.
@@ -62,8 +62,20 @@ pub struct AppState {
 
 impl AppState {
     pub fn new(store: Box<dyn Store>, install_key: Vec<u8>) -> AppState {
+        AppState::with_connections(store, Vec::new(), install_key)
+    }
+
+    /// Like [`AppState::new`] with several connections to the same database, so that
+    /// requests (each one store call on the blocking pool) use every core instead of
+    /// queueing for one.
+    pub fn with_connections(
+        first: Box<dyn Store>,
+        more: Vec<Box<dyn Store>>,
+        install_key: Vec<u8>,
+    ) -> AppState {
+        let stores = std::iter::once(first).chain(more).map(Mutex::new).collect();
         AppState {
-            stores: Arc::new(vec![Mutex::new(store)]),
+            stores: Arc::new(stores),
             next_store: Arc::default(),
             install_key: install_key.into(),
             behind_proxy: false,
@@ -71,18 +83,6 @@ impl AppState {
             login_failures: Arc::default(),
             password_checks: Arc::new(tokio::sync::Semaphore::new(auth::PARALLEL_PASSWORD_CHECKS)),
             dns_server: None,
-        }
-    }
-
-    /// Adds connections to the same database, so that dashboard requests (each one
-    /// store call on the blocking pool) use every core instead of queueing for one.
-    pub fn more_connections(self, more: Vec<Box<dyn Store>>) -> AppState {
-        let mut all: Vec<Mutex<Box<dyn Store>>> = Arc::try_unwrap(self.stores)
-            .unwrap_or_else(|_| unreachable!("connections are added before the state is shared"));
-        all.extend(more.into_iter().map(Mutex::new));
-        AppState {
-            stores: Arc::new(all),
-            ..self
         }
     }
 

@@ -20,11 +20,10 @@ pub fn run(db: &str, key_file: &Path, args: &ServeArgs) -> anyhow::Result<()> {
     let key = install_key(key_file)?;
     let store = inroad_store::open(db)?;
     let no_users = store.users()?.is_empty();
-    let state = inroad_web::AppState::new(store, key)
+    let state = inroad_web::AppState::with_connections(store, more_connections(db)?, key)
         .behind_proxy(args.behind_proxy)
         .secure_cookies(args.secure_cookies)
-        .dns_server(args.dns)
-        .more_connections(more_connections(db)?);
+        .dns_server(args.dns);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
