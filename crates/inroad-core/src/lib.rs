@@ -8,6 +8,7 @@
 //! fuzzed) on plain values, and the same rules serve every store backend.
 
 pub mod campaign;
+pub mod domain_auth;
 pub mod email;
 pub mod finder;
 pub mod flags;

@@ -7,7 +7,9 @@
 //! CLI (and later the web server) only formats those reports.
 
 pub mod auth;
+pub mod browse;
 pub mod campaign;
+pub mod dashboard;
 pub mod export;
 pub mod find;
 pub mod forecast;

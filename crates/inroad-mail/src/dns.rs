@@ -122,6 +122,29 @@ impl MailResolver {
         }
     }
 
+    /// The TXT records at `name`, each as one string (its character-strings joined, as
+    /// SPF, DKIM and DMARC read them). `Ok(empty)`: the name has none, or does not exist.
+    pub async fn txt(&self, name: &str) -> Result<Vec<String>, String> {
+        let fqdn = format!("{}.", name.trim_end_matches('.'));
+        match self.resolver.txt_lookup(fqdn.as_str()).await {
+            Ok(lookup) => Ok(lookup
+                .answers()
+                .iter()
+                .filter_map(|record| match &record.data {
+                    RData::TXT(txt) => Some(
+                        txt.txt_data
+                            .iter()
+                            .map(|part| String::from_utf8_lossy(part))
+                            .collect::<String>(),
+                    ),
+                    _ => None,
+                })
+                .collect()),
+            Err(e) if e.is_nx_domain() || e.is_no_records_found() => Ok(Vec::new()),
+            Err(e) => Err(failure(&e)),
+        }
+    }
+
     /// RFC 5321 §5.1: with no MX, the domain itself is the mail host.
     async fn implicit_mx(&self, fqdn: &str, domain: &str) -> MailHosts {
         let addrs = self.addresses(fqdn).await;

@@ -438,6 +438,75 @@ pub struct LeadQuery<'a> {
     pub limit: usize,
 }
 
+/// Sends, replies and bounces of one UTC day, from the rollup the database keeps.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct DailyActivity {
+    /// Days since the epoch (unix seconds / 86400).
+    pub day: i64,
+    /// Sends handed to a server (sent or bounced).
+    pub sent: u64,
+    pub replies: u64,
+    /// Hard bounces.
+    pub bounces: u64,
+}
+
+/// What waits for a person across every campaign.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct AttentionCounts {
+    /// Enrolments parked as `needs_attention`.
+    pub needs_attention: u64,
+    /// Sends left `in_doubt`.
+    pub in_doubt: u64,
+}
+
+/// The leads page's filters; `None` leaves a filter off.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct LeadFilter {
+    /// Case-insensitive prefix of the email, first or last name, company or domain.
+    pub search: Option<String>,
+    pub list: Option<String>,
+    /// An email status, or `unchecked` for leads never verified.
+    pub email_status: Option<String>,
+    /// Leads enrolled in this campaign.
+    pub campaign_id: Option<i64>,
+    pub suppressed: Option<bool>,
+}
+
+impl LeadFilter {
+    pub fn is_empty(&self) -> bool {
+        *self == LeadFilter::default()
+    }
+}
+
+/// One send of a lead, for its timeline.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LeadSend {
+    pub campaign_id: i64,
+    pub campaign: String,
+    pub step: u32,
+    pub state: String,
+    pub recipient: String,
+    /// When its state last changed (unix seconds).
+    pub at: i64,
+}
+
+/// A person's reply waiting for a human, with who sent it and in which campaign.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InboxItem {
+    pub event_id: i64,
+    pub lead_id: Option<i64>,
+    pub email: Option<String>,
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub campaign_id: Option<i64>,
+    pub campaign: Option<String>,
+    pub from_address: Option<String>,
+    pub subject: Option<String>,
+    pub snippet: Option<String>,
+    /// Unix seconds.
+    pub at: i64,
+}
+
 /// How far the schema was brought.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Migrated {
@@ -774,6 +843,45 @@ pub trait Store: Send {
 
     /// Deletes a token by name; false if there is none.
     fn revoke_api_token(&mut self, name: &str) -> Result<bool>;
+
+    /// Sends, replies and bounces per UTC day for days in [from_day, to_day) (days
+    /// since the epoch), in day order; days without any are left out.
+    fn daily_activity(&self, from_day: i64, to_day: i64) -> Result<Vec<DailyActivity>>;
+
+    /// Enrolments needing attention and sends in doubt, over every campaign.
+    fn attention_counts(&self) -> Result<AttentionCounts>;
+
+    /// The largest lead id (0 without leads): the leads page cuts ids into windows.
+    fn max_lead_id(&self) -> Result<i64>;
+
+    /// The leads with ids in [from_id, to_id) that pass `filter`, in id order, at most
+    /// `limit`. Its cost follows the window, never the rows before it.
+    fn lead_window(
+        &self,
+        filter: &LeadFilter,
+        from_id: i64,
+        to_id: i64,
+        limit: usize,
+    ) -> Result<Vec<StoredLead>>;
+
+    /// How many leads with ids in [from_id, to_id) pass `filter`.
+    fn count_lead_window(&self, filter: &LeadFilter, from_id: i64, to_id: i64) -> Result<u64>;
+
+    /// A lead's sends in every campaign, oldest first.
+    fn lead_sends(&self, lead_id: i64) -> Result<Vec<LeadSend>>;
+
+    /// A lead's LinkedIn tasks, oldest first.
+    fn lead_linkedin_tasks(&self, lead_id: i64) -> Result<Vec<LinkedinTask>>;
+
+    /// Replies not yet marked handled with event id below `before_id`, newest first.
+    fn inbox(&self, before_id: i64, limit: usize) -> Result<Vec<InboxItem>>;
+
+    /// Marks a reply handled at `now`; false if it is not an unhandled reply.
+    fn mark_reply_handled(&mut self, event_id: i64, now: i64) -> Result<bool>;
+
+    /// Suppressions containing `search` (case-insensitive), in value order after
+    /// `after`, at most `limit`.
+    fn suppression_page(&self, search: &str, after: &str, limit: usize) -> Result<Vec<Suppression>>;
 }
 
 /// An open import transaction. The dedup logic lives in the engine; this is the

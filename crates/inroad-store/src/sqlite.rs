@@ -7,13 +7,14 @@ use inroad_core::identity::{name_key, KeyKind};
 use inroad_core::normalize::LINKEDIN_PROFILE_PREFIX;
 use inroad_core::verdict::EmailStatus;
 use inroad_core::Lead;
-use rusqlite::{params, Connection, OptionalExtension, Row, Statement, TransactionBehavior};
+use rusqlite::{named_params, params, Connection, OptionalExtension, Row, Statement, TransactionBehavior};
 
 use crate::{
-    Advance, ApiToken, CampaignCounts, CampaignRecord, DueRow, EmailCheck, EnrolmentRow, EventRow,
-    InboundEffects, LeadImport, LeadQuery, LinkedinAccount, LinkedinDue, LinkedinTask, Mailbox,
-    MailboxActivity, MailboxSends, Migrated, NewEvent, NewSend, NewSession, Result, SendOutcome, SendRef,
-    SequenceRow, Session, StepSend, Store, StoreError, StoredLead, Suppression, User,
+    Advance, ApiToken, AttentionCounts, CampaignCounts, CampaignRecord, DailyActivity, DueRow, EmailCheck,
+    EnrolmentRow, EventRow, InboundEffects, InboxItem, LeadFilter, LeadImport, LeadQuery, LeadSend,
+    LinkedinAccount, LinkedinDue, LinkedinTask, Mailbox, MailboxActivity, MailboxSends, Migrated, NewEvent,
+    NewSend, NewSession, Result, SendOutcome, SendRef, SequenceRow, Session, StepSend, Store, StoreError,
+    StoredLead, Suppression, User,
 };
 
 /// Migrations in order; the schema version is their count (`PRAGMA user_version`).
@@ -26,6 +27,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/sqlite/0006_inbox.sql"),
     include_str!("../migrations/sqlite/0007_linkedin.sql"),
     include_str!("../migrations/sqlite/0008_users.sql"),
+    include_str!("../migrations/sqlite/0009_dashboard.sql"),
 ];
 
 macro_rules! sql {
@@ -1199,6 +1201,170 @@ impl Store for SqliteStore {
             .execute([name])?
             == 1)
     }
+
+    fn daily_activity(&self, from_day: i64, to_day: i64) -> Result<Vec<DailyActivity>> {
+        let mut stmt = self.conn.prepare_cached(sql!("daily_activity"))?;
+        let rows = stmt.query_map(params![from_day, to_day], |r| {
+            Ok(DailyActivity {
+                day: r.get(0)?,
+                sent: r.get::<_, i64>(1)?.unsigned_abs(),
+                replies: r.get::<_, i64>(2)?.unsigned_abs(),
+                bounces: r.get::<_, i64>(3)?.unsigned_abs(),
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn attention_counts(&self) -> Result<AttentionCounts> {
+        Ok(self
+            .conn
+            .prepare_cached(sql!("attention_counts"))?
+            .query_row([], |r| {
+                Ok(AttentionCounts {
+                    needs_attention: r.get::<_, i64>(0)?.unsigned_abs(),
+                    in_doubt: r.get::<_, i64>(1)?.unsigned_abs(),
+                })
+            })?)
+    }
+
+    fn max_lead_id(&self) -> Result<i64> {
+        Ok(self
+            .conn
+            .prepare_cached(sql!("lead_max_id"))?
+            .query_row([], |r| r.get(0))?)
+    }
+
+    fn lead_window(
+        &self,
+        filter: &LeadFilter,
+        from_id: i64,
+        to_id: i64,
+        limit: usize,
+    ) -> Result<Vec<StoredLead>> {
+        let sql = concat!(
+            sql!("lead_window"),
+            sql!("lead_filter"),
+            "ORDER BY l.id LIMIT :limit"
+        );
+        let mut stmt = self.conn.prepare_cached(sql)?;
+        let search = filter.search.as_deref().map(like_prefix);
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let mut rows = stmt.query(named_params! {
+            ":from": from_id,
+            ":to": to_id,
+            ":search": search,
+            ":list": filter.list,
+            ":status": filter.email_status,
+            ":campaign": filter.campaign_id,
+            ":suppressed": filter.suppressed,
+            ":limit": limit,
+        })?;
+        let mut out = Vec::new();
+        while let Some(row) = rows.next()? {
+            out.push(stored_lead(row)?);
+        }
+        Ok(out)
+    }
+
+    fn count_lead_window(&self, filter: &LeadFilter, from_id: i64, to_id: i64) -> Result<u64> {
+        let sql = concat!(sql!("lead_window_count"), sql!("lead_filter"));
+        let search = filter.search.as_deref().map(like_prefix);
+        let n: i64 = self.conn.prepare_cached(sql)?.query_row(
+            named_params! {
+                ":from": from_id,
+                ":to": to_id,
+                ":search": search,
+                ":list": filter.list,
+                ":status": filter.email_status,
+                ":campaign": filter.campaign_id,
+                ":suppressed": filter.suppressed,
+            },
+            |r| r.get(0),
+        )?;
+        Ok(n.unsigned_abs())
+    }
+
+    fn lead_sends(&self, lead_id: i64) -> Result<Vec<LeadSend>> {
+        let mut stmt = self.conn.prepare_cached(sql!("lead_sends"))?;
+        let rows = stmt.query_map([lead_id], |r| {
+            Ok(LeadSend {
+                campaign_id: r.get(0)?,
+                campaign: r.get(1)?,
+                step: r.get(2)?,
+                state: r.get(3)?,
+                recipient: r.get(4)?,
+                at: r.get(5)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn lead_linkedin_tasks(&self, lead_id: i64) -> Result<Vec<LinkedinTask>> {
+        let sql = concat!(sql!("linkedin_task_columns"), " ", sql!("linkedin_task_by_lead"));
+        let mut stmt = self.conn.prepare_cached(sql)?;
+        let rows = stmt.query_map([lead_id], linkedin_task_row)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn inbox(&self, before_id: i64, limit: usize) -> Result<Vec<InboxItem>> {
+        let mut stmt = self.conn.prepare_cached(sql!("inbox"))?;
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let rows = stmt.query_map(params![before_id, limit], |r| {
+            Ok(InboxItem {
+                event_id: r.get(0)?,
+                lead_id: r.get(1)?,
+                email: r.get(2)?,
+                first_name: r.get(3)?,
+                last_name: r.get(4)?,
+                campaign_id: r.get(5)?,
+                campaign: r.get(6)?,
+                from_address: r.get(7)?,
+                subject: r.get(8)?,
+                snippet: r.get(9)?,
+                at: r.get(10)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn mark_reply_handled(&mut self, event_id: i64, now: i64) -> Result<bool> {
+        Ok(self
+            .conn
+            .prepare_cached(sql!("inbox_handled"))?
+            .execute(params![event_id, now])?
+            == 1)
+    }
+
+    fn suppression_page(&self, search: &str, after: &str, limit: usize) -> Result<Vec<Suppression>> {
+        let pattern = format!("%{}%", escape_like(&search.to_lowercase()));
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let mut stmt = self.conn.prepare_cached(sql!("suppression_page"))?;
+        let rows = stmt.query_map(params![pattern, after, limit], |r| {
+            Ok(Suppression {
+                value: r.get(0)?,
+                reason: r.get(1)?,
+                created_at: r.get(2)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+}
+
+/// `text` as a LIKE pattern matching itself literally (`\` is the escape character).
+fn escape_like(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// A LIKE pattern for values starting with `text` (SQLite's LIKE ignores ASCII case).
+fn like_prefix(text: &str) -> String {
+    format!("{}%", escape_like(text))
 }
 
 fn user_row(r: &Row<'_>) -> rusqlite::Result<User> {

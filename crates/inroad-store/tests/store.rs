@@ -1294,3 +1294,136 @@ fn a_forecast_reads_every_sequence_and_the_last_hours_sends() {
         assert!(store.recent_sends(1_001).unwrap().is_empty(), "{name}");
     }
 }
+
+#[test]
+fn the_dashboard_reads_windows_of_leads_with_filters() {
+    for (name, mut store, _guard) in backends() {
+        let store = store.as_mut();
+        let emails: Vec<String> = (0..10).map(|i| format!("p{i}@acme{}.test", i % 2)).collect();
+        let leads: Vec<Lead> = emails.iter().map(|e| email_lead(e)).collect();
+        let ids = import(store, &leads[..6], Some("first"));
+        import(store, &leads[6..], None);
+        assert_eq!(store.max_lead_id().unwrap(), ids[0] + 9, "{name}");
+        let all = inroad_store::LeadFilter::default();
+        let window = store.lead_window(&all, ids[0] + 2, ids[0] + 5, 10).unwrap();
+        assert_eq!(
+            window.iter().map(|l| l.id).collect::<Vec<_>>(),
+            vec![ids[2], ids[3], ids[4]],
+            "{name}"
+        );
+        assert_eq!(
+            store.lead_window(&all, ids[0], ids[0] + 10, 4).unwrap().len(),
+            4,
+            "{name}: limit"
+        );
+        let odd = inroad_store::LeadFilter {
+            search: Some("P1".into()),
+            ..Default::default()
+        };
+        assert_eq!(
+            store.count_lead_window(&odd, 0, i64::MAX).unwrap(),
+            1,
+            "{name}: prefix, any case"
+        );
+        let literal = inroad_store::LeadFilter {
+            search: Some("p_".into()),
+            ..Default::default()
+        };
+        assert_eq!(
+            store.count_lead_window(&literal, 0, i64::MAX).unwrap(),
+            0,
+            "{name}: _ is literal"
+        );
+        let listed = inroad_store::LeadFilter {
+            list: Some("first".into()),
+            email_status: Some("unchecked".into()),
+            ..Default::default()
+        };
+        assert_eq!(
+            store.count_lead_window(&listed, 0, i64::MAX).unwrap(),
+            6,
+            "{name}"
+        );
+        store
+            .add_suppressions(&[Suppression {
+                value: "@acme1.test".into(),
+                reason: None,
+                created_at: "2026-01-01T00:00:00Z".into(),
+            }])
+            .unwrap();
+        let suppressed = inroad_store::LeadFilter {
+            suppressed: Some(true),
+            ..Default::default()
+        };
+        assert_eq!(
+            store.count_lead_window(&suppressed, 0, i64::MAX).unwrap(),
+            5,
+            "{name}"
+        );
+        assert_eq!(
+            store.suppression_page("ACME1", "", 10).unwrap().len(),
+            1,
+            "{name}"
+        );
+        assert!(
+            store
+                .suppression_page("acme1", "@acme1.test", 10)
+                .unwrap()
+                .is_empty(),
+            "{name}"
+        );
+    }
+}
+
+#[test]
+fn daily_activity_and_the_inbox_follow_the_events() {
+    for (name, mut store, _guard) in backends() {
+        let store = store.as_mut();
+        let ids = import(store, &[email_lead("jo@acme.test")], None);
+        let day = 20_000_i64;
+        for (kind, at) in [
+            ("reply", day * 86_400 + 5),
+            ("bounce_hard", day * 86_400 + 9),
+            ("auto_reply", day * 86_400),
+        ] {
+            store
+                .add_event(&inroad_store::NewEvent {
+                    lead_id: Some(ids[0]),
+                    kind: kind.into(),
+                    at,
+                    ..inroad_store::NewEvent::default()
+                })
+                .unwrap();
+        }
+        let days = store.daily_activity(day - 1, day + 1).unwrap();
+        assert_eq!(
+            days,
+            vec![inroad_store::DailyActivity {
+                day,
+                sent: 0,
+                replies: 1,
+                bounces: 1
+            }],
+            "{name}"
+        );
+        let inbox = store.inbox(i64::MAX, 10).unwrap();
+        assert_eq!(inbox.len(), 1, "{name}: only the reply");
+        assert_eq!(inbox[0].email.as_deref(), Some("jo@acme.test"), "{name}");
+        assert!(
+            store.mark_reply_handled(inbox[0].event_id, day * 86_400).unwrap(),
+            "{name}"
+        );
+        assert!(
+            !store.mark_reply_handled(inbox[0].event_id, day * 86_400).unwrap(),
+            "{name}: once"
+        );
+        assert!(store.inbox(i64::MAX, 10).unwrap().is_empty(), "{name}");
+        assert_eq!(
+            store.attention_counts().unwrap(),
+            inroad_store::AttentionCounts::default(),
+            "{name}"
+        );
+        assert!(store.lead_sends(ids[0]).unwrap().is_empty(), "{name}");
+        assert!(store.lead_linkedin_tasks(ids[0]).unwrap().is_empty(), "{name}");
+    }
+}

@@ -9,7 +9,7 @@ use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use hickory_proto::rr::rdata::{A, AAAA, MX, SOA};
+use hickory_proto::rr::rdata::{A, AAAA, MX, SOA, TXT};
 use hickory_proto::rr::{Name, RData, Record};
 use hickory_server::net::runtime::{Time, TokioRuntimeProvider};
 use hickory_server::server::{Request, RequestHandler, ResponseHandler, ResponseInfo};
@@ -23,7 +23,7 @@ use crate::background::{self, Background};
 const TTL: u32 = 300;
 const SERIAL: u32 = 1;
 
-/// A zone description: MX, A, AAAA and null-MX records, added builder-style.
+/// A zone description: MX, A, AAAA, TXT and null-MX records, added builder-style.
 ///
 /// Names are domain names without the trailing dot (`"acme.test"`); a trailing dot is
 /// accepted too. Unicode names are stored in their ASCII (punycode) form.
@@ -38,6 +38,7 @@ enum ZoneRecord {
     NullMx,
     A(Ipv4Addr),
     Aaaa(Ipv6Addr),
+    Txt(String),
 }
 
 impl DnsZone {
@@ -62,6 +63,14 @@ impl DnsZone {
     /// `host. AAAA addr`
     pub fn aaaa(mut self, host: &str, addr: Ipv6Addr) -> Self {
         self.records.push((host.to_string(), ZoneRecord::Aaaa(addr)));
+        self
+    }
+
+    /// `name. TXT "text"` (SPF, DKIM and DMARC records); long texts are split into
+    /// 255-byte character-strings as a real zone would hold them.
+    pub fn txt(mut self, name: &str, text: &str) -> Self {
+        self.records
+            .push((name.to_string(), ZoneRecord::Txt(text.to_string())));
         self
     }
 
@@ -90,6 +99,12 @@ impl DnsZone {
                 ZoneRecord::NullMx => RData::MX(MX::new(0, Name::root())),
                 ZoneRecord::A(addr) => RData::A(A(*addr)),
                 ZoneRecord::Aaaa(addr) => RData::AAAA(AAAA(*addr)),
+                ZoneRecord::Txt(text) => RData::TXT(TXT::new(
+                    text.as_bytes()
+                        .chunks(255)
+                        .map(|chunk| String::from_utf8_lossy(chunk).into_owned())
+                        .collect(),
+                )),
             };
             out.push(Record::from_rdata(name, TTL, rdata));
         }

@@ -72,14 +72,9 @@ pub(crate) struct LoggedIn {
 }
 
 impl LoggedIn {
-    /// The logout button: a form, since logging out changes state (and so needs the token).
-    pub(crate) fn logout_button(&self) -> String {
-        format!(
-            "<form method=\"post\" action=\"/logout\">\
-             <input type=\"hidden\" name=\"{CSRF_FIELD}\" value=\"{}\">\
-             <button type=\"submit\">Log out</button></form>",
-            escape(&self.csrf)
-        )
+    /// What this session's forms post back as their `csrf` field.
+    pub(crate) fn csrf(&self) -> &str {
+        &self.csrf
     }
 }
 

@@ -14,6 +14,7 @@
 mod api;
 mod assets;
 mod auth;
+mod chart;
 mod html;
 mod pages;
 mod unsubscribe;
@@ -41,8 +42,12 @@ const MAX_BODY_BYTES: usize = 4 * 1024;
 #[derive(Clone)]
 pub struct AppState {
     /// A `Box<dyn Store>` is `Send` but not `Sync` (it owns one SQLite connection), so
-    /// requests take turns at it behind a mutex; see [`AppState::with_store`].
-    store: Arc<Mutex<Box<dyn Store>>>,
+    /// requests take turns at each behind a mutex; with several connections (see
+    /// [`AppState::with_connections`]) requests run side by side, as SQLite's WAL lets
+    /// readers do. See [`AppState::with_store`].
+    stores: Arc<Vec<Mutex<Box<dyn Store>>>>,
+    /// Spreads requests over `stores` when every connection is busy.
+    next_store: Arc<std::sync::atomic::AtomicUsize>,
     /// Signs unsubscribe links; CSRF tokens use a key derived from it.
     install_key: Arc<[u8]>,
     behind_proxy: bool,
@@ -50,18 +55,40 @@ pub struct AppState {
     login_failures: Arc<Mutex<auth::LoginFailures>>,
     /// Permits for argon2id checks; see `auth::PARALLEL_PASSWORD_CHECKS`.
     password_checks: Arc<tokio::sync::Semaphore>,
+    /// The DNS server the mailbox page asks about SPF, DKIM and DMARC (`None`: the
+    /// system's resolver).
+    dns_server: Option<SocketAddr>,
 }
 
 impl AppState {
     pub fn new(store: Box<dyn Store>, install_key: Vec<u8>) -> AppState {
+        AppState::with_connections(store, Vec::new(), install_key)
+    }
+
+    /// Like [`AppState::new`] with several connections to the same database, so that
+    /// requests (each one store call on the blocking pool) use every core instead of
+    /// queueing for one.
+    pub fn with_connections(
+        first: Box<dyn Store>,
+        more: Vec<Box<dyn Store>>,
+        install_key: Vec<u8>,
+    ) -> AppState {
+        let stores = std::iter::once(first).chain(more).map(Mutex::new).collect();
         AppState {
-            store: Arc::new(Mutex::new(store)),
+            stores: Arc::new(stores),
+            next_store: Arc::default(),
             install_key: install_key.into(),
             behind_proxy: false,
             secure_cookies: false,
             login_failures: Arc::default(),
             password_checks: Arc::new(tokio::sync::Semaphore::new(auth::PARALLEL_PASSWORD_CHECKS)),
+            dns_server: None,
         }
+    }
+
+    /// Ask this DNS server (instead of the system's) for the mailbox page's records.
+    pub fn dns_server(self, dns_server: Option<SocketAddr>) -> AppState {
+        AppState { dns_server, ..self }
     }
 
     /// Believe the reverse proxy's `X-Forwarded-Proto` (HTTPS → `Secure` cookies) and
@@ -89,11 +116,23 @@ impl AppState {
         &self,
         job: impl FnOnce(&mut dyn Store) -> inroad_engine::Result<T> + Send + 'static,
     ) -> Result<T, ServerError> {
-        let store = Arc::clone(&self.store);
+        let stores = Arc::clone(&self.stores);
+        let next = Arc::clone(&self.next_store);
         let outcome = tokio::task::spawn_blocking(move || {
-            // A panic in an earlier request poisons the lock, but SQLite rolled back
-            // whatever that request left half-done: the store is still sound.
-            let mut store = store.lock().unwrap_or_else(PoisonError::into_inner);
+            // A free connection if there is one, else the next in turn.
+            let mut store = stores
+                .iter()
+                .find_map(|store| match store.try_lock() {
+                    Ok(guard) => Some(guard),
+                    Err(std::sync::TryLockError::Poisoned(poisoned)) => Some(poisoned.into_inner()),
+                    Err(std::sync::TryLockError::WouldBlock) => None,
+                })
+                .unwrap_or_else(|| {
+                    let turn = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed) % stores.len();
+                    // A panic in an earlier request poisons the lock, but SQLite rolled
+                    // back whatever that request left half-done: the store is still sound.
+                    stores[turn].lock().unwrap_or_else(PoisonError::into_inner)
+                });
             job(store.as_mut())
         })
         .await;
@@ -122,7 +161,42 @@ fn protected_routes() -> Vec<(&'static str, MethodRouter<AppState>)> {
     vec![
         ("/", get(pages::overview)),
         ("/logout", post(auth::logout)),
+        ("/campaigns", get(pages::campaigns)),
+        ("/campaigns/{id}", get(pages::campaign)),
+        ("/campaigns/{id}/status", post(pages::set_campaign_status)),
+        ("/leads", get(pages::leads)),
+        ("/leads/{id}", get(pages::lead)),
+        ("/mailboxes", get(pages::mailboxes)),
+        ("/linkedin", get(pages::linkedin)),
+        ("/linkedin/tasks/{id}", post(pages::linkedin_task_outcome)),
+        ("/inbox", get(pages::inbox)),
+        ("/inbox/{id}/handled", post(pages::reply_handled)),
+        (
+            "/suppressions",
+            get(pages::suppressions).post(pages::add_suppression),
+        ),
+        (
+            "/suppressions/remove",
+            get(pages::confirm_remove).post(pages::remove_suppression),
+        ),
         ("/api/v1/me", get(api::me)),
+        ("/api/v1/openapi.json", get(api::openapi)),
+        ("/api/v1/overview", get(api::overview)),
+        ("/api/v1/stats", get(api::stats)),
+        ("/api/v1/campaigns", get(api::campaigns)),
+        ("/api/v1/campaigns/{id}", get(api::campaign)),
+        ("/api/v1/leads", get(api::leads)),
+        ("/api/v1/leads/{id}", get(api::lead)),
+        ("/api/v1/mailboxes", get(api::mailboxes)),
+        ("/api/v1/linkedin/accounts", get(api::linkedin_accounts)),
+        ("/api/v1/linkedin/tasks", get(api::linkedin_tasks)),
+        ("/api/v1/linkedin/tasks/{id}/done", post(api::linkedin_done)),
+        (
+            "/api/v1/suppressions",
+            get(api::suppressions)
+                .post(api::add_suppressions)
+                .delete(api::remove_suppressions),
+        ),
     ]
 }
 

@@ -331,7 +331,7 @@ async fn login_sets_a_strict_http_only_cookie_with_a_new_id_each_time() {
     let browser = browser.with_cookie("inroad_session", &first);
     let page = fx.get(&browser, "/").await;
     assert_eq!(page.status, StatusCode::OK);
-    assert!(page.body.contains("<h1>Inroad</h1>"), "{}", page.body);
+    assert!(page.body.contains("<h1>Overview</h1>"), "{}", page.body);
     assert!(page.body.contains("<strong>ann</strong>"), "{}", page.body);
     assert!(page.body.contains("action=\"/logout\""), "{}", page.body);
 
@@ -605,4 +605,279 @@ async fn cookies_are_secure_exactly_when_the_request_came_over_https() {
         let pre = form.set_cookie("inroad_login").unwrap();
         assert_eq!(pre.ends_with("; Secure"), secure, "{what}: {pre}");
     }
+}
+
+/// A lead whose fields try to inject markup, a campaign, and a reply in the inbox.
+fn seed_dashboard(store: &mut dyn Store) {
+    let mut import = store.begin_import(1).unwrap();
+    let lead = inroad_core::Lead {
+        email: Some("jo@acme.test".into()),
+        first_name: Some("<script>alert(1)</script>".into()),
+        last_name: Some("O'Neil".into()),
+        company: Some("Acme \"&\" Sons".into()),
+        ..inroad_core::Lead::default()
+    };
+    let id = import.insert(&lead, None).unwrap();
+    import.add_to_list("q4", id).unwrap();
+    import.commit().unwrap();
+    inroad_engine::campaign::create(store, include_str!("../../../examples/campaign.toml")).unwrap();
+    store
+        .add_event(&inroad_store::NewEvent {
+            lead_id: Some(id),
+            campaign_id: Some(1),
+            kind: "reply".into(),
+            subject: Some("Re: <b>hello</b>".into()),
+            snippet: Some("Sounds <i>good</i>".into()),
+            at: 1_700_000_000,
+            ..inroad_store::NewEvent::default()
+        })
+        .unwrap();
+}
+
+#[tokio::test]
+async fn every_page_renders_for_a_logged_in_user_and_escapes_what_it_shows() {
+    let fx = Fixture::new(|state| state);
+    seed_dashboard(fx.store().as_mut());
+    let browser = fx.logged_in(&Browser::default()).await;
+    for path in [
+        "/",
+        "/campaigns",
+        "/campaigns/1",
+        "/leads",
+        "/leads?q=%3Cscript&list=q4&status=unchecked&campaign=1&suppressed=no&page=1",
+        "/leads/1",
+        "/mailboxes",
+        "/linkedin",
+        "/inbox",
+        "/suppressions?q=%3Cx",
+        "/suppressions/remove?value=%3Cb%3E%40acme.test",
+    ] {
+        let page = fx.get(&browser, path).await;
+        assert_eq!(page.status, StatusCode::OK, "{path}: {}", page.body);
+        for raw in ["<script>", "<b>", "<i>"] {
+            assert!(
+                !page.body.contains(raw),
+                "{path} shows {raw} unescaped: {}",
+                page.body
+            );
+        }
+    }
+    let overview = fx.get(&browser, "/").await;
+    assert!(
+        overview.body.contains("<svg class=\"chart\" id=\"activity\""),
+        "{}",
+        overview.body
+    );
+    assert!(
+        overview.body.contains("<title id=\"activity-title\">"),
+        "the chart has a text alternative"
+    );
+    let lead = fx.get(&browser, "/leads/1").await;
+    assert!(lead.body.contains("&#60;script&#62;alert(1)"), "{}", lead.body);
+    assert!(
+        lead.body.contains("reply"),
+        "the reply is on the timeline: {}",
+        lead.body
+    );
+    let inbox = fx.get(&browser, "/inbox").await;
+    assert!(inbox.body.contains("Sounds &#60;i&#62;good"), "{}", inbox.body);
+    for (path, why) in [
+        ("/leads?page=0", "not a page number"),
+        ("/leads?status=great", "not one of"),
+        ("/leads?campaign=abc", "not a campaign id"),
+    ] {
+        let page = fx.get(&browser, path).await;
+        assert_eq!(page.status, StatusCode::BAD_REQUEST, "{path}");
+        assert!(page.body.contains(why), "{path}: {}", page.body);
+    }
+    for path in ["/campaigns/99", "/campaigns/x", "/leads/99", "/leads/-1"] {
+        assert_eq!(
+            fx.get(&browser, path).await.status,
+            StatusCode::NOT_FOUND,
+            "{path}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn every_state_changing_route_needs_the_csrf_token() {
+    let fx = Fixture::new(|state| state);
+    seed_dashboard(fx.store().as_mut());
+    let browser = fx.logged_in(&Browser::default()).await;
+    let changes = [
+        (Method::POST, "/logout", ""),
+        (Method::POST, "/campaigns/1/status", "status=active"),
+        (Method::POST, "/linkedin/tasks/1", "outcome=done"),
+        (Method::POST, "/inbox/1/handled", ""),
+        (Method::POST, "/suppressions", "value=jo%40acme.test"),
+        (Method::POST, "/suppressions/remove", "value=jo%40acme.test"),
+        (Method::POST, "/api/v1/linkedin/tasks/1/done", ""),
+        (Method::POST, "/api/v1/suppressions", ""),
+        (Method::DELETE, "/api/v1/suppressions", ""),
+    ];
+    for (method, path, body) in changes {
+        for csrf in ["", "&csrf=wrong"] {
+            let reply = fx
+                .send(&browser, method.clone(), path, &format!("{body}{csrf}"))
+                .await;
+            assert_eq!(
+                reply.status,
+                StatusCode::FORBIDDEN,
+                "{method} {path} {csrf:?}: {}",
+                reply.body
+            );
+        }
+    }
+    assert!(
+        fx.store().suppressions().unwrap().is_empty(),
+        "nothing was suppressed"
+    );
+    assert_eq!(fx.store().campaigns().unwrap()[0].status, "draft");
+
+    // With the token, the same forms do their work and send the browser back (303).
+    let csrf = fx.csrf(&browser).await;
+    let body = form_body(&[("csrf", &csrf), ("value", "jo@acme.test"), ("reason", "asked")]);
+    let reply = fx.send(&browser, Method::POST, "/suppressions", &body).await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
+    assert_eq!(fx.store().suppressions().unwrap()[0].value, "jo@acme.test");
+    let body = form_body(&[("csrf", &csrf), ("value", "jo@acme.test")]);
+    let reply = fx
+        .send(&browser, Method::POST, "/suppressions/remove", &body)
+        .await;
+    assert_eq!(
+        reply.location(),
+        Some("/suppressions?notice=removed"),
+        "{}",
+        reply.body
+    );
+    assert!(fx.store().suppressions().unwrap().is_empty());
+    let body = form_body(&[("csrf", &csrf)]);
+    let reply = fx.send(&browser, Method::POST, "/inbox/1/handled", &body).await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER);
+    assert!(
+        fx.store().inbox(i64::MAX, 10).unwrap().is_empty(),
+        "the reply is handled"
+    );
+    let body = form_body(&[("csrf", &csrf), ("value", "not an address")]);
+    let reply = fx.send(&browser, Method::POST, "/suppressions", &body).await;
+    assert_eq!(
+        reply.status,
+        StatusCode::BAD_REQUEST,
+        "a bad value is a clear error: {}",
+        reply.body
+    );
+}
+
+#[tokio::test]
+async fn the_openapi_document_describes_every_api_route() {
+    let fx = Fixture::new(|state| state);
+    seed_dashboard(fx.store().as_mut());
+    let token = inroad_engine::auth::create_token(fx.store().as_mut(), "ci", 0).unwrap();
+    let script = Browser::default().with_header("authorization", &format!("Bearer {token}"));
+    let doc = fx.get(&script, "/api/v1/openapi.json").await.json();
+    assert_eq!(doc["openapi"], "3.0.3");
+    let described = doc["paths"].as_object().expect("paths");
+    let routed: Vec<&str> = protected_paths()
+        .into_iter()
+        .filter(|p| p.starts_with("/api/"))
+        .collect();
+    for path in &routed {
+        assert!(
+            described.contains_key(*path),
+            "{path} is routed but not in openapi.json"
+        );
+    }
+    for (path, operations) in described {
+        assert!(
+            routed.contains(&path.as_str()),
+            "{path} is described but not routed"
+        );
+        for method in operations.as_object().unwrap().keys() {
+            let method: Method = method.to_uppercase().parse().unwrap();
+            let concrete = path.replace("{id}", "1");
+            let reply = fx
+                .send(&script, method.clone(), &concrete, "{\"values\": []}")
+                .await;
+            assert_ne!(reply.status, StatusCode::METHOD_NOT_ALLOWED, "{method} {path}");
+            assert!(
+                reply.body.starts_with('{'),
+                "{method} {path} answers JSON: {}",
+                reply.body
+            );
+        }
+    }
+    let leads = fx.get(&script, "/api/v1/leads?q=jo&list=q4").await;
+    assert_eq!(leads.json()["leads"][0]["email"], "jo@acme.test");
+    let bad = fx.get(&script, "/api/v1/leads?page=-2").await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    assert!(bad.json()["error"].as_str().unwrap().contains("page"));
+}
+
+#[tokio::test]
+async fn the_mailbox_page_checks_spf_dkim_and_dmarc_on_the_configured_dns() {
+    use inroad_testkit::{DnsZone, FakeDns};
+    let dns = FakeDns::start(
+        DnsZone::new()
+            .txt("good.test", "v=spf1 include:_spf.good.test -all")
+            .txt(
+                "s1._domainkey.good.test",
+                "v=DKIM1; k=rsa; p=MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8A",
+            )
+            .txt("_dmarc.good.test", "v=DMARC1; p=quarantine")
+            .txt("bad.test", "v=spf1 +all"),
+    );
+    let addr = dns.addr();
+    let fx = Fixture::new(move |state| state.dns_server(Some(addr)));
+    let mut store = fx.store();
+    for (name, from, selector) in [
+        ("good", "ann@good.test", Some("s1")),
+        ("bad", "bo@bad.test", None),
+    ] {
+        store
+            .add_mailbox(&inroad_store::Mailbox {
+                id: 0,
+                name: name.into(),
+                from_name: None,
+                from_address: from.into(),
+                smtp_host: "127.0.0.1".into(),
+                smtp_port: 2525,
+                smtp_tls: "none".into(),
+                smtp_user: None,
+                password_env: None,
+                sealed_secret: None,
+                daily_cap: 40,
+                warmup: Some((15, 2)),
+                gap_secs: (60, 120),
+                timezone: "Europe/Berlin".into(),
+                dkim_selector: selector.map(str::to_owned),
+                dkim_key_file: None,
+                dkim_domain: None,
+                imap_host: None,
+                imap_port: None,
+                imap_tls: None,
+                imap_user: None,
+                imap_junk_folder: None,
+                paused_reason: None,
+            })
+            .unwrap();
+    }
+    let browser = fx.logged_in(&Browser::default()).await;
+    let page = fx.get(&browser, "/mailboxes").await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(
+        page.body.contains("Good: SPF, DKIM and DMARC are all published"),
+        "{}",
+        page.body
+    );
+    assert!(
+        page.body
+            .contains("Not ready: SPF, DKIM, DMARC are missing or broken"),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("warming up"), "{}", page.body);
+    assert!(
+        dns.query_count("_dmarc.good.test", "TXT") >= 1,
+        "asked the fake DNS"
+    );
 }

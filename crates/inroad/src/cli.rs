@@ -236,6 +236,10 @@ pub struct ServeArgs {
     /// Always mark cookies `Secure` (the dashboard is only ever reached over HTTPS).
     #[arg(long)]
     pub secure_cookies: bool,
+    /// Ask this DNS server (e.g. 127.0.0.1:5353) for the mailbox page's SPF, DKIM and
+    /// DMARC records instead of the system's.
+    #[arg(long, value_name = "ADDR:PORT")]
+    pub dns: Option<std::net::SocketAddr>,
 }
 
 #[derive(Debug, Subcommand)]

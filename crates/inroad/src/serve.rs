@@ -20,9 +20,10 @@ pub fn run(db: &str, key_file: &Path, args: &ServeArgs) -> anyhow::Result<()> {
     let key = install_key(key_file)?;
     let store = inroad_store::open(db)?;
     let no_users = store.users()?.is_empty();
-    let state = inroad_web::AppState::new(store, key)
+    let state = inroad_web::AppState::with_connections(store, more_connections(db)?, key)
         .behind_proxy(args.behind_proxy)
-        .secure_cookies(args.secure_cookies);
+        .secure_cookies(args.secure_cookies)
+        .dns_server(args.dns);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -71,4 +72,11 @@ async fn stop_requested() {
         () = terminate => {}
     }
     eprintln!("stopping: finishing the requests in flight");
+}
+
+/// Connections besides the first: one per further core (at most 3), so dashboard pages
+/// are served in parallel (SQLite's WAL lets readers run beside each other and a writer).
+fn more_connections(db: &str) -> anyhow::Result<Vec<Box<dyn inroad_store::Store>>> {
+    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
+    (1..cores.min(4)).map(|_| Ok(inroad_store::open(db)?)).collect()
 }

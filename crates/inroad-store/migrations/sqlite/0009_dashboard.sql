@@ -1,0 +1,50 @@
+-- What the dashboard reads on every page view, kept cheap however large the history.
+
+-- Sends, replies and bounces per UTC day (day = unix seconds / 86400). The overview's
+-- chart reads 30 rows of this instead of counting millions of sends and events per
+-- request; triggers keep it exact as the ledger and the timeline grow.
+CREATE TABLE daily_activity (
+    day     INTEGER PRIMARY KEY,
+    sent    INTEGER NOT NULL DEFAULT 0,   -- sends handed to a server (sent or bounced)
+    replies INTEGER NOT NULL DEFAULT 0,   -- events of kind 'reply'
+    bounces INTEGER NOT NULL DEFAULT 0    -- events of kind 'bounce_hard'
+);
+
+INSERT INTO daily_activity (day, sent, replies, bounces)
+SELECT day, sum(sent), sum(replies), sum(bounces) FROM (
+    SELECT updated_at / 86400 AS day, 1 AS sent, 0 AS replies, 0 AS bounces
+    FROM sends WHERE state IN ('sent', 'bounced')
+    UNION ALL
+    SELECT at / 86400, 0, kind = 'reply', kind = 'bounce_hard'
+    FROM events WHERE kind IN ('reply', 'bounce_hard')
+)
+GROUP BY day;
+
+-- A send counts once, on the day it was handed over: a later 'sent' → 'bounced' (the
+-- bounce message came back) is not a second send.
+CREATE TRIGGER sends_daily_activity AFTER UPDATE OF state ON sends
+WHEN NEW.state IN ('sent', 'bounced') AND OLD.state NOT IN ('sent', 'bounced')
+BEGIN
+    INSERT INTO daily_activity (day, sent) VALUES (NEW.updated_at / 86400, 1)
+    ON CONFLICT (day) DO UPDATE SET sent = sent + 1;
+END;
+
+CREATE TRIGGER events_daily_activity AFTER INSERT ON events
+WHEN NEW.kind IN ('reply', 'bounce_hard')
+BEGIN
+    INSERT INTO daily_activity (day, replies, bounces)
+    VALUES (NEW.at / 86400, NEW.kind = 'reply', NEW.kind = 'bounce_hard')
+    ON CONFLICT (day) DO UPDATE SET replies = replies + excluded.replies,
+                                    bounces = bounces + excluded.bounces;
+END;
+
+-- The inbox: a person's reply waits for a human until one marks it handled.
+ALTER TABLE events ADD COLUMN handled_at INTEGER;
+CREATE INDEX events_inbox ON events (id) WHERE kind = 'reply' AND handled_at IS NULL;
+
+-- "Needs attention" at a glance: counted from small partial indexes, not the tables.
+CREATE INDEX enrolments_attention ON enrolments (campaign_id) WHERE state = 'needs_attention';
+CREATE INDEX sends_in_doubt ON sends (enrolment_id) WHERE state = 'in_doubt';
+
+-- A lead's timeline: its sends (through its enrolments) and LinkedIn tasks.
+CREATE INDEX enrolments_lead ON enrolments (lead_id);
