@@ -50,7 +50,16 @@ TOML
     # The rest straight in SQL: a second list (every 5th lead), every 20th lead enrolled
     # with a send each, suppressed domains, and the events (replies, bounces, auto-replies,
     # unsubscribes) over the past year. The rollup triggers run as they would live.
+    # The generator repeats some people on purpose (the import deduplicates them); leads
+    # made up in SQL fill the database up to the count asked for.
     sqlite3 "$db" <<SQL
+WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < $leads - (SELECT count(*) FROM leads))
+INSERT INTO leads (email, first_name, last_name, company, domain, created_at, updated_at)
+    SELECT 'filler' || i || '@filler' || (i % 1000) || '.test', 'Filler', 'Lead' || i, 'Filler ' || (i % 1000),
+           'filler' || (i % 1000) || '.test', unixepoch(), unixepoch()
+    FROM n WHERE $leads > (SELECT count(*) FROM leads);
+SQL
+    sqlite3 "$db" >/dev/null <<SQL
 PRAGMA journal_mode = WAL;
 BEGIN;
 INSERT INTO lists (name, created_at) VALUES ('q4', '2026-01-01T00:00:00Z');
@@ -78,6 +87,8 @@ SQL
 fi
 echo "leads: $(sqlite3 "$db" 'SELECT count(*) FROM leads'), events: $(sqlite3 "$db" 'SELECT count(*) FROM events')" >&2
 
+# serve reads the install key `inroad run` would have made; this database never ran.
+[[ -f $db.key ]] || (umask 077 && head -c 32 /dev/urandom >"$db.key")
 "$inroad" --db "$db" serve --listen 127.0.0.1:0 2>serve.log &
 server=$!
 trap 'kill $server 2>/dev/null || true; [[ -n ${KEEP:-} ]] || rm -rf "$tmp"' EXIT

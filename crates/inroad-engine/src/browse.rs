@@ -13,7 +13,9 @@
 //! stretches so that a window holds about a page of matches: the filters are counted on
 //! a fixed sample of small windows spread over the whole id range (the same sample every
 //! time, so page N is the same page on every visit), and `W = page size / share of
-//! matches`, at most [`MAX_WINDOW`] ids so that no page reads more rows than that.
+//! matches`, at most [`MAX_WINDOW`] ids so that no page reads more rows than that. A
+//! [`WidthCache`] keeps each filter's `W` for a minute, so paging through a filter
+//! samples once, not on every page.
 //!
 //! The price is honesty about uneven data: matches that cluster (a list imported in one
 //! go holds consecutive ids) make some windows hold more than a page — the page shows
@@ -25,6 +27,10 @@
 //! search), and page anchors remembered from earlier visits make a deep first visit pay
 //! for every page before it.
 
+use std::collections::HashMap;
+use std::sync::{Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
 use inroad_store::{LeadFilter, Store, StoredLead};
 
 use crate::Result;
@@ -32,8 +38,9 @@ use crate::Result;
 /// Leads a full page holds (and the id window without filters).
 pub const PAGE_SIZE: i64 = 50;
 
-/// The widest id window a filtered page reads: its cost bound.
-pub const MAX_WINDOW: i64 = 20_000;
+/// The widest id window a filtered page reads: its cost bound (a few milliseconds of
+/// filtering, measured in bench/web.sh).
+pub const MAX_WINDOW: i64 = 5_000;
 
 /// The most leads one page shows; a denser window continues with `after`.
 pub const PAGE_CAP: usize = 200;
@@ -57,11 +64,55 @@ pub struct LeadPage {
     pub more_after: Option<i64>,
 }
 
+/// How long a filter's sampled window width is reused. The share of leads a filter
+/// matches drifts slowly; a minute-old width only makes a page a little fuller or
+/// emptier, never skips or repeats a lead (the windows still tile the id range).
+const WIDTH_TTL: Duration = Duration::from_secs(60);
+
+/// Filters remembered at most; beyond it the cache starts over.
+const WIDTH_CACHE_SIZE: usize = 1_000;
+
+/// Each recent filter's window width (see the module doc), shared by the requests of a
+/// server.
+#[derive(Default)]
+pub struct WidthCache {
+    widths: Mutex<HashMap<LeadFilter, (i64, Instant)>>,
+}
+
+impl WidthCache {
+    fn width(&self, store: &dyn Store, filter: &LeadFilter, max_id: i64) -> Result<i64> {
+        let now = Instant::now();
+        let cached = self
+            .widths
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(filter)
+            .filter(|(_, at)| now.duration_since(*at) < WIDTH_TTL)
+            .map(|(width, _)| *width);
+        if let Some(width) = cached {
+            return Ok(width);
+        }
+        let width = window_width(store, filter, max_id)?;
+        let mut widths = self.widths.lock().unwrap_or_else(PoisonError::into_inner);
+        if widths.len() >= WIDTH_CACHE_SIZE {
+            widths.clear();
+        }
+        widths.insert(filter.clone(), (width, now));
+        Ok(width)
+    }
+}
+
 /// Page `page` of the leads passing `filter`, continuing within its window after lead
 /// id `after` when given.
-pub fn lead_page(store: &dyn Store, filter: &LeadFilter, page: i64, after: Option<i64>) -> Result<LeadPage> {
+pub fn lead_page(
+    store: &dyn Store,
+    widths: &WidthCache,
+    filter: &LeadFilter,
+    page: i64,
+    after: Option<i64>,
+) -> Result<LeadPage> {
     let max_id = store.max_lead_id()?;
-    let width = window_width(store, filter, max_id)?;
+    let width = widths.width(store, filter, max_id)?;
     let pages = ((max_id + width - 1) / width).max(1);
     let page = page.clamp(1, pages);
     let from_id = (page - 1) * width + 1;
@@ -144,12 +195,13 @@ mod tests {
 
     /// Every lead of every page, following "more" links, in order.
     fn walk(store: &dyn Store, filter: &LeadFilter) -> Vec<i64> {
-        let first = lead_page(store, filter, 1, None).unwrap();
+        let widths = WidthCache::default();
+        let first = lead_page(store, &widths, filter, 1, None).unwrap();
         let mut seen = Vec::new();
         for page in 1..=first.pages {
             let mut after = None;
             loop {
-                let p = lead_page(store, filter, page, after).unwrap();
+                let p = lead_page(store, &widths, filter, page, after).unwrap();
                 assert_eq!(p.page, page);
                 assert!(
                     p.leads.iter().all(|l| l.id >= p.from_id && l.id < p.to_id),
@@ -182,7 +234,7 @@ mod tests {
             "no lead twice"
         );
         assert!(listed.windows(2).all(|w| w[0] < w[1]), "in id order");
-        let p = lead_page(store.as_ref(), &third, 2, None).unwrap();
+        let p = lead_page(store.as_ref(), &WidthCache::default(), &third, 2, None).unwrap();
         assert!(
             (40..=60).contains(&p.leads.len()),
             "about a page: {}",
@@ -193,11 +245,12 @@ mod tests {
     #[test]
     fn an_unfiltered_page_is_its_fifty_ids_and_pages_past_the_end_clamp() {
         let (_dir, store) = store_with(120);
-        let p = lead_page(store.as_ref(), &LeadFilter::default(), 2, None).unwrap();
+        let widths = WidthCache::default();
+        let p = lead_page(store.as_ref(), &widths, &LeadFilter::default(), 2, None).unwrap();
         assert_eq!((p.from_id, p.to_id, p.pages), (51, 101, 3));
         assert_eq!(p.leads.len(), 50);
         assert_eq!(
-            lead_page(store.as_ref(), &LeadFilter::default(), 99, None)
+            lead_page(store.as_ref(), &widths, &LeadFilter::default(), 99, None)
                 .unwrap()
                 .page,
             3
@@ -208,7 +261,7 @@ mod tests {
     fn windows_stretch_with_rarer_matches_within_bounds() {
         assert_eq!(width_for(1024, 1024), PAGE_SIZE);
         assert_eq!(width_for(102, 1024), 501);
-        assert_eq!(width_for(1, 1024), MAX_WINDOW);
+        assert_eq!(width_for(5, 1024), MAX_WINDOW);
         assert_eq!(width_for(0, 1024), MAX_WINDOW);
     }
 }

@@ -177,3 +177,73 @@ fn utc_date(day: i64) -> String {
         .map(|t| t.strftime("%Y-%m-%d").to_string())
         .unwrap_or_default()
 }
+
+#[cfg(test)]
+mod tests {
+    use inroad_store::{Mailbox, NewEvent};
+
+    use super::*;
+
+    fn mailbox(name: &str, warmup: Option<(u32, u32)>) -> Mailbox {
+        Mailbox {
+            id: 0,
+            name: name.into(),
+            from_name: None,
+            from_address: format!("{name}@acme.test"),
+            smtp_host: "localhost".into(),
+            smtp_port: 25,
+            smtp_tls: "none".into(),
+            smtp_user: None,
+            password_env: None,
+            sealed_secret: None,
+            daily_cap: 40,
+            warmup,
+            gap_secs: (0, 0),
+            timezone: "Europe/Berlin".into(),
+            dkim_selector: None,
+            dkim_key_file: None,
+            dkim_domain: None,
+            imap_host: None,
+            imap_port: None,
+            imap_tls: None,
+            imap_user: None,
+            imap_junk_folder: None,
+            paused_reason: None,
+        }
+    }
+
+    #[test]
+    fn the_overview_fills_quiet_days_and_reads_each_mailbox_stage() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = inroad_store::open(dir.path().join("db").to_str().unwrap()).unwrap();
+        store.add_mailbox(&mailbox("new", Some((15, 2)))).unwrap();
+        store.add_mailbox(&mailbox("old", None)).unwrap();
+        store.set_mailbox_paused("old", Some("too many bounces")).unwrap();
+        let now: Timestamp = "2026-11-28T12:00:00Z".parse().unwrap();
+        for (kind, days_ago) in [("reply", 0), ("reply", 0), ("bounce_hard", 3), ("reply", 40)] {
+            store
+                .add_event(&NewEvent {
+                    kind: kind.into(),
+                    at: now.as_second() - days_ago * 86_400,
+                    ..NewEvent::default()
+                })
+                .unwrap();
+        }
+        let o = overview(store.as_ref(), now, 30).unwrap();
+        assert_eq!(o.days.len(), 30);
+        assert_eq!(o.days[29].date, "2026-11-28");
+        assert_eq!((o.days[29].replies, o.days[26].bounces), (2, 1));
+        assert_eq!(
+            (o.replies, o.bounces, o.sent),
+            (2, 1, 0),
+            "the reply 40 days ago is outside"
+        );
+        let new = &o.mailboxes[0];
+        assert_eq!(
+            (new.stage.as_str(), new.warmup_day, new.cap_today),
+            ("warming up", Some(1), 15)
+        );
+        let old = &o.mailboxes[1];
+        assert_eq!((old.stage.as_str(), old.cap_today), ("paused", 40));
+    }
+}

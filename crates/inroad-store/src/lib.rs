@@ -460,7 +460,7 @@ pub struct AttentionCounts {
 }
 
 /// The leads page's filters; `None` leaves a filter off.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
 pub struct LeadFilter {
     /// Case-insensitive prefix of the email, first or last name, company or domain.
     pub search: Option<String>,

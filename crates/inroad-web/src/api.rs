@@ -144,8 +144,9 @@ pub(crate) async fn leads(
         Ok(parsed) => parsed,
         Err(message) => return Ok(error(StatusCode::BAD_REQUEST, &message)),
     };
+    let widths = std::sync::Arc::clone(&state.lead_widths);
     let p = state
-        .with_store(move |store| browse::lead_page(store, &filter, page, after))
+        .with_store(move |store| browse::lead_page(store, &widths, &filter, page, after))
         .await?;
     Ok(Json(json!({
         "page": p.page,

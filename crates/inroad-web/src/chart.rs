@@ -112,9 +112,18 @@ pub(crate) fn line_chart(
     svg
 }
 
+/// How a gauge is coloured as it fills.
+#[derive(Clone, Copy)]
+pub(crate) enum Fill {
+    /// A budget: amber near the limit, red at it.
+    Budget,
+    /// A share where more is simply more (an acceptance rate): one colour.
+    Share,
+}
+
 /// A gauge: `used` of `limit` as a filled bar with the figures written on it, for
-/// budgets (invitations this week, a mailbox's sends today against its cap).
-pub(crate) fn gauge(label: &str, used: u64, limit: u64) -> String {
+/// budgets (invitations this week, a mailbox's sends today against its cap) and shares.
+pub(crate) fn gauge(label: &str, used: u64, limit: u64, fill: Fill) -> String {
     let share = if limit == 0 {
         if used > 0 {
             1.0
@@ -124,10 +133,11 @@ pub(crate) fn gauge(label: &str, used: u64, limit: u64) -> String {
     } else {
         (used as f64 / limit as f64).min(1.0)
     };
-    let level = match share {
-        s if s >= 0.95 => "full",
-        s if s >= 0.75 => "high",
-        _ => "ok",
+    let level = match (fill, share) {
+        (Fill::Share, _) => "share",
+        (Fill::Budget, s) if s >= 0.95 => "full",
+        (Fill::Budget, s) if s >= 0.75 => "high",
+        (Fill::Budget, _) => "ok",
     };
     let text = format!("{label}: {used} of {limit}");
     format!(
@@ -224,8 +234,7 @@ mod tests {
         assert!(svg.contains("<title id=\"c-title\">Sends &lt;per&gt; day</title>"));
         assert!(svg.contains("<desc id=\"c-desc\">a &amp; b</desc>"));
         assert!(svg.contains("&lt;sent&gt;") && !svg.contains("<sent>"));
-        assert!(
-            gauge("Invitations <7d>", 30, 100).contains("aria-label=\"Invitations &lt;7d&gt;: 30 of 100\"")
-        );
+        assert!(gauge("Invitations <7d>", 30, 100, Fill::Budget)
+            .contains("aria-label=\"Invitations &lt;7d&gt;: 30 of 100\""));
     }
 }

@@ -58,6 +58,8 @@ pub struct AppState {
     /// The DNS server the mailbox page asks about SPF, DKIM and DMARC (`None`: the
     /// system's resolver).
     dns_server: Option<SocketAddr>,
+    /// The leads pages' window widths per filter (`inroad_engine::browse`).
+    lead_widths: Arc<inroad_engine::browse::WidthCache>,
 }
 
 impl AppState {
@@ -83,6 +85,7 @@ impl AppState {
             login_failures: Arc::default(),
             password_checks: Arc::new(tokio::sync::Semaphore::new(auth::PARALLEL_PASSWORD_CHECKS)),
             dns_server: None,
+            lead_widths: Arc::default(),
         }
     }
 

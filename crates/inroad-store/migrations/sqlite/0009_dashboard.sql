@@ -46,5 +46,10 @@ CREATE INDEX events_inbox ON events (id) WHERE kind = 'reply' AND handled_at IS 
 CREATE INDEX enrolments_attention ON enrolments (campaign_id) WHERE state = 'needs_attention';
 CREATE INDEX sends_in_doubt ON sends (enrolment_id) WHERE state = 'in_doubt';
 
+-- A mailbox's day at a glance (sends today, first and last send) from the index alone:
+-- with the state in it, no send row is read.
+DROP INDEX sends_mailbox_time;
+CREATE INDEX sends_mailbox_time ON sends (mailbox_id, planned_at, state);
+
 -- A lead's timeline: its sends (through its enrolments) and LinkedIn tasks.
 CREATE INDEX enrolments_lead ON enrolments (lead_id);

@@ -149,9 +149,10 @@ pub(crate) async fn leads(
         Ok(parsed) => parsed,
         Err(message) => return Ok(bad_request(&me, message, "/leads")),
     };
+    let widths = std::sync::Arc::clone(&state.lead_widths);
     let (p, campaigns) = state
         .with_store(move |store| {
-            let page = browse::lead_page(store, &filter, page, after)?;
+            let page = browse::lead_page(store, &widths, &filter, page, after)?;
             let campaigns = store.campaigns()?.into_iter().map(|c| (c.id, c.name)).collect();
             Ok((page, campaigns))
         })

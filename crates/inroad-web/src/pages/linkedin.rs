@@ -11,7 +11,7 @@ use inroad_engine::linkedin::{self, Outcome, TaskView};
 
 use super::{bad_request, form, parse_id, render, see_other, usage, Chrome, Query};
 use crate::auth::LoggedIn;
-use crate::chart::gauge;
+use crate::chart::{gauge, Fill};
 use crate::{not_found, AppState, ServerError};
 
 struct AccountCard {
@@ -20,6 +20,7 @@ struct AccountCard {
     invitations: String,
     messages: String,
     inmail: u32,
+    /// A gauge of the invitations of the last 90 days that were accepted.
     acceptance: String,
     pending: u32,
     guard: String,
@@ -79,21 +80,21 @@ pub(crate) async fn linkedin(
                     "Invitations in the last 7 days",
                     u64::from(a.invitations_last_7_days),
                     u64::from(a.invitations_per_week),
+                    Fill::Budget,
                 ),
                 messages: gauge(
                     "Messages in the last 7 days",
                     u64::from(a.messages_last_7_days),
                     u64::from(a.messages_per_week),
+                    Fill::Budget,
                 ),
                 inmail: a.inmail_credits_left,
-                acceptance: if sent == 0 {
-                    "no invitations sent in 90 days".to_owned()
-                } else {
-                    format!(
-                        "{} ({accepted} of {sent} in 90 days)",
-                        super::percent(&(accepted as f64 / sent as f64))
-                    )
-                },
+                acceptance: gauge(
+                    "Invitations accepted, last 90 days",
+                    accepted as u64,
+                    sent as u64,
+                    Fill::Share,
+                ),
                 pending: a.pending_invitations,
                 guard: a.guard,
                 name: a.name,

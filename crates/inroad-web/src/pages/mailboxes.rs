@@ -12,7 +12,7 @@ use inroad_mail::dns::MailResolver;
 
 use super::{render, Chrome};
 use crate::auth::LoggedIn;
-use crate::chart::gauge;
+use crate::chart::{gauge, Fill};
 use crate::{AppState, ServerError};
 
 struct MailboxCard {
@@ -59,6 +59,7 @@ pub(crate) async fn mailboxes(
                 &format!("{} sends today", h.name),
                 u64::from(h.sent_today),
                 u64::from(h.cap_today),
+                Fill::Budget,
             ),
             records: vec![
                 row("SPF", &auth.spf),
