@@ -1,10 +1,12 @@
 //! Inroad's persistence: one [`Store`] API, whatever the database.
 //!
 //! Callers never see SQL or a driver type: the engine talks to `dyn Store`, so the
-//! PostgreSQL backend (a later addition) slots in beside SQLite, and the store's
-//! tests (tests/store.rs) are written once and run against every backend.
+//! PostgreSQL backend slots in beside SQLite, and the store's tests (tests/store.rs)
+//! are written once and run against every backend.
 //! SQL lives in `.sql` files per backend (`sql/`, `migrations/`), not in Rust strings.
 
+mod encoding;
+mod postgres;
 mod sqlite;
 
 use std::collections::BTreeMap;
@@ -14,6 +16,7 @@ use inroad_core::identity::KeyKind;
 use inroad_core::verdict::EmailStatus;
 use inroad_core::Lead;
 
+pub use postgres::PostgresStore;
 pub use sqlite::{now, SqliteStore};
 
 /// What can go wrong in the store. Messages are meant for users: they say what to do.
@@ -23,6 +26,8 @@ pub enum StoreError {
     Usage(String),
     #[error("database error: {0}")]
     Sqlite(#[from] rusqlite::Error),
+    #[error("database error: {0}")]
+    Postgres(#[from] ::postgres::Error),
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
 }
@@ -33,9 +38,7 @@ pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 /// `sqlite://PATH`, or `postgres://…`.
 pub fn open(url: &str) -> Result<Box<dyn Store>> {
     if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        return Err(StoreError::Usage(
-            "the PostgreSQL backend is not in this build yet; use a SQLite path for --db".into(),
-        ));
+        return Ok(Box::new(PostgresStore::open(url)?));
     }
     let path = url
         .strip_prefix("sqlite://")

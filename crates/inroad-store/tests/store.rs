@@ -1,9 +1,9 @@
 //! The store's contract, written once and run against every backend.
 //!
-//! Each test loops over [`backends`]: today SQLite in a temporary directory; the
-//! PostgreSQL backend joins by adding a throwaway database to [`fresh_databases`].
-//! Tests only use the `Store` / `LeadImport` API, never SQL, so they hold for any
-//! backend.
+//! Each test loops over [`backends`]: SQLite in a temporary directory, and PostgreSQL
+//! in a database of its own on the test binary's throwaway cluster (inroad-testkit's
+//! `PgDatabase`). Tests only use the `Store` / `LeadImport` API, never SQL, so they
+//! hold for any backend.
 
 use std::any::Any;
 use std::collections::{BTreeMap, BTreeSet};
@@ -22,7 +22,9 @@ fn fresh_databases() -> Vec<(&'static str, String, Guard)> {
     let dir = tempfile::tempdir().expect("a temporary directory");
     let path = dir.path().join("inroad.db");
     let url = path.to_str().expect("a UTF-8 temp path").to_owned();
-    vec![("sqlite", url, Box::new(dir))]
+    let pg = inroad_testkit::PgDatabase::create();
+    let pg_url = pg.url().to_owned();
+    vec![("sqlite", url, Box::new(dir)), ("postgres", pg_url, Box::new(pg))]
 }
 
 /// Whatever keeps a test database alive (a temporary directory, a cluster).

@@ -1,0 +1,1 @@
+SELECT id FROM leads WHERE linkedin_slug = $1
