@@ -26,18 +26,42 @@ pub enum StoreError {
     Usage(String),
     #[error("database error: {0}")]
     Sqlite(#[from] rusqlite::Error),
-    #[error("database error: {0}")]
-    Postgres(#[from] ::postgres::Error),
+    /// Not `#[from]`: the driver's own message is a bare "db error", so the whole
+    /// story (the server's message, or the I/O cause) is written here on one line.
+    #[error("database error: {}", postgres::describe_error(.0))]
+    Postgres(::postgres::Error),
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
 }
 
+impl From<::postgres::Error> for StoreError {
+    fn from(e: ::postgres::Error) -> StoreError {
+        StoreError::Postgres(e)
+    }
+}
+
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
+/// Whether `--db` names a PostgreSQL database (`postgres://…` or `postgresql://…`)
+/// rather than a SQLite file.
+pub fn is_postgres_url(url: &str) -> bool {
+    url.starts_with("postgres://") || url.starts_with("postgresql://")
+}
+
+/// The database `url` names, fit for messages and logs: a SQLite path as given, a
+/// PostgreSQL URL without its user, password or options (`postgres://HOST:PORT/DB`).
+pub fn describe(url: &str) -> String {
+    if is_postgres_url(url) {
+        postgres::describe_url(url)
+    } else {
+        url.to_owned()
+    }
+}
+
 /// Opens (creating it if needed) and migrates the database named by `url`: a path,
-/// `sqlite://PATH`, or `postgres://…`.
+/// `sqlite://PATH`, or `postgres://…` (the database must exist; its schema is created).
 pub fn open(url: &str) -> Result<Box<dyn Store>> {
-    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+    if is_postgres_url(url) {
         return Ok(Box::new(PostgresStore::open(url)?));
     }
     let path = url

@@ -21,9 +21,14 @@
 //! new leads in batches by binary COPY; list memberships are staged in a temporary
 //! table by COPY and merged with one `INSERT … SELECT` at commit.
 //!
+//! The engine calls the store from inside its tokio runtimes too (the verifier's
+//! checks, the worker's sends), which is fine for blocking SQLite calls but not for
+//! this driver: its private runtime cannot start on a thread already running async
+//! code. There, each call runs on a short-lived thread of its own ([`off_runtime`]).
+//!
 //! The connection string may hold a password: it is never logged nor put in an error.
 
-use std::cell::RefCell;
+use std::cell::{RefCell, RefMut};
 use std::collections::HashMap;
 use std::time::Duration;
 
@@ -118,13 +123,58 @@ struct Connection {
 
 pub struct PostgresStore {
     /// `Store` reads take `&self` but a client needs `&mut`: one caller at a time
-    /// (`Store` is `Send`, not `Sync`), so a `RefCell` suffices.
-    conn: RefCell<Connection>,
+    /// (`Store` is `Send`, not `Sync`), so a `RefCell` suffices. `None` only while
+    /// being dropped (see `Drop`).
+    conn: RefCell<Option<Connection>>,
     migrated: Migrated,
+}
+
+impl Drop for PostgresStore {
+    fn drop(&mut self) {
+        // Closing the connection blocks on the driver's runtime too.
+        if let Some(conn) = self.conn.get_mut().take() {
+            off_runtime(move || drop(conn));
+        }
+    }
+}
+
+/// Runs `f`, which blocks on the driver's runtime: on this thread, or, when this
+/// thread is inside a tokio runtime (where starting another one panics), on a thread
+/// of its own for the duration of the call.
+fn off_runtime<T: Send>(f: impl FnOnce() -> T + Send) -> T {
+    if tokio::runtime::Handle::try_current().is_err() {
+        return f();
+    }
+    std::thread::scope(|scope| match scope.spawn(f).join() {
+        Ok(out) => out,
+        Err(panic) => std::panic::resume_unwind(panic),
+    })
 }
 
 fn is_unique_violation(e: &StoreError) -> bool {
     matches!(e, StoreError::Postgres(e) if e.code() == Some(&SqlState::UNIQUE_VIOLATION))
+}
+
+/// A driver error on one line: the server's message (with its detail), or the error
+/// and its causes ("error connecting to server: Connection refused (os error 111)").
+pub(crate) fn describe_error(e: &postgres::Error) -> String {
+    if let Some(db) = e.as_db_error() {
+        let mut message = format!("{}: {}", db.severity(), db.message());
+        if let Some(detail) = db.detail() {
+            message.push_str(" (");
+            message.push_str(detail);
+            message.push(')');
+        }
+        return message.replace('\n', " ");
+    }
+    let mut message = e.to_string();
+    let mut cause = std::error::Error::source(e);
+    while let Some(c) = cause {
+        message.push_str(": ");
+        message.push_str(&c.to_string());
+        cause = c.source();
+    }
+    message.replace('\n', " ")
 }
 
 /// Where a connection string points, for messages: hosts and ports, never the user,
@@ -150,59 +200,79 @@ fn describe_target(config: &Config) -> String {
     }
 }
 
+/// `postgres://HOST:PORT/DB` for a connection string (see `crate::describe`).
+pub(crate) fn describe_url(url: &str) -> String {
+    match url.parse::<Config>() {
+        Ok(config) => format!(
+            "postgres://{}/{}",
+            describe_target(&config),
+            config.get_dbname().unwrap_or_default()
+        ),
+        Err(_) => "an invalid PostgreSQL URL".to_owned(),
+    }
+}
+
 impl PostgresStore {
     /// Connects to the database named by a `postgres://` URL and applies pending
     /// migrations.
     pub fn open(url: &str) -> Result<PostgresStore> {
         // The parser's messages name the bad part, not the URL (which may hold a password).
-        let mut config: Config = url
-            .parse()
-            .map_err(|e| StoreError::Usage(format!("--db is not a valid PostgreSQL URL: {e}")))?;
+        let mut config: Config = url.parse().map_err(|e| {
+            StoreError::Usage(format!(
+                "--db is not a valid PostgreSQL URL: {}",
+                describe_error(&e)
+            ))
+        })?;
+        if config.get_hosts().is_empty() {
+            return Err(StoreError::Usage(
+                "--db names no PostgreSQL host: postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE".into(),
+            ));
+        }
         if config.get_connect_timeout().is_none() {
             config.connect_timeout(CONNECT_TIMEOUT);
         }
         if config.get_application_name().is_none() {
             config.application_name("inroad");
         }
-        let mut client = config.connect(NoTls).map_err(|e| {
-            let target = describe_target(&config);
-            if e.as_db_error().is_some() {
-                // The server answered: a wrong database, user or password.
-                StoreError::Usage(format!("cannot connect to PostgreSQL at {target}: {e}"))
-            } else {
-                StoreError::Usage(format!(
-                    "cannot connect to PostgreSQL at {target}: {e}; is it running?"
-                ))
-            }
-        })?;
-        let migrated = migrate(&mut client)?;
+        let (client, migrated) = off_runtime(|| connect_and_migrate(&config))?;
         Ok(PostgresStore {
-            conn: RefCell::new(Connection {
+            conn: RefCell::new(Some(Connection {
                 client,
                 statements: HashMap::new(),
-            }),
+            })),
             migrated,
         })
     }
 
+    fn connection(&self) -> RefMut<'_, Connection> {
+        RefMut::map(self.conn.borrow_mut(), |conn| {
+            conn.as_mut().expect("the connection lives as long as the store")
+        })
+    }
+
     /// Runs `f` on the connection, outside a transaction (each statement commits).
-    fn with<T>(&self, f: impl FnOnce(&mut Db<'_, Client>) -> Result<T>) -> Result<T> {
-        let mut conn = self.conn.borrow_mut();
+    fn with<T: Send>(&self, f: impl FnOnce(&mut Db<'_, Client>) -> Result<T> + Send) -> Result<T> {
+        let mut conn = self.connection();
         let Connection { client, statements } = &mut *conn;
-        f(&mut Db { client, statements })
+        off_runtime(|| f(&mut Db { client, statements }))
     }
 
     /// Runs `f` in one transaction: committed if it returns `Ok`, rolled back if not.
-    fn transaction<T>(&self, f: impl FnOnce(&mut Db<'_, Transaction<'_>>) -> Result<T>) -> Result<T> {
-        let mut conn = self.conn.borrow_mut();
+    fn transaction<T: Send>(
+        &self,
+        f: impl FnOnce(&mut Db<'_, Transaction<'_>>) -> Result<T> + Send,
+    ) -> Result<T> {
+        let mut conn = self.connection();
         let Connection { client, statements } = &mut *conn;
-        let mut tx = client.transaction()?;
-        let out = f(&mut Db {
-            client: &mut tx,
-            statements,
-        })?;
-        tx.commit()?;
-        Ok(out)
+        off_runtime(|| {
+            let mut tx = client.transaction()?;
+            let out = f(&mut Db {
+                client: &mut tx,
+                statements,
+            })?;
+            tx.commit()?;
+            Ok(out)
+        })
     }
 
     fn execute(&self, sql: &'static str, params: Params<'_>) -> Result<u64> {
@@ -232,6 +302,24 @@ impl PostgresStore {
             Err(e) => Err(e),
         }
     }
+}
+
+/// Connects (the error says where to, never with the password) and migrates.
+fn connect_and_migrate(config: &Config) -> Result<(Client, Migrated)> {
+    let mut client = config.connect(NoTls).map_err(|e| {
+        let target = describe_target(config);
+        let why = describe_error(&e);
+        if e.as_db_error().is_some() {
+            // The server answered: a wrong database, user or password.
+            StoreError::Usage(format!("cannot connect to PostgreSQL at {target}: {why}"))
+        } else {
+            StoreError::Usage(format!(
+                "cannot connect to PostgreSQL at {target}: {why}; is it running?"
+            ))
+        }
+    })?;
+    let migrated = migrate(&mut client)?;
+    Ok((client, migrated))
 }
 
 fn migrate(client: &mut Client) -> Result<Migrated> {
@@ -408,7 +496,9 @@ impl Store for PostgresStore {
     }
 
     fn begin_import(&mut self, expected_rows: u64) -> Result<Box<dyn LeadImport + '_>> {
-        let Connection { client, statements } = self.conn.get_mut();
+        let Some(Connection { client, statements }) = self.conn.get_mut() else {
+            unreachable!("the connection lives as long as the store")
+        };
         PgImport::begin(client, statements, expected_rows)
             .map(|import| Box::new(import) as Box<dyn LeadImport>)
     }
@@ -717,22 +807,28 @@ impl Store for PostgresStore {
         next_due: &dyn Fn(u32) -> Option<i64>,
         now: i64,
     ) -> Result<bool> {
+        // `next_due` is the caller's (not `Send`): worked out here, from the step read
+        // first; the transaction then settles that very send, or nothing if someone
+        // settled it meanwhile.
+        let Some(in_doubt) = self.query_opt(sql!("send_in_doubt_of_lead"), &[&campaign_id, &lead_id])? else {
+            return Ok(false);
+        };
+        let enrolment_id: i64 = in_doubt.try_get(0)?;
+        let step = get_u32(&in_doubt, 1)?;
+        let (next_step, next_due, state) = match delivered.then(|| next_due(step + 1)) {
+            Some(Some(due)) => (step + 1, Some(due), "active"),
+            Some(None) => (step + 1, None, "finished"),
+            None => (step, Some(now), "active"),
+        };
+        let outcome = if delivered { "sent" } else { "failed" };
         self.transaction(|db| {
-            let outcome = if delivered { "sent" } else { "failed" };
-            let Some(released) = db.query_opt(
+            let released = db.execute(
                 sql!("send_release_in_doubt"),
-                &[&campaign_id, &lead_id, &outcome, &now],
-            )?
-            else {
+                &[&enrolment_id, &i64::from(step), &outcome, &now],
+            )?;
+            if released == 0 {
                 return Ok(false);
-            };
-            let enrolment_id: i64 = released.try_get(0)?;
-            let step = get_u32(&released, 1)?;
-            let (next_step, next_due, state) = match delivered.then(|| next_due(step + 1)) {
-                Some(Some(due)) => (step + 1, Some(due), "active"),
-                Some(None) => (step + 1, None, "finished"),
-                None => (step, Some(now), "active"),
-            };
+            }
             db.execute(
                 sql!("enrolment_resume"),
                 &[&enrolment_id, &i64::from(next_step), &next_due, &state],

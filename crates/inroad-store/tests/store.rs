@@ -231,6 +231,65 @@ fn commit_makes_leads_visible_with_all_fields() {
 }
 
 #[test]
+fn a_large_import_is_complete_with_dense_ids_and_sees_its_own_writes() {
+    // More rows than a bulk backend buffers or sends at once (PostgreSQL: 8,192 per COPY).
+    const N: u32 = 20_000;
+    for (name, mut store, _guard) in backends() {
+        let leads: Vec<Lead> = (0..N).map(|n| email_lead(&format!("p{n}@bulk.test"))).collect();
+        let mut tx = store.begin_import(u64::from(N)).unwrap();
+        let mut ids = Vec::new();
+        for lead in &leads {
+            let id = tx.insert(lead, None).unwrap();
+            tx.add_to_list("big", id).unwrap();
+            ids.push(id);
+        }
+        // An early lead (long sent on) and the last one (maybe still buffered) are
+        // read back and changed; a second membership of the same list changes nothing.
+        for &i in &[5, N as usize - 1] {
+            let mut changed = tx.get(ids[i]).unwrap();
+            assert_eq!(changed, leads[i], "{name}: read back inside the import");
+            changed.title = s("changed");
+            tx.update(ids[i], &changed).unwrap();
+            assert_eq!(
+                tx.get(ids[i]).unwrap().title.as_deref(),
+                Some("changed"),
+                "{name}"
+            );
+            tx.add_to_list("big", ids[i]).unwrap();
+            tx.add_to_list("other", ids[i]).unwrap();
+        }
+        assert_eq!(
+            tx.find(KeyKind::Email, &leads[N as usize - 1]).unwrap(),
+            Some(ids[N as usize - 1]),
+            "{name}: find sees the import's own leads"
+        );
+        tx.commit().unwrap();
+
+        assert_eq!(store.count_leads(None).unwrap(), u64::from(N), "{name}");
+        assert_eq!(store.count_leads(Some("big")).unwrap(), u64::from(N), "{name}");
+        assert_eq!(store.count_leads(Some("other")).unwrap(), 2, "{name}");
+        let expected: Vec<i64> = (0..i64::from(N)).map(|i| ids[0] + i).collect();
+        assert_eq!(ids, expected, "{name}: ids ascend without gaps");
+        for &i in &[5, N as usize - 1] {
+            let stored = store.lead(ids[i]).unwrap().unwrap();
+            assert_eq!(stored.lead.title.as_deref(), Some("changed"), "{name}");
+        }
+        let stored = all_leads(store.as_ref(), None);
+        assert_eq!(stored.len(), N as usize, "{name}");
+        assert_eq!(stored[17].lead, leads[17], "{name}");
+
+        // The next import's ids follow on, and it sees every stored lead.
+        let mut tx = store.begin_import(1).unwrap();
+        let mut seen = 0;
+        tx.for_each_identity(&mut |_, _| seen += 1).unwrap();
+        assert_eq!(seen, N, "{name}");
+        let next = tx.insert(&email_lead("next@bulk.test"), None).unwrap();
+        tx.commit().unwrap();
+        assert_eq!(next, ids[N as usize - 1] + 1, "{name}");
+    }
+}
+
+#[test]
 fn updates_inside_an_import_are_committed() {
     for (name, mut store, _guard) in backends() {
         let ids = import(store.as_mut(), &[full_lead(1)], None);
