@@ -1391,11 +1391,15 @@ struct PendingLead {
     notes: Option<String>,
 }
 
+/// Identities sent at a time from the thread that reads them (see `for_each_identity`).
+const IDENTITY_BATCH: usize = 4096;
+
 /// An import transaction: new leads wait in `pending` (the engine may still read and
 /// fill them) and go to the server by binary COPY in batches; it rolls back on drop
-/// unless committed.
+/// unless committed. Like the store, each driver call runs off any tokio runtime.
 struct PgImport<'a> {
-    tx: Transaction<'a>,
+    /// `None` once committed or rolled back.
+    tx: Option<Transaction<'a>>,
     statements: &'a mut Statements,
     /// Unix seconds of the import, for every row it touches.
     now: i64,
@@ -1420,10 +1424,13 @@ impl<'a> PgImport<'a> {
         statements: &'a mut Statements,
         expected_rows: u64,
     ) -> Result<PgImport<'a>> {
-        let mut tx = client.transaction()?;
-        tx.batch_execute(sql!("import_lock"))?;
+        let tx = off_runtime(|| {
+            let mut tx = client.transaction()?;
+            tx.batch_execute(sql!("import_lock"))?;
+            Ok::<_, StoreError>(tx)
+        })?;
         Ok(PgImport {
-            tx,
+            tx: Some(tx),
             statements,
             now: unix_now(),
             lists: HashMap::new(),
@@ -1437,9 +1444,13 @@ impl<'a> PgImport<'a> {
         })
     }
 
+    fn tx(&mut self) -> &mut Transaction<'a> {
+        self.tx.as_mut().expect("an import is used only until it commits")
+    }
+
     fn db(&mut self) -> Db<'_, Transaction<'a>> {
         Db {
-            client: &mut self.tx,
+            client: self.tx.as_mut().expect("an import is used only until it commits"),
             statements: self.statements,
         }
     }
@@ -1472,7 +1483,11 @@ impl<'a> PgImport<'a> {
                 int8,
             ];
             let now = self.now;
-            let writer = self.tx.copy_in(sql!("lead_copy"))?;
+            let writer = self
+                .tx
+                .as_mut()
+                .expect("an open import")
+                .copy_in(sql!("lead_copy"))?;
             let mut writer = BinaryCopyInWriter::new(writer, &types);
             for p in &self.pending {
                 let lead = &p.lead;
@@ -1500,10 +1515,14 @@ impl<'a> PgImport<'a> {
         }
         if !self.members.is_empty() {
             if !self.members_staged {
-                self.tx.batch_execute(sql!("import_members_stage"))?;
+                self.tx().batch_execute(sql!("import_members_stage"))?;
                 self.members_staged = true;
             }
-            let writer = self.tx.copy_in(sql!("import_members_copy"))?;
+            let writer = self
+                .tx
+                .as_mut()
+                .expect("an open import")
+                .copy_in(sql!("import_members_copy"))?;
             let mut writer = BinaryCopyInWriter::new(writer, &[Type::INT8, Type::INT8]);
             for (list_id, lead_id) in &self.members {
                 writer.write(&[list_id, lead_id])?;
@@ -1517,10 +1536,12 @@ impl<'a> PgImport<'a> {
     fn next_id(&mut self) -> Result<i64> {
         if self.next_id > self.last_reserved {
             let block = self.id_block;
-            let last: i64 = self
-                .db()
-                .query_one(sql!("lead_reserve_ids"), &[&block])?
-                .try_get(0)?;
+            let last: i64 = off_runtime(|| {
+                self.db()
+                    .query_one(sql!("lead_reserve_ids"), &[&block])?
+                    .try_get(0)
+                    .map_err(StoreError::from)
+            })?;
             self.next_id = last - block + 1;
             self.last_reserved = last;
         }
@@ -1532,36 +1553,133 @@ impl<'a> PgImport<'a> {
 
 impl LeadImport for PgImport<'_> {
     fn for_each_identity(&mut self, f: &mut dyn FnMut(i64, &Lead)) -> Result<()> {
-        self.flush()?;
-        let statement = self.db().statement(sql!("lead_identities"))?;
-        // Streamed: a million leads are not held as rows at once.
-        let mut rows = self.tx.query_raw(&statement, std::iter::empty::<i64>())?;
-        let mut lead = Lead::default();
-        while let Some(row) = postgres::fallible_iterator::FallibleIterator::next(&mut rows)? {
-            lead.email = row.try_get(1)?;
-            lead.linkedin_url = row.try_get::<_, Option<String>>(2)?.map(url_from_slug);
-            lead.first_name = row.try_get(3)?;
-            lead.last_name = row.try_get(4)?;
-            lead.domain = row.try_get(5)?;
-            lead.company = row.try_get(6)?;
-            f(row.try_get(0)?, &lead);
-        }
-        Ok(())
+        off_runtime(|| self.flush())?;
+        let statement = off_runtime(|| self.db().statement(sql!("lead_identities")))?;
+        let tx = self.tx();
+        // Rows are read and decoded on a thread of their own (off any runtime) and
+        // handed over in batches, so `f` (not `Send`) runs here, the index is built
+        // while the next rows arrive, and a million leads are never held at once.
+        let (batches, received) = std::sync::mpsc::sync_channel::<Result<Vec<(i64, Lead)>>>(2);
+        std::thread::scope(|scope| {
+            scope.spawn(move || {
+                let mut read = || -> Result<()> {
+                    let mut rows = tx.query_raw(&statement, std::iter::empty::<i64>())?;
+                    let mut batch = Vec::with_capacity(IDENTITY_BATCH);
+                    while let Some(row) = postgres::fallible_iterator::FallibleIterator::next(&mut rows)? {
+                        let lead = Lead {
+                            email: row.try_get(1)?,
+                            linkedin_url: row.try_get::<_, Option<String>>(2)?.map(url_from_slug),
+                            first_name: row.try_get(3)?,
+                            last_name: row.try_get(4)?,
+                            domain: row.try_get(5)?,
+                            company: row.try_get(6)?,
+                            ..Lead::default()
+                        };
+                        batch.push((row.try_get(0)?, lead));
+                        if batch.len() == IDENTITY_BATCH {
+                            let full = std::mem::replace(&mut batch, Vec::with_capacity(IDENTITY_BATCH));
+                            if batches.send(Ok(full)).is_err() {
+                                return Ok(());
+                            }
+                        }
+                    }
+                    let _ = batches.send(Ok(batch));
+                    Ok(())
+                };
+                if let Err(e) = read() {
+                    let _ = batches.send(Err(e));
+                }
+            });
+            for batch in received {
+                for (id, lead) in batch? {
+                    f(id, &lead);
+                }
+            }
+            Ok(())
+        })
     }
 
     fn get(&mut self, id: i64) -> Result<Lead> {
         if let Some(i) = self.pending_index(id) {
             return Ok(self.pending[i].lead.clone());
         }
-        match self.db().query_opt(sql!("lead_get"), &[&id])? {
+        match off_runtime(|| self.db().query_opt(sql!("lead_get"), &[&id]))? {
             Some(row) => lead_from_row(&row, 0),
             None => Err(StoreError::Corrupt(format!("lead {id} vanished during import"))),
         }
     }
 
     fn find(&mut self, kind: KeyKind, lead: &Lead) -> Result<Option<i64>> {
-        // Rare (a hash collision in the engine's index): the buffered leads go first,
-        // so one query sees everything.
+        off_runtime(|| self.find_stored(kind, lead))
+    }
+
+    fn insert(&mut self, lead: &Lead, notes: Option<&str>) -> Result<i64> {
+        let id = self.next_id()?;
+        self.pending.push(PendingLead {
+            id,
+            lead: lead.clone(),
+            notes: notes.map(str::to_owned),
+        });
+        self.last_inserted = Some(id);
+        if self.pending.len() >= COPY_BATCH_ROWS {
+            off_runtime(|| self.flush())?;
+        }
+        Ok(id)
+    }
+
+    fn update(&mut self, id: i64, lead: &Lead) -> Result<()> {
+        if let Some(i) = self.pending_index(id) {
+            self.pending[i].lead = lead.clone();
+            return Ok(());
+        }
+        off_runtime(|| self.update_stored(id, lead))
+    }
+
+    fn add_to_list(&mut self, list: &str, id: i64) -> Result<()> {
+        let list_id = match self.lists.get(list) {
+            Some(list_id) => *list_id,
+            None => {
+                // What SQLite's TEXT column holds for the import's unix seconds.
+                let created_at = self.now.to_string();
+                let list_id: i64 = off_runtime(|| {
+                    self.db()
+                        .query_one(sql!("list_upsert"), &[&list, &created_at])?
+                        .try_get(0)
+                        .map_err(StoreError::from)
+                })?;
+                self.lists.insert(list.to_owned(), list_id);
+                list_id
+            }
+        };
+        self.members.push((list_id, id));
+        if self.members.len() >= COPY_BATCH_ROWS {
+            // Memberships of leads not yet copied are fine: the staging table has no
+            // foreign keys, and the merge at commit runs after the last lead is in.
+            off_runtime(|| self.flush())?;
+        }
+        Ok(())
+    }
+
+    fn commit(mut self: Box<Self>) -> Result<()> {
+        off_runtime(move || {
+            self.flush()?;
+            if self.members_staged {
+                self.db().execute(sql!("import_members_apply"), &[])?;
+            }
+            if let Some(last) = self.last_inserted {
+                self.db().query_one(sql!("lead_ids_sync"), &[&last])?;
+            }
+            let tx = self.tx.take().expect("an import commits once");
+            tx.commit()?;
+            Ok(())
+        })
+    }
+}
+
+impl PgImport<'_> {
+    /// `find` once the buffered leads are in: one query sees everything.
+    fn find_stored(&mut self, kind: KeyKind, lead: &Lead) -> Result<Option<i64>> {
+        // Rare (a hash collision in the engine's index), so flushing early costs little.
         self.flush()?;
         let found = match kind {
             KeyKind::Email => self.db().query_opt(sql!("lead_by_email"), &[&lead.email])?,
@@ -1589,25 +1707,7 @@ impl LeadImport for PgImport<'_> {
         found.map(|r| Ok(r.try_get(0)?)).transpose()
     }
 
-    fn insert(&mut self, lead: &Lead, notes: Option<&str>) -> Result<i64> {
-        let id = self.next_id()?;
-        self.pending.push(PendingLead {
-            id,
-            lead: lead.clone(),
-            notes: notes.map(str::to_owned),
-        });
-        self.last_inserted = Some(id);
-        if self.pending.len() >= COPY_BATCH_ROWS {
-            self.flush()?;
-        }
-        Ok(id)
-    }
-
-    fn update(&mut self, id: i64, lead: &Lead) -> Result<()> {
-        if let Some(i) = self.pending_index(id) {
-            self.pending[i].lead = lead.clone();
-            return Ok(());
-        }
+    fn update_stored(&mut self, id: i64, lead: &Lead) -> Result<()> {
         let now = self.now;
         self.db().execute(
             sql!("lead_update"),
@@ -1630,40 +1730,13 @@ impl LeadImport for PgImport<'_> {
         )?;
         Ok(())
     }
+}
 
-    fn add_to_list(&mut self, list: &str, id: i64) -> Result<()> {
-        let list_id = match self.lists.get(list) {
-            Some(list_id) => *list_id,
-            None => {
-                // What SQLite's TEXT column holds for the import's unix seconds.
-                let created_at = self.now.to_string();
-                let list_id: i64 = self
-                    .db()
-                    .query_one(sql!("list_upsert"), &[&list, &created_at])?
-                    .try_get(0)?;
-                self.lists.insert(list.to_owned(), list_id);
-                list_id
-            }
-        };
-        self.members.push((list_id, id));
-        if self.members.len() >= COPY_BATCH_ROWS {
-            // Memberships of leads not yet copied are fine: the staging table has no
-            // foreign keys, and the merge at commit runs after the last lead is in.
-            self.flush()?;
+impl Drop for PgImport<'_> {
+    fn drop(&mut self) {
+        // Not committed: the rollback blocks on the driver's runtime too.
+        if let Some(tx) = self.tx.take() {
+            off_runtime(move || drop(tx));
         }
-        Ok(())
-    }
-
-    fn commit(mut self: Box<Self>) -> Result<()> {
-        self.flush()?;
-        if self.members_staged {
-            self.db().execute(sql!("import_members_apply"), &[])?;
-        }
-        if let Some(last) = self.last_inserted {
-            self.db().query_one(sql!("lead_ids_sync"), &[&last])?;
-        }
-        let PgImport { tx, .. } = *self;
-        tx.commit()?;
-        Ok(())
     }
 }

@@ -141,6 +141,36 @@ fn migrations_are_idempotent() {
 }
 
 #[test]
+fn a_store_works_from_inside_an_async_runtime() {
+    // The engine calls the store from inside its tokio runtimes (the verifier's checks,
+    // the web server's handlers), where a driver may not block on a runtime of its own.
+    let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
+    for (name, url, _guard) in fresh_databases() {
+        runtime.block_on(async {
+            let mut store = inroad_store::open(&url).unwrap_or_else(|e| panic!("{name}: {e}"));
+            let ids = import(store.as_mut(), &[full_lead(1)], Some("l"));
+            {
+                let mut tx = store.begin_import(1).unwrap();
+                tx.insert(&full_lead(2), None).unwrap();
+                let mut seen = 0;
+                tx.for_each_identity(&mut |_, _| seen += 1).unwrap();
+                assert_eq!(seen, 2, "{name}: the stored lead and the import's own");
+                // Dropped here: rolled back.
+            }
+            assert_eq!(store.count_leads(Some("l")).unwrap(), 1, "{name}");
+            assert_eq!(
+                store
+                    .add_suppressions(&[suppression("@acme.co.uk", None)])
+                    .unwrap(),
+                1
+            );
+            assert!(store.lead(ids[0]).unwrap().unwrap().suppressed, "{name}");
+            drop(store);
+        });
+    }
+}
+
+#[test]
 fn dropped_import_leaves_nothing() {
     for expected in EXPECTED_ROWS {
         for (name, mut store, _guard) in backends() {

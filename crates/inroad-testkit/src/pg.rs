@@ -38,20 +38,23 @@ impl PgDatabase {
     /// do when PostgreSQL is not installed or does not start.
     pub fn create() -> PgDatabase {
         static NEXT: AtomicU32 = AtomicU32::new(0);
-        let cluster = cluster();
         let name = format!(
             "inroad_test_{}_{}",
             std::process::id(),
             NEXT.fetch_add(1, Ordering::Relaxed)
         );
-        // An identifier cannot be a parameter; the name is ours, made of [a-z0-9_].
-        cluster
-            .admin
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .batch_execute(&format!("CREATE DATABASE {name}"))
-            .unwrap_or_else(|e| panic!("CREATE DATABASE {name}: {e}"));
-        let url = format!("postgres://postgres@127.0.0.1:{}/{name}", cluster.port);
+        let port = off_runtime(|| {
+            let cluster = cluster();
+            // An identifier cannot be a parameter; the name is ours, made of [a-z0-9_].
+            cluster
+                .admin
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .batch_execute(&format!("CREATE DATABASE {name}"))
+                .unwrap_or_else(|e| panic!("CREATE DATABASE {name}: {e}"));
+            cluster.port
+        });
+        let url = format!("postgres://postgres@127.0.0.1:{port}/{name}");
         PgDatabase { name, url }
     }
 
@@ -64,15 +67,62 @@ impl PgDatabase {
 impl Drop for PgDatabase {
     fn drop(&mut self) {
         // Each copy of the template takes ~8 MB: a suite creates hundreds.
-        let dropped = cluster()
-            .admin
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .batch_execute(&format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name));
+        let dropped = off_runtime(|| {
+            cluster()
+                .admin
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .batch_execute(&format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name))
+        });
         if let Err(e) = dropped {
             eprintln!("DROP DATABASE {}: {e}", self.name);
         }
     }
+}
+
+/// Whether the tests run on PostgreSQL: `INROAD_TEST_BACKEND=postgres` (default:
+/// SQLite). For tests written against `--db`/`inroad_store::open` rather than looping
+/// over every backend as the store's own tests do.
+pub fn postgres_backend() -> bool {
+    std::env::var("INROAD_TEST_BACKEND").is_ok_and(|b| b == "postgres")
+}
+
+/// The database a test opens: the SQLite file at `sqlite_path`, or, on the
+/// PostgreSQL backend ([`postgres_backend`]), a [`PgDatabase`] of its own.
+pub struct TestDatabase {
+    url: String,
+    _postgres: Option<PgDatabase>,
+}
+
+impl TestDatabase {
+    pub fn new(sqlite_path: &Path) -> TestDatabase {
+        if postgres_backend() {
+            let database = PgDatabase::create();
+            TestDatabase {
+                url: database.url().to_owned(),
+                _postgres: Some(database),
+            }
+        } else {
+            TestDatabase {
+                url: sqlite_path.to_str().expect("a UTF-8 database path").to_owned(),
+                _postgres: None,
+            }
+        }
+    }
+
+    /// What `inroad_store::open` (or `--db`) takes.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+}
+
+/// Runs `f` (which uses the synchronous client) on a thread of its own: the client
+/// blocks on a runtime of its own, which cannot start inside a `#[tokio::test]`.
+fn off_runtime<T: Send>(f: impl FnOnce() -> T + Send) -> T {
+    std::thread::scope(|scope| match scope.spawn(f).join() {
+        Ok(out) => out,
+        Err(panic) => std::panic::resume_unwind(panic),
+    })
 }
 
 struct Cluster {

@@ -20,7 +20,7 @@ use inroad_testkit::PgDatabase;
 
 /// Whether this run tests the PostgreSQL backend.
 pub fn postgres() -> bool {
-    std::env::var("INROAD_TEST_BACKEND").is_ok_and(|b| b == "postgres")
+    inroad_testkit::postgres_backend()
 }
 
 /// What `--db` gets for the database at `path`.
