@@ -23,6 +23,8 @@ use std::time::{Duration, Instant};
 
 /// How long the server may take to accept connections (it takes well under a second).
 const START_DEADLINE: Duration = Duration::from_secs(60);
+/// Servers started before one gets its port (see `start`).
+const START_ATTEMPTS: u32 = 3;
 /// How long an immediate shutdown may take before the server is killed.
 const STOP_DEADLINE: Duration = Duration::from_secs(10);
 
@@ -237,18 +239,51 @@ fn start() -> Cluster {
         String::from_utf8_lossy(&initdb.stdout),
         String::from_utf8_lossy(&initdb.stderr)
     );
-    let port = free_port();
     let log_path = dir.path().join("postgres.log");
-    let log = std::fs::File::create(&log_path).expect("the server log");
+    // SAFETY: registers a plain `extern "C" fn` with no arguments.
+    unsafe {
+        libc::atexit(stop);
+    }
+    // Another process may take the free port between our probe and the server's bind:
+    // then the server says so and exits, and another port is tried.
+    for _ in 0..START_ATTEMPTS {
+        let port = free_port();
+        let pid = spawn_server(&bin, user, &data, dir.path(), port, &log_path);
+        SERVER_PID.store(pid as i32, Ordering::SeqCst);
+        match connect_when_ready(port, pid, &log_path) {
+            Ok(admin) => {
+                *SERVER_DIR.lock().unwrap_or_else(|e| e.into_inner()) = Some(dir);
+                return Cluster {
+                    port,
+                    admin: Mutex::new(admin),
+                };
+            }
+            Err(log) if log.contains("Address already in use") => continue,
+            Err(log) => panic!("postgres did not start; its log:\n{log}"),
+        }
+    }
+    panic!("postgres found no free port in {START_ATTEMPTS} attempts");
+}
+
+/// Starts the server on `port`, as the server user when we are root; returns its pid.
+fn spawn_server(
+    bin: &Path,
+    user: Option<(u32, u32)>,
+    data: &Path,
+    dir: &Path,
+    port: u16,
+    log_path: &Path,
+) -> u32 {
+    let log = std::fs::File::create(log_path).expect("the server log");
     if let Some((uid, gid)) = user {
-        std::os::unix::fs::chown(&log_path, Some(uid), Some(gid)).expect("chown the server log");
+        std::os::unix::fs::chown(log_path, Some(uid), Some(gid)).expect("chown the server log");
     }
     let mut server = Command::new(bin.join("postgres"));
     as_server_user(&mut server, user)
         .arg("-D")
-        .arg(&data)
+        .arg(data)
         .args(["-p", &port.to_string(), "-k"])
-        .arg(dir.path())
+        .arg(dir)
         .args([
             "-c",
             "listen_addresses=127.0.0.1",
@@ -263,7 +298,7 @@ fn start() -> Cluster {
             "-c",
             "shared_buffers=32MB",
         ])
-        .current_dir(dir.path())
+        .current_dir(dir)
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(log);
@@ -294,25 +329,14 @@ fn start() -> Cluster {
             Err(e) => started.send(Err(e)).unwrap(),
         })
         .expect("a thread for the server");
-    let pid = pid
-        .recv()
+    pid.recv()
         .unwrap()
-        .unwrap_or_else(|e| panic!("cannot start {}: {e}", bin.join("postgres").display()));
-    SERVER_PID.store(pid as i32, Ordering::SeqCst);
-    *SERVER_DIR.lock().unwrap_or_else(|e| e.into_inner()) = Some(dir);
-    // SAFETY: registers a plain `extern "C" fn` with no arguments.
-    unsafe {
-        libc::atexit(stop);
-    }
-    let admin = connect_when_ready(port, pid, &log_path);
-    Cluster {
-        port,
-        admin: Mutex::new(admin),
-    }
+        .unwrap_or_else(|e| panic!("cannot start {}: {e}", bin.join("postgres").display()))
 }
 
-/// Polls until the server accepts a connection (bounded; a dead server fails at once).
-fn connect_when_ready(port: u16, pid: u32, log: &Path) -> postgres::Client {
+/// Polls until the server accepts a connection (bounded); the server's log if it
+/// exits first or never answers.
+fn connect_when_ready(port: u16, pid: u32, log: &Path) -> Result<postgres::Client, String> {
     let mut config = postgres::Config::new();
     config
         .host("127.0.0.1")
@@ -323,15 +347,18 @@ fn connect_when_ready(port: u16, pid: u32, log: &Path) -> postgres::Client {
     let deadline = Instant::now() + START_DEADLINE;
     loop {
         match config.connect(postgres::NoTls) {
-            Ok(client) => return client,
+            Ok(client) => return Ok(client),
             Err(e) => {
                 let log = || std::fs::read_to_string(log).unwrap_or_default();
-                assert!(alive(pid as i32), "postgres exited at start; its log:\n{}", log());
-                assert!(
-                    Instant::now() < deadline,
-                    "postgres did not accept connections within {START_DEADLINE:?} ({e}); its log:\n{}",
-                    log()
-                );
+                if !alive(pid as i32) {
+                    return Err(log());
+                }
+                if Instant::now() > deadline {
+                    return Err(format!(
+                        "no connection within {START_DEADLINE:?} ({e}):\n{}",
+                        log()
+                    ));
+                }
                 std::thread::sleep(Duration::from_millis(20));
             }
         }
