@@ -239,10 +239,13 @@ fn sha256(value: &str) -> [u8; 32] {
 mod tests {
     use super::*;
 
-    fn store() -> (tempfile::TempDir, Box<dyn Store>) {
+    /// A fresh store (PostgreSQL with INROAD_TEST_BACKEND=postgres) and what keeps
+    /// its database alive.
+    fn store() -> ((tempfile::TempDir, inroad_testkit::TestDatabase), Box<dyn Store>) {
         let dir = tempfile::tempdir().unwrap();
-        let store = inroad_store::open(dir.path().join("db").to_str().unwrap()).unwrap();
-        (dir, store)
+        let db = inroad_testkit::TestDatabase::new(&dir.path().join("db"));
+        let store = inroad_store::open(db.url()).unwrap();
+        ((dir, db), store)
     }
 
     #[test]

@@ -539,8 +539,8 @@ mod tests {
     #[test]
     fn writer_commits_only_a_file_read_to_its_end() {
         let dir = tempfile::tempdir().unwrap();
-        let db = dir.path().join("t.db");
-        let mut store = inroad_store::open(db.to_str().unwrap()).unwrap();
+        let db = inroad_testkit::TestDatabase::new(&dir.path().join("t.db"));
+        let mut store = inroad_store::open(db.url()).unwrap();
         let mut rejects = RejectsWriter::new(dir.path().join("r.csv"), Vec::new());
         for last in [false, true] {
             let (sender, receiver) = sync_channel(2);

@@ -1,10 +1,12 @@
 //! Inroad's persistence: one [`Store`] API, whatever the database.
 //!
 //! Callers never see SQL or a driver type: the engine talks to `dyn Store`, so the
-//! PostgreSQL backend (a later addition) slots in beside SQLite, and the store's
-//! tests (tests/store.rs) are written once and run against every backend.
+//! PostgreSQL backend slots in beside SQLite, and the store's tests (tests/store.rs)
+//! are written once and run against every backend.
 //! SQL lives in `.sql` files per backend (`sql/`, `migrations/`), not in Rust strings.
 
+mod encoding;
+mod postgres;
 mod sqlite;
 
 use std::collections::BTreeMap;
@@ -14,6 +16,7 @@ use inroad_core::identity::KeyKind;
 use inroad_core::verdict::EmailStatus;
 use inroad_core::Lead;
 
+pub use postgres::PostgresStore;
 pub use sqlite::{now, SqliteStore};
 
 /// What can go wrong in the store. Messages are meant for users: they say what to do.
@@ -23,19 +26,43 @@ pub enum StoreError {
     Usage(String),
     #[error("database error: {0}")]
     Sqlite(#[from] rusqlite::Error),
+    /// Not `#[from]`: the driver's own message is a bare "db error", so the whole
+    /// story (the server's message, or the I/O cause) is written here on one line.
+    #[error("database error: {}", postgres::describe_error(.0))]
+    Postgres(::postgres::Error),
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
 }
 
+impl From<::postgres::Error> for StoreError {
+    fn from(e: ::postgres::Error) -> StoreError {
+        StoreError::Postgres(e)
+    }
+}
+
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
+/// Whether `--db` names a PostgreSQL database (`postgres://…` or `postgresql://…`)
+/// rather than a SQLite file.
+pub fn is_postgres_url(url: &str) -> bool {
+    url.starts_with("postgres://") || url.starts_with("postgresql://")
+}
+
+/// The database `url` names, fit for messages and logs: a SQLite path as given, a
+/// PostgreSQL URL without its user, password or options (`postgres://HOST:PORT/DB`).
+pub fn describe(url: &str) -> String {
+    if is_postgres_url(url) {
+        postgres::describe_url(url)
+    } else {
+        url.to_owned()
+    }
+}
+
 /// Opens (creating it if needed) and migrates the database named by `url`: a path,
-/// `sqlite://PATH`, or `postgres://…`.
+/// `sqlite://PATH`, or `postgres://…` (the database must exist; its schema is created).
 pub fn open(url: &str) -> Result<Box<dyn Store>> {
-    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        return Err(StoreError::Usage(
-            "the PostgreSQL backend is not in this build yet; use a SQLite path for --db".into(),
-        ));
+    if is_postgres_url(url) {
+        return Ok(Box::new(PostgresStore::open(url)?));
     }
     let path = url
         .strip_prefix("sqlite://")

@@ -9,6 +9,9 @@ use inroad_core::verdict::EmailStatus;
 use inroad_core::Lead;
 use rusqlite::{named_params, params, Connection, OptionalExtension, Row, Statement, TransactionBehavior};
 
+use crate::encoding::{
+    custom_from_json, custom_json, restore_full_name, slug, stored_full_name, unix_now, url_from_slug,
+};
 use crate::{
     Advance, ApiToken, AttentionCounts, CampaignCounts, CampaignRecord, DailyActivity, DueRow, EmailCheck,
     EnrolmentRow, EventRow, InboundEffects, InboxItem, LeadFilter, LeadImport, LeadQuery, LeadSend,
@@ -50,10 +53,6 @@ fn is_unique_violation(e: &rusqlite::Error) -> bool {
     matches!(e, rusqlite::Error::SqliteFailure(f, _) if f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE)
 }
 
-fn unix_now() -> i64 {
-    jiff::Timestamp::now().as_second()
-}
-
 impl SqliteStore {
     /// Opens or creates the database file and applies pending migrations.
     pub fn open(path: &str) -> Result<SqliteStore> {
@@ -93,38 +92,9 @@ fn migrate(conn: &mut Connection) -> Result<Migrated> {
     Ok(Migrated { from, to })
 }
 
-/// The stored slug of a lead's canonical profile URL (see the migration).
-fn slug(lead: &Lead) -> Option<&str> {
-    let url = lead.linkedin_url.as_deref()?;
-    Some(url.strip_prefix(LINKEDIN_PROFILE_PREFIX).unwrap_or(url))
-}
-
-fn url_from_slug(slug: String) -> String {
-    let mut url = String::with_capacity(LINKEDIN_PROFILE_PREFIX.len() + slug.len());
-    url.push_str(LINKEDIN_PROFILE_PREFIX);
-    url.push_str(&slug);
-    url
-}
-
-/// Custom fields as stored: NULL when there are none (most leads), else JSON.
-fn custom_json(lead: &Lead) -> Option<String> {
-    (!lead.custom.is_empty())
-        .then(|| serde_json::to_string(&lead.custom).expect("a map of strings always serialises"))
-}
-
-/// The full name as stored: NULL when the first and last names make it.
-fn stored_full_name(lead: &Lead) -> Option<&str> {
-    if lead.full_name_is_derived() {
-        None
-    } else {
-        lead.full_name.as_deref()
-    }
-}
-
 /// Reads a lead from columns `first..first+12` (email … phone, custom), undoing the
 /// storage encodings (slug, derived full name, NULL custom fields).
 fn lead_from_row(row: &Row<'_>, first: usize) -> Result<Lead> {
-    let custom: Option<String> = row.get(first + 11)?;
     let mut lead = Lead {
         email: row.get(first)?,
         first_name: row.get(first + 1)?,
@@ -137,15 +107,9 @@ fn lead_from_row(row: &Row<'_>, first: usize) -> Result<Lead> {
         location: row.get(first + 8)?,
         timezone: row.get(first + 9)?,
         phone: row.get(first + 10)?,
-        custom: match custom {
-            Some(json) => serde_json::from_str(&json)
-                .map_err(|e| StoreError::Corrupt(format!("custom fields {json:?}: {e}")))?,
-            None => Default::default(),
-        },
+        custom: custom_from_json(row.get(first + 11)?)?,
     };
-    if lead.full_name.is_none() {
-        lead.full_name = lead.derived_full_name();
-    }
+    restore_full_name(&mut lead);
     Ok(lead)
 }
 

@@ -1,9 +1,9 @@
 //! The store's contract, written once and run against every backend.
 //!
-//! Each test loops over [`backends`]: today SQLite in a temporary directory; the
-//! PostgreSQL backend joins by adding a throwaway database to [`fresh_databases`].
-//! Tests only use the `Store` / `LeadImport` API, never SQL, so they hold for any
-//! backend.
+//! Each test loops over [`backends`]: SQLite in a temporary directory, and PostgreSQL
+//! in a database of its own on the test binary's throwaway cluster (inroad-testkit's
+//! `PgDatabase`). Tests only use the `Store` / `LeadImport` API, never SQL, so they
+//! hold for any backend.
 
 use std::any::Any;
 use std::collections::{BTreeMap, BTreeSet};
@@ -22,7 +22,9 @@ fn fresh_databases() -> Vec<(&'static str, String, Guard)> {
     let dir = tempfile::tempdir().expect("a temporary directory");
     let path = dir.path().join("inroad.db");
     let url = path.to_str().expect("a UTF-8 temp path").to_owned();
-    vec![("sqlite", url, Box::new(dir))]
+    let pg = inroad_testkit::PgDatabase::create();
+    let pg_url = pg.url().to_owned();
+    vec![("sqlite", url, Box::new(dir)), ("postgres", pg_url, Box::new(pg))]
 }
 
 /// Whatever keeps a test database alive (a temporary directory, a cluster).
@@ -139,6 +141,36 @@ fn migrations_are_idempotent() {
 }
 
 #[test]
+fn a_store_works_from_inside_an_async_runtime() {
+    // The engine calls the store from inside its tokio runtimes (the verifier's checks,
+    // the web server's handlers), where a driver may not block on a runtime of its own.
+    let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
+    for (name, url, _guard) in fresh_databases() {
+        runtime.block_on(async {
+            let mut store = inroad_store::open(&url).unwrap_or_else(|e| panic!("{name}: {e}"));
+            let ids = import(store.as_mut(), &[full_lead(1)], Some("l"));
+            {
+                let mut tx = store.begin_import(1).unwrap();
+                tx.insert(&full_lead(2), None).unwrap();
+                let mut seen = 0;
+                tx.for_each_identity(&mut |_, _| seen += 1).unwrap();
+                assert_eq!(seen, 2, "{name}: the stored lead and the import's own");
+                // Dropped here: rolled back.
+            }
+            assert_eq!(store.count_leads(Some("l")).unwrap(), 1, "{name}");
+            assert_eq!(
+                store
+                    .add_suppressions(&[suppression("@acme.co.uk", None)])
+                    .unwrap(),
+                1
+            );
+            assert!(store.lead(ids[0]).unwrap().unwrap().suppressed, "{name}");
+            drop(store);
+        });
+    }
+}
+
+#[test]
 fn dropped_import_leaves_nothing() {
     for expected in EXPECTED_ROWS {
         for (name, mut store, _guard) in backends() {
@@ -225,6 +257,65 @@ fn commit_makes_leads_visible_with_all_fields() {
             assert_eq!(leads[1].lead, minimal, "{ctx}: empty fields stay None");
             assert_eq!(leads[1].notes, None, "{ctx}");
         }
+    }
+}
+
+#[test]
+fn a_large_import_is_complete_with_dense_ids_and_sees_its_own_writes() {
+    // More rows than a bulk backend buffers or sends at once (PostgreSQL: 8,192 per COPY).
+    const N: u32 = 20_000;
+    for (name, mut store, _guard) in backends() {
+        let leads: Vec<Lead> = (0..N).map(|n| email_lead(&format!("p{n}@bulk.test"))).collect();
+        let mut tx = store.begin_import(u64::from(N)).unwrap();
+        let mut ids = Vec::new();
+        for lead in &leads {
+            let id = tx.insert(lead, None).unwrap();
+            tx.add_to_list("big", id).unwrap();
+            ids.push(id);
+        }
+        // An early lead (long sent on) and the last one (maybe still buffered) are
+        // read back and changed; a second membership of the same list changes nothing.
+        for &i in &[5, N as usize - 1] {
+            let mut changed = tx.get(ids[i]).unwrap();
+            assert_eq!(changed, leads[i], "{name}: read back inside the import");
+            changed.title = s("changed");
+            tx.update(ids[i], &changed).unwrap();
+            assert_eq!(
+                tx.get(ids[i]).unwrap().title.as_deref(),
+                Some("changed"),
+                "{name}"
+            );
+            tx.add_to_list("big", ids[i]).unwrap();
+            tx.add_to_list("other", ids[i]).unwrap();
+        }
+        assert_eq!(
+            tx.find(KeyKind::Email, &leads[N as usize - 1]).unwrap(),
+            Some(ids[N as usize - 1]),
+            "{name}: find sees the import's own leads"
+        );
+        tx.commit().unwrap();
+
+        assert_eq!(store.count_leads(None).unwrap(), u64::from(N), "{name}");
+        assert_eq!(store.count_leads(Some("big")).unwrap(), u64::from(N), "{name}");
+        assert_eq!(store.count_leads(Some("other")).unwrap(), 2, "{name}");
+        let expected: Vec<i64> = (0..i64::from(N)).map(|i| ids[0] + i).collect();
+        assert_eq!(ids, expected, "{name}: ids ascend without gaps");
+        for &i in &[5, N as usize - 1] {
+            let stored = store.lead(ids[i]).unwrap().unwrap();
+            assert_eq!(stored.lead.title.as_deref(), Some("changed"), "{name}");
+        }
+        let stored = all_leads(store.as_ref(), None);
+        assert_eq!(stored.len(), N as usize, "{name}");
+        assert_eq!(stored[17].lead, leads[17], "{name}");
+
+        // The next import's ids follow on, and it sees every stored lead.
+        let mut tx = store.begin_import(1).unwrap();
+        let mut seen = 0;
+        tx.for_each_identity(&mut |_, _| seen += 1).unwrap();
+        assert_eq!(seen, N, "{name}");
+        let next = tx.insert(&email_lead("next@bulk.test"), None).unwrap();
+        tx.commit().unwrap();
+        assert_eq!(next, ids[N as usize - 1] + 1, "{name}");
     }
 }
 

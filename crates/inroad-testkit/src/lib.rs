@@ -9,6 +9,10 @@
 //!   [`MxStats`].
 //! - [`Dovecot`]: not a fake — a real Dovecot IMAP server on a free loopback port, with
 //!   users and maildirs in a temporary directory; messages are placed with IMAP APPEND.
+//! - [`PgDatabase`]: not a fake either — a database of its own on a throwaway PostgreSQL
+//!   cluster (initdb + postgres on a free loopback port), shared by a test binary's tests
+//!   and stopped when it exits; [`TestDatabase`]: that or a SQLite file, as
+//!   `INROAD_TEST_BACKEND` says.
 //! - [`dkim`]: an independent DKIM checker (relaxed canonicalisation written out, the
 //!   signature verified by the `openssl` command, RSA and Ed25519) for tests that must not
 //!   trust the signing library.
@@ -35,6 +39,7 @@ pub mod dkim;
 mod dns;
 mod dovecot;
 mod mx;
+mod pg;
 
 use std::net::Ipv4Addr;
 
@@ -44,6 +49,7 @@ pub use mx::{
     AfterData, FakeMx, FakeMxBuilder, HostScript, Mailbox, MxStats, Script, DEFAULT_HOST, GREYLISTED,
     MICROSOFT_UNKNOWN, POLICY_BLOCK, RCPT_OK, RELAY_DENIED, TOO_MANY_CONNECTIONS, USER_UNKNOWN,
 };
+pub use pg::{postgres_backend, PgDatabase, TestDatabase};
 
 /// `count` consecutive loopback IPs from `base`, skipping `.0` and `.255` in the last
 /// octet (so `127.0.1.254` is followed by `127.0.2.1`). Panics if they run past

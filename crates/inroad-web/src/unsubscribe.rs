@@ -118,7 +118,7 @@ mod tests {
 
     /// A database with one lead enrolled in two campaigns (both ids returned), and the app.
     struct Fixture {
-        _dir: tempfile::TempDir,
+        _database: (tempfile::TempDir, inroad_testkit::TestDatabase),
         db: String,
         lead: i64,
         campaigns: [i64; 2],
@@ -128,8 +128,8 @@ mod tests {
     impl Fixture {
         fn new() -> Fixture {
             let dir = tempfile::tempdir().unwrap();
-            let db = dir.path().join("inroad.db").to_str().unwrap().to_owned();
-            let mut store = inroad_store::open(&db).unwrap();
+            let database = inroad_testkit::TestDatabase::new(&dir.path().join("inroad.db"));
+            let mut store = inroad_store::open(database.url()).unwrap();
             let mut import = store.begin_import(1).unwrap();
             let lead = Lead {
                 email: Some("ann@example.com".into()),
@@ -145,8 +145,8 @@ mod tests {
             });
             Fixture {
                 app: router(AppState::new(store, KEY.to_vec())),
-                _dir: dir,
-                db,
+                db: database.url().to_owned(),
+                _database: (dir, database),
                 lead,
                 campaigns,
             }

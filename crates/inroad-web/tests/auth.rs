@@ -18,7 +18,7 @@ const KEY: &[u8] = b"0123456789abcdef0123456789abcdef";
 const PASSWORD: &str = "correct horse battery";
 
 struct Fixture {
-    _dir: tempfile::TempDir,
+    _database: (tempfile::TempDir, inroad_testkit::TestDatabase),
     db: String,
     app: Router,
 }
@@ -104,13 +104,13 @@ impl Fixture {
     /// A database with user `ann` (password [`PASSWORD`]), served as `configure` says.
     fn new(configure: impl FnOnce(AppState) -> AppState) -> Fixture {
         let dir = tempfile::tempdir().unwrap();
-        let db = dir.path().join("inroad.db").to_str().unwrap().to_owned();
-        let mut store = inroad_store::open(&db).unwrap();
+        let database = inroad_testkit::TestDatabase::new(&dir.path().join("inroad.db"));
+        let mut store = inroad_store::open(database.url()).unwrap();
         inroad_engine::auth::add_user(store.as_mut(), "ann", PASSWORD, 0).unwrap();
         Fixture {
             app: router(configure(AppState::new(store, KEY.to_vec()))),
-            _dir: dir,
-            db,
+            db: database.url().to_owned(),
+            _database: (dir, database),
         }
     }
 

@@ -9,9 +9,29 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context};
 
-/// Where the install key is: `--key-file`, or the database path + ".key".
-pub fn install_key_path(key_file: Option<&Path>, db: &str) -> PathBuf {
-    key_file.map_or_else(|| PathBuf::from(format!("{db}.key")), Path::to_path_buf)
+/// Where the install key is: `--key-file`, or the SQLite database's path + ".key".
+/// A PostgreSQL database has no path to put it beside (and its URL may hold a
+/// password, which must not end up in a file name or a message), and every worker
+/// sharing it needs the same key: `--key-file` is then required, by the commands that
+/// use the key.
+pub struct KeyFile(Result<PathBuf, String>);
+
+impl KeyFile {
+    pub fn new(key_file: Option<&Path>, db: &str) -> KeyFile {
+        KeyFile(match key_file {
+            Some(path) => Ok(path.to_path_buf()),
+            None if inroad_store::is_postgres_url(db) => Err(
+                "--db is a PostgreSQL URL: give --key-file FILE (or INROAD_KEY_FILE) for the install key, \
+                 the same file for every worker"
+                    .to_owned(),
+            ),
+            None => Ok(PathBuf::from(format!("{db}.key"))),
+        })
+    }
+
+    pub fn path(&self) -> anyhow::Result<&Path> {
+        self.0.as_deref().map_err(|e| anyhow::anyhow!("{e}"))
+    }
 }
 
 /// The install key: read, or created on first use (32 random bytes, owner-only).

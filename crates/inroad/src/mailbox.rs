@@ -1,7 +1,6 @@
 //! `inroad mailbox …`
 
 use std::io::{BufRead, IsTerminal};
-use std::path::Path;
 use std::time::Duration;
 
 use anyhow::{bail, Context};
@@ -12,10 +11,10 @@ use inroad_store::{Mailbox, Store};
 use serde_json::json;
 
 use crate::cli::{MailboxAddArgs, MailboxCommand, MailboxTestArgs, SetPasswordArgs};
-use crate::key::install_key;
+use crate::key::{install_key, KeyFile};
 use crate::print_json;
 
-pub fn run(db: &str, key_file: &Path, cmd: MailboxCommand) -> anyhow::Result<()> {
+pub fn run(db: &str, key_file: &KeyFile, cmd: MailboxCommand) -> anyhow::Result<()> {
     match cmd {
         MailboxCommand::Add(args) => {
             let mut mailbox = mailbox_from_args(&args)?;
@@ -25,8 +24,11 @@ pub fn run(db: &str, key_file: &Path, cmd: MailboxCommand) -> anyhow::Result<()>
             }
             if args.password_stdin {
                 let password = read_password(&format!("mailbox {}", mailbox.name), SMTP_EXAMPLE)?;
-                mailbox.sealed_secret =
-                    Some(secrets::seal(&install_key(key_file)?, &mailbox.name, &password)?);
+                mailbox.sealed_secret = Some(secrets::seal(
+                    &install_key(key_file.path()?)?,
+                    &mailbox.name,
+                    &password,
+                )?);
             }
             store.add_mailbox(&mailbox)?;
             eprintln!("added mailbox {} <{}>", mailbox.name, mailbox.from_address);
@@ -73,7 +75,7 @@ pub fn run(db: &str, key_file: &Path, cmd: MailboxCommand) -> anyhow::Result<()>
 }
 
 /// `mailbox set-password NAME (--password-env VAR | --password-stdin)`.
-fn set_password(db: &str, key_file: &Path, args: &SetPasswordArgs) -> anyhow::Result<()> {
+fn set_password(db: &str, key_file: &KeyFile, args: &SetPasswordArgs) -> anyhow::Result<()> {
     let mut store = inroad_store::open(db)?;
     let Some(mailbox) = mailbox_named(store.as_ref(), &args.name)? else {
         bail!(
@@ -93,12 +95,12 @@ fn set_password(db: &str, key_file: &Path, args: &SetPasswordArgs) -> anyhow::Re
         }
         None => {
             let password = read_password(&format!("mailbox {}", mailbox.name), SMTP_EXAMPLE)?;
-            let sealed = secrets::seal(&install_key(key_file)?, &mailbox.name, &password)?;
+            let sealed = secrets::seal(&install_key(key_file.path()?)?, &mailbox.name, &password)?;
             store.set_mailbox_secret(&mailbox.name, None, Some(&sealed))?;
             eprintln!(
                 "mailbox {}: the password is stored, encrypted with the install key {}",
                 mailbox.name,
-                key_file.display()
+                key_file.path()?.display()
             );
         }
     }
@@ -112,7 +114,7 @@ fn set_password(db: &str, key_file: &Path, args: &SetPasswordArgs) -> anyhow::Re
 }
 
 /// `mailbox test NAME`: one line on success; on failure, the same line as the error.
-fn test(db: &str, key_file: &Path, args: &MailboxTestArgs) -> anyhow::Result<()> {
+fn test(db: &str, key_file: &KeyFile, args: &MailboxTestArgs) -> anyhow::Result<()> {
     let store = inroad_store::open(db)?;
     let Some(mailbox) = mailbox_named(store.as_ref(), &args.name)? else {
         bail!(
@@ -123,7 +125,7 @@ fn test(db: &str, key_file: &Path, args: &MailboxTestArgs) -> anyhow::Result<()>
     // Only a stored password needs the install key: testing any other mailbox must not
     // create a key file as a side effect.
     let key = match mailbox.sealed_secret {
-        Some(_) => install_key(key_file)?,
+        Some(_) => install_key(key_file.path()?)?,
         None => Vec::new(),
     };
     let hello_name = args.helo_name.clone().unwrap_or_else(crate::run::host_name);

@@ -37,11 +37,11 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: Cli) -> anyhow::Result<()> {
-    let key_file = key::install_key_path(cli.key_file.as_deref(), &cli.db);
+    let key_file = key::KeyFile::new(cli.key_file.as_deref(), &cli.db);
     match cli.command {
         Command::Init => {
             let store = inroad_store::open(&cli.db)?;
-            eprintln!("{}: {}", cli.db, store.migrated());
+            eprintln!("{}: {}", inroad_store::describe(&cli.db), store.migrated());
             Ok(())
         }
         Command::Demo(args) => demo::run(&args),

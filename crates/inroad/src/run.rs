@@ -1,15 +1,15 @@
 //! `inroad run`
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use anyhow::{bail, Context};
 use inroad_engine::worker::{run_once, RunOptions, Transport};
 
 use crate::cli::RunArgs;
-use crate::key::install_key;
+use crate::key::{install_key, KeyFile};
 use crate::print_json;
 
-pub fn run(db: &str, key_file: &Path, args: &RunArgs) -> anyhow::Result<()> {
+pub fn run(db: &str, key_file: &KeyFile, args: &RunArgs) -> anyhow::Result<()> {
     let transport = match (args.transport.as_str(), args.transport.strip_prefix("dir:")) {
         ("smtp", _) => Transport::Smtp {
             hello_name: args.helo_name.clone().unwrap_or_else(host_name),
@@ -21,8 +21,11 @@ pub fn run(db: &str, key_file: &Path, args: &RunArgs) -> anyhow::Result<()> {
         }
         _ => bail!("--transport {:?}: use smtp or dir:PATH", args.transport),
     };
-    let install_key = install_key(key_file)?;
+    let key_path = key_file.path()?;
+    // The database before the key: one that cannot be opened must not leave a new
+    // key behind.
     let mut store = inroad_store::open(db)?;
+    let install_key = install_key(key_path)?;
     let imap_timeout = std::time::Duration::from_secs(args.timeout.max(1));
     // New mail wakes the loop early; `wake` stays here so the channel never closes.
     let (wake, new_mail) = std::sync::mpsc::channel();

@@ -1,14 +1,13 @@
 //! `inroad serve`: the HTTP endpoint behind every campaign's `unsubscribe_url`, and the
 //! dashboard behind its login.
 
-use std::path::Path;
-
 use anyhow::{bail, Context};
 
 use crate::cli::ServeArgs;
-use crate::key::install_key;
+use crate::key::{install_key, KeyFile};
 
-pub fn run(db: &str, key_file: &Path, args: &ServeArgs) -> anyhow::Result<()> {
+pub fn run(db: &str, key_file: &KeyFile, args: &ServeArgs) -> anyhow::Result<()> {
+    let key_file = key_file.path()?;
     // Unlike `inroad run`, never create the key: a new one would verify none of the
     // links already sent, and every recipient clicking one would get "Not found".
     if !key_file.exists() {

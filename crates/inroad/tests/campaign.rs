@@ -1,12 +1,15 @@
 //! `inroad campaign create|list|lint|preview` on the example file and on broken ones.
 
+#[path = "support/backend.rs"]
+mod backend;
+use backend::WithDb;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 fn inroad(db: &Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_inroad"))
-        .arg("--db")
-        .arg(db)
+        .db(db)
         .args(args)
         .output()
         .expect("runs")

@@ -3,6 +3,9 @@
 //! outside check relying on DESIGN.md §5) sees: exit codes, `--json` objects, the
 //! rejects file, exports, and the database after a SIGKILL.
 
+#[path = "support/backend.rs"]
+mod backend;
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitStatus, Stdio};
@@ -85,7 +88,7 @@ impl Ws {
     }
 
     fn db_named(&self, name: &str) -> String {
-        self.path(name).to_str().expect("UTF-8 temp path").to_owned()
+        backend::db_str(&self.path(name))
     }
 
     fn write(&self, name: &str, content: impl AsRef<[u8]>) -> String {
@@ -1334,30 +1337,33 @@ fn suppression_survives_reimport_and_precedes_leads() {
 // e. SIGKILL in the middle of a large import
 // ---------------------------------------------------------------------------
 
-type Snapshot = Vec<(String, Vec<Vec<rusqlite::types::Value>>)>;
+type Snapshot = Vec<(String, Vec<Vec<Option<String>>>)>;
 
 /// Every row of every table the import touches, in a stable order.
-fn snapshot(db: &str) -> Snapshot {
-    let conn = rusqlite::Connection::open(db).expect("open the database");
+fn snapshot(db: &Path) -> Snapshot {
     ["leads", "lists", "list_members", "suppressions"]
         .iter()
         .map(|table| {
-            let mut stmt = conn
-                .prepare(&format!("SELECT * FROM {table} ORDER BY 1, 2"))
-                .unwrap();
-            let columns = stmt.column_count();
-            let rows = stmt
-                .query_map([], |row| {
-                    (0..columns)
-                        .map(|i| row.get::<_, rusqlite::types::Value>(i))
-                        .collect::<Result<Vec<_>, _>>()
-                })
-                .unwrap()
-                .collect::<Result<Vec<_>, _>>()
-                .unwrap();
+            let rows = backend::query(db, &format!("SELECT * FROM {table} ORDER BY 1, 2"));
             (table.to_string(), rows)
         })
         .collect()
+}
+
+/// Whether the import is inside its transaction with rows written: on SQLite, a WAL
+/// past 8 MB (see below); on PostgreSQL, a session in a transaction whose last
+/// statement copied leads (it COPYs them in batches).
+fn import_is_midway(db: &Path, wal: &Path) -> bool {
+    const WAL_THRESHOLD: u64 = 8 * 1024 * 1024;
+    if backend::postgres() {
+        backend::query_i64(
+            db,
+            "SELECT count(*) FROM pg_stat_activity \
+             WHERE datname = current_database() AND backend_xid IS NOT NULL AND query LIKE '%COPY leads%'",
+        ) > 0
+    } else {
+        std::fs::metadata(wal).map(|m| m.len()).unwrap_or(0) > WAL_THRESHOLD
+    }
 }
 
 #[cfg(unix)]
@@ -1366,16 +1372,16 @@ fn sigkill_mid_import_leaves_database_unchanged() {
     use std::os::unix::process::ExitStatusExt;
     use std::time::{Duration, Instant};
 
-    const WAL_THRESHOLD: u64 = 8 * 1024 * 1024;
     let ws = Ws::new();
     let db = ws.db();
+    let db_path = ws.path("inroad.db");
     let small = ws.path("small.csv");
     gen_leads(200, &small, "salesnav", 3, None);
     let small = small.to_str().unwrap();
     let report = ws.import(small, &["--list", "small"]);
     assert!(report.imported > 150, "{report:?}");
     ws.ok(&["suppress", "add", "@acme.com", "someone@example.com"]);
-    let before = snapshot(&db);
+    let before = snapshot(&db_path);
     assert!(
         before.iter().all(|(_, rows)| !rows.is_empty()),
         "every table has rows"
@@ -1383,7 +1389,7 @@ fn sigkill_mid_import_leaves_database_unchanged() {
 
     let big = ws.path("big.csv");
     gen_leads(300_000, &big, "apollo", 99, None);
-    let wal = PathBuf::from(format!("{db}-wal"));
+    let wal = ws.path("inroad.db-wal");
     let mut child = Command::new(BIN)
         .args([
             "--db",
@@ -1403,7 +1409,7 @@ fn sigkill_mid_import_leaves_database_unchanged() {
         .spawn()
         .expect("spawn the import");
 
-    // Wait for a condition, not for time. A sleep would guess how fast this machine
+    // Wait for a condition, not for time (`import_is_midway`; on SQLite:). A sleep would guess how fast this machine
     // imports; the WAL size is evidence. Before this import the WAL is empty (the
     // last connection to close checkpoints and removes it), and an import writes
     // nothing there until its page cache (16 MiB today) spills, so a WAL past 8 MB
@@ -1417,18 +1423,17 @@ fn sigkill_mid_import_leaves_database_unchanged() {
     loop {
         if let Some(status) = child.try_wait().unwrap() {
             panic!(
-                "the import ended ({status}) before its WAL reached {WAL_THRESHOLD} bytes; \
+                "the import ended ({status}) before it was seen midway; \
                  make the file bigger or the threshold smaller"
             );
         }
-        let size = std::fs::metadata(&wal).map(|m| m.len()).unwrap_or(0);
-        if size > WAL_THRESHOLD {
+        if import_is_midway(&db_path, &wal) {
             break;
         }
         if Instant::now() > deadline {
             child.kill().ok();
             child.wait().ok();
-            panic!("after 120 s the WAL is only {size} bytes");
+            panic!("after 120 s the import was not seen midway");
         }
         std::thread::sleep(Duration::from_millis(5));
     }
@@ -1440,17 +1445,15 @@ fn sigkill_mid_import_leaves_database_unchanged() {
         "the import was killed by SIGKILL, not finished: {status}"
     );
 
-    let after = snapshot(&db);
+    let after = snapshot(&db_path);
     for ((table, want), (_, got)) in before.iter().zip(&after) {
         assert_eq!(got.len(), want.len(), "{table}: row count after the kill");
         assert_eq!(got, want, "{table}: rows after the kill");
     }
-    let conn = rusqlite::Connection::open(&db).unwrap();
-    let check: String = conn
-        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
-        .unwrap();
-    assert_eq!(check, "ok");
-    drop(conn);
+    if !backend::postgres() {
+        let check = backend::query(&db_path, "PRAGMA integrity_check");
+        assert_eq!(check[0][0].as_deref(), Some("ok"));
+    }
     // And inroad itself carries on with the database.
     assert_eq!(ws.leads_db(&db, None).0, report.imported);
     assert_user_error(
@@ -1486,6 +1489,40 @@ fn init_is_idempotent() {
         .unwrap();
     assert!(out.status.success());
     assert!(env_db.is_file());
+}
+
+#[test]
+fn a_postgres_url_without_a_server_is_a_one_line_error_without_the_password() {
+    let ws = Ws::new();
+    // A port nothing listens on (bound, then released).
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let url = format!("postgres://ann:s3cret-pw@127.0.0.1:{port}/inroad");
+    for args in [
+        &["init"][..],
+        &["leads", "list"],
+        &["run", "--once", "--key-file", "k"],
+    ] {
+        let out = ws.run_db(&url, args);
+        assert_user_error(&format!("{args:?}"), &out);
+        let stderr = &out.2;
+        assert!(
+            stderr.contains(&format!("cannot connect to PostgreSQL at 127.0.0.1:{port}"))
+                && stderr.contains("is it running?"),
+            "{stderr}"
+        );
+        assert!(!stderr.contains("s3cret"), "the password leaked: {stderr}");
+    }
+    // The install key has no database path to sit beside: --key-file is required.
+    let out = ws.run_db(&url, &["run", "--once"]);
+    assert_user_error("run without --key-file", &out);
+    assert!(out.2.contains("--key-file"), "{}", out.2);
+    assert!(!out.2.contains("s3cret"), "the password leaked: {}", out.2);
+    let out = ws.run_db("postgres://", &["init"]);
+    assert_user_error("no host", &out);
 }
 
 #[test]

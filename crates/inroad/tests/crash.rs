@@ -2,6 +2,10 @@
 //! smtp-sink: no lead gets its step twice, every lead ends sent or in doubt, and
 //! sends in doubt never outnumber the kills.
 
+#[path = "support/backend.rs"]
+mod backend;
+use backend::WithDb;
+
 use std::collections::HashMap;
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -14,8 +18,7 @@ const KILLS: usize = 25;
 
 fn inroad(db: &Path, args: &[&str]) {
     let out = Command::new(env!("CARGO_BIN_EXE_inroad"))
-        .arg("--db")
-        .arg(db)
+        .db(db)
         .args(args)
         .output()
         .unwrap();
@@ -101,8 +104,7 @@ fn killing_the_worker_never_sends_a_step_twice() {
             break;
         }
         let mut worker = Command::new(env!("CARGO_BIN_EXE_inroad"))
-            .arg("--db")
-            .arg(&db)
+            .db(&db)
             .args([
                 "run",
                 "--now",
@@ -162,8 +164,7 @@ fn killing_the_worker_never_sends_a_step_twice() {
     assert!(twice.is_empty(), "leads that got the step twice: {twice:?}");
 
     // The ledger: every lead sent or in doubt, and no more in doubt than kills.
-    let conn = rusqlite::Connection::open(&db).unwrap();
-    let count = |sql: &str| conn.query_row(sql, [], |r| r.get::<_, i64>(0)).unwrap();
+    let count = |sql: &str| backend::query_i64(&db, sql);
     let sent = count("SELECT count(*) FROM sends WHERE state = 'sent'");
     let in_doubt = count("SELECT count(*) FROM sends WHERE state = 'in_doubt'");
     assert_eq!(sent + in_doubt, LEADS as i64, "sent {sent}, in doubt {in_doubt}");

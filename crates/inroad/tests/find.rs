@@ -3,6 +3,10 @@
 //! reject unknown users, top-pick accuracy at catch-all domains, and never a wrong
 //! address marked deliverable.
 
+#[path = "support/backend.rs"]
+mod backend;
+use backend::WithDb;
+
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::net::Ipv4Addr;
 use std::path::{Path, PathBuf};
@@ -24,8 +28,7 @@ fn shared_dir() -> PathBuf {
 
 fn inroad(db: &Path, args: &[&str]) -> Value {
     let out = Command::new(env!("CARGO_BIN_EXE_inroad"))
-        .arg("--db")
-        .arg(db)
+        .db(db)
         .args(args)
         .output()
         .expect("runs");
@@ -191,8 +194,7 @@ fn no_verify_infers_without_touching_the_network() {
     let db = dir.path().join("inroad.db");
     inroad(&db, &["leads", "import", file.to_str().unwrap(), "--json"]);
     let status = Command::new(env!("CARGO_BIN_EXE_inroad"))
-        .arg("--db")
-        .arg(&db)
+        .db(&db)
         .args(["suppress", "add", "@optout.com"])
         .status()
         .unwrap();
@@ -207,8 +209,7 @@ fn no_verify_infers_without_touching_the_network() {
     assert_eq!(found["email"], "jose.nunez@acme.com", "{found}");
     assert_eq!(found["status"], "unverified");
     let export = Command::new(env!("CARGO_BIN_EXE_inroad"))
-        .arg("--db")
-        .arg(&db)
+        .db(&db)
         .args(["leads", "export"])
         .output()
         .unwrap();

@@ -6,6 +6,10 @@
 //! request. Nothing is handled twice, not after a restart and not after a UIDVALIDITY
 //! change, and nothing in the mailbox is marked read.
 
+#[path = "support/backend.rs"]
+mod backend;
+use backend::WithDb;
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -17,8 +21,7 @@ const PASSWORD: &str = "imap-secret-1";
 
 fn inroad(db: &Path, args: &[&str]) -> Output {
     let out = Command::new(env!("CARGO_BIN_EXE_inroad"))
-        .arg("--db")
-        .arg(db)
+        .db(db)
         .args(args)
         .env("INBOX_TEST_PASSWORD", PASSWORD)
         .output()
@@ -98,14 +101,13 @@ impl World {
     }
 
     fn events(&self) -> Vec<(String, String)> {
-        let conn = rusqlite::Connection::open(&self.db).unwrap();
-        let mut stmt = conn
-            .prepare("SELECT l.email, e.kind FROM events e JOIN leads l ON l.id = e.lead_id ORDER BY e.id")
-            .unwrap();
-        stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
-            .unwrap()
-            .map(Result::unwrap)
-            .collect()
+        backend::query(
+            &self.db,
+            "SELECT l.email, e.kind FROM events e JOIN leads l ON l.id = e.lead_id ORDER BY e.id",
+        )
+        .into_iter()
+        .map(|row| (row[0].clone().unwrap(), row[1].clone().unwrap()))
+        .collect()
     }
 }
 

@@ -4,13 +4,16 @@
 //! invitation to be accepted, a lead who never accepts skips to the email step, and a
 //! reply on LinkedIn stops the sequence.
 
+#[path = "support/backend.rs"]
+mod backend;
+use backend::WithDb;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 fn inroad(db: &Path, args: &[&str]) -> Output {
     let out = Command::new(env!("CARGO_BIN_EXE_inroad"))
-        .arg("--db")
-        .arg(db)
+        .db(db)
         .args(args)
         .output()
         .expect("runs");
@@ -257,8 +260,7 @@ fn bad_input_is_a_one_line_error() {
         ),
     ] {
         let out = Command::new(env!("CARGO_BIN_EXE_inroad"))
-            .arg("--db")
-            .arg(&w.db)
+            .db(&w.db)
             .args(args)
             .output()
             .unwrap();
@@ -281,7 +283,8 @@ fn lint_blocks_inmail_on_a_free_plan_and_counts_notes_too_long_for_the_plan() {
     std::fs::write(&file, inmail).unwrap();
     inroad(&w.db, &["campaign", "create", file.to_str().unwrap()]);
     let start = Command::new(env!("CARGO_BIN_EXE_inroad"))
-        .args(["--db", w.db.to_str().unwrap(), "campaign", "start", "inmail"])
+        .db(&w.db)
+        .args(["campaign", "start", "inmail"])
         .output()
         .unwrap();
     assert!(
@@ -389,13 +392,8 @@ fn outcomes_are_recorded_in_bulk_from_a_csv_or_not_at_all() {
     )
     .unwrap();
     let out = Command::new(env!("CARGO_BIN_EXE_inroad"))
-        .args([
-            "--db",
-            w.db.to_str().unwrap(),
-            "linkedin",
-            "outcomes",
-            file.to_str().unwrap(),
-        ])
+        .db(&w.db)
+        .args(["linkedin", "outcomes", file.to_str().unwrap()])
         .output()
         .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);

@@ -2,6 +2,10 @@
 //! password ever in plain text in the database, and a test that logs in to a real
 //! (fake) SMTP server without sending anything.
 
+#[path = "support/backend.rs"]
+mod backend;
+use backend::WithDb;
+
 use std::io::Write;
 use std::net::Ipv4Addr;
 use std::path::Path;
@@ -15,8 +19,7 @@ fn command(db: &Path) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_inroad"));
     cmd.env_remove("INROAD_KEY_FILE")
         .env_remove("INROAD_HELO_NAME")
-        .arg("--db")
-        .arg(db);
+        .db(db);
     cmd
 }
 

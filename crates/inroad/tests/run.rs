@@ -4,14 +4,17 @@
 //! suppression honoured at send time, strict rendering, one-click headers and footer
 //! on every message, and never a step twice.
 
+#[path = "support/backend.rs"]
+mod backend;
+use backend::WithDb;
+
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 fn inroad(db: &Path, args: &[&str]) -> Output {
     let out = Command::new(env!("CARGO_BIN_EXE_inroad"))
-        .arg("--db")
-        .arg(db)
+        .db(db)
         .args(args)
         .output()
         .expect("runs");
@@ -121,16 +124,11 @@ fn a_campaign_over_simulated_days() {
     }
 
     // The ledger: per mailbox and day, never more than the cap.
-    let conn = rusqlite::Connection::open(&db).unwrap();
     let mut per_day: BTreeMap<(i64, String), u32> = BTreeMap::new();
-    let mut stmt = conn
-        .prepare("SELECT mailbox_id, date(planned_at, 'unixepoch') FROM sends")
-        .unwrap();
-    for row in stmt
-        .query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))
-        .unwrap()
-    {
-        *per_day.entry(row.unwrap()).or_default() += 1;
+    for row in backend::query(&db, "SELECT mailbox_id, planned_at FROM sends") {
+        let mailbox: i64 = row[0].as_deref().unwrap().parse().unwrap();
+        let day = rfc3339(row[1].as_deref().unwrap())[..10].to_owned();
+        *per_day.entry((mailbox, day)).or_default() += 1;
     }
     assert!(per_day.values().all(|n| *n <= 3), "{per_day:?}");
     assert_eq!(
@@ -324,17 +322,24 @@ fn started(leads_csv: &str, mailbox_args: &[&str], campaign: &str) -> (tempfile:
 
 /// Every send in the ledger: (recipient, step, the instant it was made, RFC 3339).
 fn ledger(db: &Path) -> Vec<(String, i64, String)> {
-    let conn = rusqlite::Connection::open(db).unwrap();
-    let mut stmt = conn
-        .prepare(
-            "SELECT recipient, step, strftime('%Y-%m-%dT%H:%M:%SZ', planned_at, 'unixepoch') \
-             FROM sends WHERE state = 'sent' ORDER BY planned_at, recipient",
-        )
-        .unwrap();
-    stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+    backend::query(
+        db,
+        "SELECT recipient, step, planned_at FROM sends WHERE state = 'sent' ORDER BY planned_at, recipient",
+    )
+    .into_iter()
+    .map(|row| {
+        let value = |i: usize| row[i].clone().unwrap();
+        (value(0), value(1).parse().unwrap(), rfc3339(&value(2)))
+    })
+    .collect()
+}
+
+/// Unix seconds (as the ledger stores them) in RFC 3339, UTC.
+fn rfc3339(unix_seconds: &str) -> String {
+    jiff::Timestamp::from_second(unix_seconds.parse().unwrap())
         .unwrap()
-        .map(Result::unwrap)
-        .collect()
+        .strftime("%Y-%m-%dT%H:%M:%SZ")
+        .to_string()
 }
 
 #[test]

@@ -4,6 +4,10 @@
 //! A user and an API token made with `inroad user` / `inroad token` log in over HTTP, and
 //! removing or revoking them shuts them out.
 
+#[path = "support/backend.rs"]
+mod backend;
+use backend::WithDb;
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::path::Path;
@@ -11,8 +15,7 @@ use std::process::{Child, ChildStderr, Command, Output, Stdio};
 
 fn inroad(db: &Path, args: &[&str]) -> Output {
     let out = Command::new(env!("CARGO_BIN_EXE_inroad"))
-        .arg("--db")
-        .arg(db)
+        .db(db)
         .args(args)
         .output()
         .expect("runs");
@@ -52,8 +55,7 @@ impl Server {
     /// Starts it on a free loopback port and waits for it to say where it listens.
     fn start(db: &Path) -> Server {
         let mut child = Command::new(env!("CARGO_BIN_EXE_inroad"))
-            .arg("--db")
-            .arg(db)
+            .db(db)
             .args(["serve", "--listen", "127.0.0.1:0"])
             .stdin(Stdio::null())
             .stdout(Stdio::null())
@@ -270,8 +272,7 @@ fn serve_refuses_to_start_without_the_key_run_uses() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("inroad.db");
     let out = Command::new(env!("CARGO_BIN_EXE_inroad"))
-        .arg("--db")
-        .arg(&db)
+        .db(&db)
         .args(["serve", "--listen", "127.0.0.1:0"])
         .output()
         .unwrap();
@@ -289,8 +290,7 @@ fn a_user_made_on_the_command_line_logs_in_and_a_token_reads_the_api() {
     std::fs::write(dir.path().join("inroad.db.key"), [7u8; 32]).unwrap();
     let user_add = |password: &str| {
         Command::new(env!("CARGO_BIN_EXE_inroad"))
-            .arg("--db")
-            .arg(&db)
+            .db(&db)
             .args(["user", "add", "ann", "--password-env", "INROAD_TEST_PASSWORD"])
             .env("INROAD_TEST_PASSWORD", password)
             .output()

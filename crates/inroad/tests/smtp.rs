@@ -4,6 +4,10 @@
 //! retried), and one that requires AUTH takes the mailbox's stored password or pauses
 //! the mailbox.
 
+#[path = "support/backend.rs"]
+mod backend;
+use backend::WithDb;
+
 use std::io::Write;
 use std::net::Ipv4Addr;
 use std::path::Path;
@@ -17,8 +21,7 @@ use inroad_testkit::{AfterData, FakeMx, HostScript, Script};
 
 fn inroad(db: &Path, args: &[&str]) -> Output {
     let out = Command::new(env!("CARGO_BIN_EXE_inroad"))
-        .arg("--db")
-        .arg(db)
+        .db(db)
         .args(args)
         .output()
         .expect("runs");
@@ -354,9 +357,8 @@ fn run_at(db: &Path, now: &str) -> serde_json::Value {
 }
 
 fn ledger_state(db: &Path) -> String {
-    let conn = rusqlite::Connection::open(db).unwrap();
-    conn.query_row("SELECT state FROM sends", [], |r| r.get(0))
-        .unwrap()
+    let rows = backend::query(db, "SELECT state FROM sends");
+    rows[0][0].clone().unwrap()
 }
 
 #[test]
@@ -459,16 +461,8 @@ fn a_send_broken_after_data_began_is_in_doubt_and_never_resent() {
         let how = if i == 0 { "--delivered" } else { "--resend" };
         inroad(&db, &["campaign", "release", "c", "--lead", &lead, how]);
         let again = Command::new(env!("CARGO_BIN_EXE_inroad"))
-            .args([
-                "--db",
-                db.to_str().unwrap(),
-                "campaign",
-                "release",
-                "c",
-                "--lead",
-                &lead,
-                how,
-            ])
+            .db(&db)
+            .args(["campaign", "release", "c", "--lead", &lead, how])
             .output()
             .unwrap();
         assert!(!again.status.success(), "released twice");
@@ -492,8 +486,7 @@ fn a_send_broken_after_data_began_is_in_doubt_and_never_resent() {
 /// `inroad mailbox set-password m --password-stdin`, the password piped in.
 fn store_password(db: &Path, extra: &[&str], password: &str) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_inroad"))
-        .arg("--db")
-        .arg(db)
+        .db(db)
         .args(extra)
         .args(["mailbox", "set-password", "m", "--password-stdin"])
         .stdin(Stdio::piped())

@@ -2,6 +2,9 @@
 //! every verdict path, MX fallback, session reuse and the per-host session limit,
 //! and the result cache.
 
+#[path = "support/backend.rs"]
+mod backend;
+
 use std::net::Ipv4Addr;
 
 mod common;

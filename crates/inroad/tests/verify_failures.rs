@@ -4,6 +4,10 @@
 //! missing identity flags. Each test runs the real binary against its own fake DNS
 //! and scripted MX, on its own loopback IPs (127.0.4.x–127.0.9.x).
 
+#[path = "support/backend.rs"]
+mod backend;
+use backend::WithDb;
+
 use std::net::Ipv4Addr;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -47,8 +51,7 @@ impl World {
         cmd.env_remove("INROAD_HELO_NAME")
             .env_remove("INROAD_MAIL_FROM")
             .env_remove("INROAD_DB")
-            .arg("--db")
-            .arg(self.db());
+            .db(&self.db());
         cmd
     }
 

@@ -1,4 +1,4 @@
-//! Shared by the verifier's integration tests.
+//! Shared by the verifier's integration tests (which include support/backend.rs as `backend`).
 
 use std::net::SocketAddr;
 use std::path::Path;
@@ -11,7 +11,7 @@ pub fn verify_command(db: &Path, dns: SocketAddr, smtp_port: u16) -> Command {
     cmd.env_remove("INROAD_HELO_NAME")
         .env_remove("INROAD_MAIL_FROM")
         .env_remove("INROAD_DB");
-    cmd.arg("--db").arg(db).args([
+    cmd.arg("--db").arg(super::backend::db_arg(db)).args([
         "verify",
         "--json",
         "--helo-name",

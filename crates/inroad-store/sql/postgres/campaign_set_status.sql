@@ -1,0 +1,1 @@
+UPDATE campaigns SET status = $2 WHERE id = $1

@@ -1,0 +1,1 @@
+SELECT state, count(*) FROM enrolments WHERE campaign_id = $1 GROUP BY state

@@ -1,0 +1,1 @@
+COPY import_members (list_id, lead_id) FROM STDIN (FORMAT binary)

@@ -1,0 +1,1 @@
+SELECT id FROM leads WHERE email = $1

@@ -1,0 +1,1 @@
+SELECT id, first_name, last_name, domain, company FROM leads ORDER BY id

@@ -1,0 +1,1 @@
+UPDATE leads SET email_status = $2 WHERE email = $1

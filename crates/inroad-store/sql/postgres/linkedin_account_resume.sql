@@ -1,0 +1,1 @@
+UPDATE linkedin_accounts SET guard_resumed_at = $2 WHERE name = $1

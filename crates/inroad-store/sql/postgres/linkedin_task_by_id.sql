@@ -1,0 +1,4 @@
+SELECT id, account_id, enrolment_id, campaign_id, lead_id, step, kind, note, subject, body, why_no_note, state, due,
+       created_at, done_at, accepted_at, declined
+FROM linkedin_tasks
+WHERE id = $1

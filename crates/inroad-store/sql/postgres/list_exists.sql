@@ -1,0 +1,1 @@
+SELECT count(*) FROM lists WHERE name = $1

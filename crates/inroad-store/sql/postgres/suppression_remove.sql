@@ -1,0 +1,1 @@
+DELETE FROM suppressions WHERE value = $1

@@ -1,0 +1,1773 @@
+//! The PostgreSQL backend (the scale-out one: `--db postgres://…`), with the same
+//! behaviour as SQLite's behind the same `Store` API.
+//!
+//! Why the synchronous `postgres` crate: the `Store` trait is synchronous (the engine
+//! and the CLI are blocking code that runs its async parts on runtimes of its own), and
+//! `postgres` is tokio-postgres with a private current-thread runtime per connection,
+//! by the same project. tokio-postgres + deadpool behind a sync trait would need a
+//! runtime of our own and a `block_on` in every method for nothing: one `Store` is one
+//! connection used by one caller at a time (the web server already serialises it
+//! behind a mutex), so a pool would hold one connection.
+//!
+//! Matching SQLite: every multi-statement method is one transaction, as there;
+//! `INSERT OR IGNORE` becomes `ON CONFLICT DO NOTHING`, `last_insert_rowid()` becomes
+//! `RETURNING id`; lists ordered by a name sort with `COLLATE "C"` (SQLite's byte
+//! order), and rows SQLite returned in rowid order get an `ORDER BY`. Emails are
+//! stored normalised, so equality matches as in SQLite (which has no NOCASE column).
+//! Integers are `bigint` in the schema and converted at this boundary.
+//!
+//! A lead import holds the `leads` table's write lock for its transaction (SQLite's
+//! `BEGIN IMMEDIATE`), hands out ids in blocks from the identity sequence, and sends
+//! new leads in batches by binary COPY straight into `leads`: the engine has already
+//! deduplicated them (the same `DedupIndex` for every backend), so a staging table
+//! would only copy them twice, and the unique email index still double-checks. List
+//! memberships, which may repeat or exist already, are staged in a temporary table by
+//! COPY and merged with one `INSERT … SELECT DISTINCT … ON CONFLICT DO NOTHING` at
+//! commit.
+//!
+//! The engine calls the store from inside its tokio runtimes too (the verifier's
+//! checks, the web server's handlers), which is fine for blocking SQLite calls but not for
+//! this driver: its private runtime cannot start on a thread already running async
+//! code. There, each call runs on a short-lived thread of its own ([`off_runtime`]).
+//!
+//! The connection string may hold a password: it is never logged nor put in an error.
+
+use std::cell::{RefCell, RefMut};
+use std::collections::HashMap;
+use std::time::Duration;
+
+use inroad_core::identity::{name_key, KeyKind};
+use inroad_core::normalize::LINKEDIN_PROFILE_PREFIX;
+use inroad_core::verdict::EmailStatus;
+use inroad_core::Lead;
+use postgres::binary_copy::BinaryCopyInWriter;
+use postgres::error::SqlState;
+use postgres::types::{ToSql, Type};
+use postgres::{Client, Config, GenericClient, NoTls, Row, Statement, Transaction};
+
+use crate::encoding::{
+    custom_from_json, custom_json, restore_full_name, slug, stored_full_name, unix_now, url_from_slug,
+};
+use crate::{
+    Advance, ApiToken, CampaignCounts, CampaignRecord, DueRow, EmailCheck, EnrolmentRow, EventRow,
+    InboundEffects, LeadImport, LeadQuery, LinkedinAccount, LinkedinDue, LinkedinTask, Mailbox,
+    MailboxActivity, MailboxSends, Migrated, NewEvent, NewSend, NewSession, Result, SendOutcome, SendRef,
+    Session, StepSend, Store, StoreError, StoredLead, Suppression, User,
+};
+
+/// Migrations in order; the schema version is their count (table `inroad_schema`).
+/// One per SQLite migration, so a version means the same schema in both.
+const MIGRATIONS: &[&str] = &[
+    include_str!("../migrations/postgres/0001_init.sql"),
+    include_str!("../migrations/postgres/0002_email_checks.sql"),
+    include_str!("../migrations/postgres/0003_mailboxes_campaigns.sql"),
+    include_str!("../migrations/postgres/0004_enrolments_sends.sql"),
+    include_str!("../migrations/postgres/0005_mailbox_secrets.sql"),
+    include_str!("../migrations/postgres/0006_inbox.sql"),
+    include_str!("../migrations/postgres/0007_linkedin.sql"),
+    include_str!("../migrations/postgres/0008_users.sql"),
+];
+
+macro_rules! sql {
+    ($name:literal) => {
+        include_str!(concat!("../sql/postgres/", $name, ".sql"))
+    };
+}
+
+/// Without a `connect_timeout` in the URL, a host that drops packets would hang `open`.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+type Params<'a> = &'a [&'a (dyn ToSql + Sync)];
+
+/// Prepared statements by their SQL text: each is parsed once per connection, as
+/// rusqlite's `prepare_cached` does for SQLite.
+type Statements = HashMap<&'static str, Statement>;
+
+/// A connection (or a transaction on it) with the statement cache.
+struct Db<'a, C> {
+    client: &'a mut C,
+    statements: &'a mut Statements,
+}
+
+impl<C: GenericClient> Db<'_, C> {
+    fn statement(&mut self, sql: &'static str) -> Result<Statement> {
+        if let Some(statement) = self.statements.get(sql) {
+            return Ok(statement.clone());
+        }
+        let statement = self.client.prepare(sql)?;
+        self.statements.insert(sql, statement.clone());
+        Ok(statement)
+    }
+
+    fn execute(&mut self, sql: &'static str, params: Params<'_>) -> Result<u64> {
+        let statement = self.statement(sql)?;
+        Ok(self.client.execute(&statement, params)?)
+    }
+
+    fn query(&mut self, sql: &'static str, params: Params<'_>) -> Result<Vec<Row>> {
+        let statement = self.statement(sql)?;
+        Ok(self.client.query(&statement, params)?)
+    }
+
+    fn query_opt(&mut self, sql: &'static str, params: Params<'_>) -> Result<Option<Row>> {
+        let statement = self.statement(sql)?;
+        Ok(self.client.query_opt(&statement, params)?)
+    }
+
+    fn query_one(&mut self, sql: &'static str, params: Params<'_>) -> Result<Row> {
+        let statement = self.statement(sql)?;
+        Ok(self.client.query_one(&statement, params)?)
+    }
+}
+
+struct Connection {
+    client: Client,
+    statements: Statements,
+}
+
+pub struct PostgresStore {
+    /// `Store` reads take `&self` but a client needs `&mut`: one caller at a time
+    /// (`Store` is `Send`, not `Sync`), so a `RefCell` suffices. `None` only while
+    /// being dropped (see `Drop`).
+    conn: RefCell<Option<Connection>>,
+    migrated: Migrated,
+}
+
+impl Drop for PostgresStore {
+    fn drop(&mut self) {
+        // Closing the connection blocks on the driver's runtime too.
+        if let Some(conn) = self.conn.get_mut().take() {
+            off_runtime(move || drop(conn));
+        }
+    }
+}
+
+/// Runs `f`, which blocks on the driver's runtime: on this thread, or, when this
+/// thread is inside a tokio runtime (where starting another one panics), on a thread
+/// of its own for the duration of the call.
+fn off_runtime<T: Send>(f: impl FnOnce() -> T + Send) -> T {
+    if tokio::runtime::Handle::try_current().is_err() {
+        return f();
+    }
+    std::thread::scope(|scope| match scope.spawn(f).join() {
+        Ok(out) => out,
+        Err(panic) => std::panic::resume_unwind(panic),
+    })
+}
+
+fn is_unique_violation(e: &StoreError) -> bool {
+    matches!(e, StoreError::Postgres(e) if e.code() == Some(&SqlState::UNIQUE_VIOLATION))
+}
+
+/// A driver error on one line: the server's message (with its detail), or the error
+/// and its causes ("error connecting to server: Connection refused (os error 111)").
+pub(crate) fn describe_error(e: &postgres::Error) -> String {
+    if let Some(db) = e.as_db_error() {
+        let mut message = format!("{}: {}", db.severity(), db.message());
+        if let Some(detail) = db.detail() {
+            message.push_str(" (");
+            message.push_str(detail);
+            message.push(')');
+        }
+        return message.replace('\n', " ");
+    }
+    let mut message = e.to_string();
+    let mut cause = std::error::Error::source(e);
+    while let Some(c) = cause {
+        message.push_str(": ");
+        message.push_str(&c.to_string());
+        cause = c.source();
+    }
+    message.replace('\n', " ")
+}
+
+/// Where a connection string points, for messages: hosts and ports, never the user,
+/// password or options.
+fn describe_target(config: &Config) -> String {
+    let ports = config.get_ports();
+    let hosts: Vec<String> = config
+        .get_hosts()
+        .iter()
+        .enumerate()
+        .map(|(i, host)| {
+            let port = ports.get(i).or(ports.first()).copied().unwrap_or(5432);
+            match host {
+                postgres::config::Host::Tcp(name) => format!("{name}:{port}"),
+                postgres::config::Host::Unix(dir) => format!("{}/.s.PGSQL.{port}", dir.display()),
+            }
+        })
+        .collect();
+    if hosts.is_empty() {
+        "localhost:5432".to_owned()
+    } else {
+        hosts.join(",")
+    }
+}
+
+/// `postgres://HOST:PORT/DB` for a connection string (see `crate::describe`).
+pub(crate) fn describe_url(url: &str) -> String {
+    match url.parse::<Config>() {
+        Ok(config) => format!(
+            "postgres://{}/{}",
+            describe_target(&config),
+            config.get_dbname().unwrap_or_default()
+        ),
+        Err(_) => "an invalid PostgreSQL URL".to_owned(),
+    }
+}
+
+impl PostgresStore {
+    /// Connects to the database named by a `postgres://` URL and applies pending
+    /// migrations.
+    pub fn open(url: &str) -> Result<PostgresStore> {
+        // The parser's messages name the bad part, not the URL (which may hold a password).
+        let mut config: Config = url.parse().map_err(|e| {
+            StoreError::Usage(format!(
+                "--db is not a valid PostgreSQL URL: {}",
+                describe_error(&e)
+            ))
+        })?;
+        if config.get_hosts().is_empty() {
+            return Err(StoreError::Usage(
+                "--db names no PostgreSQL host: postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE".into(),
+            ));
+        }
+        if config.get_connect_timeout().is_none() {
+            config.connect_timeout(CONNECT_TIMEOUT);
+        }
+        if config.get_application_name().is_none() {
+            config.application_name("inroad");
+        }
+        let (client, migrated) = off_runtime(|| connect_and_migrate(&config))?;
+        Ok(PostgresStore {
+            conn: RefCell::new(Some(Connection {
+                client,
+                statements: HashMap::new(),
+            })),
+            migrated,
+        })
+    }
+
+    fn connection(&self) -> RefMut<'_, Connection> {
+        RefMut::map(self.conn.borrow_mut(), |conn| {
+            conn.as_mut().expect("the connection lives as long as the store")
+        })
+    }
+
+    /// Runs `f` on the connection, outside a transaction (each statement commits).
+    fn with<T: Send>(&self, f: impl FnOnce(&mut Db<'_, Client>) -> Result<T> + Send) -> Result<T> {
+        let mut conn = self.connection();
+        let Connection { client, statements } = &mut *conn;
+        off_runtime(|| f(&mut Db { client, statements }))
+    }
+
+    /// Runs `f` in one transaction: committed if it returns `Ok`, rolled back if not.
+    fn transaction<T: Send>(
+        &self,
+        f: impl FnOnce(&mut Db<'_, Transaction<'_>>) -> Result<T> + Send,
+    ) -> Result<T> {
+        let mut conn = self.connection();
+        let Connection { client, statements } = &mut *conn;
+        off_runtime(|| {
+            let mut tx = client.transaction()?;
+            let out = f(&mut Db {
+                client: &mut tx,
+                statements,
+            })?;
+            tx.commit()?;
+            Ok(out)
+        })
+    }
+
+    fn execute(&self, sql: &'static str, params: Params<'_>) -> Result<u64> {
+        self.with(|db| db.execute(sql, params))
+    }
+
+    fn query(&self, sql: &'static str, params: Params<'_>) -> Result<Vec<Row>> {
+        self.with(|db| db.query(sql, params))
+    }
+
+    fn query_opt(&self, sql: &'static str, params: Params<'_>) -> Result<Option<Row>> {
+        self.with(|db| db.query_opt(sql, params))
+    }
+
+    fn query_one(&self, sql: &'static str, params: Params<'_>) -> Result<Row> {
+        self.with(|db| db.query_one(sql, params))
+    }
+
+    /// Inserts a row whose name must be unique; returns its id, or says which `what`
+    /// (`"a mailbox"`) holds the name already.
+    fn insert_named(&self, sql: &'static str, params: Params<'_>, what: &str, name: &str) -> Result<i64> {
+        match self.query_one(sql, params) {
+            Ok(row) => Ok(row.try_get(0)?),
+            Err(e) if is_unique_violation(&e) => {
+                Err(StoreError::Usage(format!("{what} named {name:?} exists already")))
+            }
+            Err(e) => Err(e),
+        }
+    }
+}
+
+/// Connects (the error says where to, never with the password) and migrates.
+fn connect_and_migrate(config: &Config) -> Result<(Client, Migrated)> {
+    let mut client = config.connect(NoTls).map_err(|e| {
+        let target = describe_target(config);
+        let why = describe_error(&e);
+        if e.as_db_error().is_some() {
+            // The server answered: a wrong database, user or password.
+            StoreError::Usage(format!("cannot connect to PostgreSQL at {target}: {why}"))
+        } else {
+            StoreError::Usage(format!(
+                "cannot connect to PostgreSQL at {target}: {why}; is it running?"
+            ))
+        }
+    })?;
+    let migrated = migrate(&mut client)?;
+    Ok((client, migrated))
+}
+
+fn migrate(client: &mut Client) -> Result<Migrated> {
+    let mut tx = client.transaction()?;
+    tx.batch_execute(sql!("schema_version_create"))?;
+    let from = get_u32(&tx.query_one(sql!("schema_version_get"), &[])?, 0)?;
+    let to = MIGRATIONS.len() as u32;
+    if from > to {
+        return Err(StoreError::Usage(format!(
+            "the database has schema version {from}, newer than this inroad knows ({to}): upgrade inroad"
+        )));
+    }
+    for migration in &MIGRATIONS[from as usize..] {
+        tx.batch_execute(migration)?;
+    }
+    if from != to {
+        tx.execute(sql!("schema_version_set"), &[&i64::from(to)])?;
+    }
+    tx.commit()?;
+    Ok(Migrated { from, to })
+}
+
+/// Column `i` (a bigint) as a u32: the store only writes u32s there.
+fn get_u32(row: &Row, i: usize) -> Result<u32> {
+    let n: i64 = row.try_get(i)?;
+    u32::try_from(n).map_err(|_| StoreError::Corrupt(format!("{n} in a column of 32-bit counts")))
+}
+
+fn get_opt_u32(row: &Row, i: usize) -> Result<Option<u32>> {
+    row.try_get::<_, Option<i64>>(i)?
+        .map(|n| {
+            u32::try_from(n).map_err(|_| StoreError::Corrupt(format!("{n} in a column of 32-bit counts")))
+        })
+        .transpose()
+}
+
+fn get_u16(row: &Row, i: usize) -> Result<u16> {
+    let n: i64 = row.try_get(i)?;
+    u16::try_from(n).map_err(|_| StoreError::Corrupt(format!("port {n}")))
+}
+
+fn get_u64(row: &Row, i: usize) -> Result<u64> {
+    Ok(row.try_get::<_, i64>(i)?.unsigned_abs())
+}
+
+fn limit(n: usize) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
+}
+
+/// Reads a lead from columns `first..first+12` (email … phone, custom).
+fn lead_from_row(row: &Row, first: usize) -> Result<Lead> {
+    let mut lead = Lead {
+        email: row.try_get(first)?,
+        first_name: row.try_get(first + 1)?,
+        last_name: row.try_get(first + 2)?,
+        full_name: row.try_get(first + 3)?,
+        title: row.try_get(first + 4)?,
+        company: row.try_get(first + 5)?,
+        domain: row.try_get(first + 6)?,
+        linkedin_url: row.try_get::<_, Option<String>>(first + 7)?.map(url_from_slug),
+        location: row.try_get(first + 8)?,
+        timezone: row.try_get(first + 9)?,
+        phone: row.try_get(first + 10)?,
+        custom: custom_from_json(row.try_get(first + 11)?)?,
+    };
+    restore_full_name(&mut lead);
+    Ok(lead)
+}
+
+/// A row of `lead_page` / `lead_by_id`.
+fn stored_lead(row: &Row) -> Result<StoredLead> {
+    Ok(StoredLead {
+        id: row.try_get(0)?,
+        lead: lead_from_row(row, 1)?,
+        notes: row.try_get(13)?,
+        created_at: row.try_get(14)?,
+        suppressed: row.try_get(15)?,
+        email_status: row
+            .try_get::<_, Option<String>>(16)?
+            .as_deref()
+            .and_then(EmailStatus::parse),
+        email_source: match (
+            row.try_get::<_, Option<String>>(1)?,
+            row.try_get::<_, Option<String>>(17)?,
+        ) {
+            (None, _) => None,
+            (Some(_), Some(source)) if source == "found" => Some("found"),
+            (Some(_), _) => Some("imported"),
+        },
+    })
+}
+
+fn event_row(r: &Row) -> Result<EventRow> {
+    Ok(EventRow {
+        id: r.try_get(0)?,
+        lead_id: r.try_get(1)?,
+        campaign_id: r.try_get(2)?,
+        step: get_opt_u32(r, 3)?,
+        kind: r.try_get(4)?,
+        detail: r.try_get(5)?,
+        subject: r.try_get(6)?,
+        at: r.try_get(7)?,
+    })
+}
+
+fn linkedin_task_row(r: &Row) -> Result<LinkedinTask> {
+    Ok(LinkedinTask {
+        id: r.try_get(0)?,
+        account_id: r.try_get(1)?,
+        enrolment_id: r.try_get(2)?,
+        campaign_id: r.try_get(3)?,
+        lead_id: r.try_get(4)?,
+        step: get_u32(r, 5)?,
+        kind: r.try_get(6)?,
+        note: r.try_get(7)?,
+        subject: r.try_get(8)?,
+        body: r.try_get(9)?,
+        why_no_note: r.try_get(10)?,
+        state: r.try_get(11)?,
+        due: r.try_get(12)?,
+        created_at: r.try_get(13)?,
+        done_at: r.try_get(14)?,
+        accepted_at: r.try_get(15)?,
+        declined: r.try_get(16)?,
+    })
+}
+
+fn user_row(r: &Row) -> Result<User> {
+    Ok(User {
+        id: r.try_get(0)?,
+        name: r.try_get(1)?,
+        password_hash: r.try_get(2)?,
+        created_at: r.try_get(3)?,
+    })
+}
+
+fn api_token_row(r: &Row) -> Result<ApiToken> {
+    Ok(ApiToken {
+        id: r.try_get(0)?,
+        name: r.try_get(1)?,
+        created_at: r.try_get(2)?,
+        last_used: r.try_get(3)?,
+    })
+}
+
+fn rows<T>(rows: Vec<Row>, f: impl Fn(&Row) -> Result<T>) -> Result<Vec<T>> {
+    rows.iter().map(f).collect()
+}
+
+fn insert_event<C: GenericClient>(db: &mut Db<'_, C>, e: &NewEvent) -> Result<()> {
+    db.execute(
+        sql!("event_add"),
+        &[
+            &e.lead_id,
+            &e.campaign_id,
+            &e.enrolment_id,
+            &e.send_id,
+            &e.mailbox_id,
+            &e.kind,
+            &e.detail,
+            &e.message_id,
+            &e.from_address,
+            &e.subject,
+            &e.snippet,
+            &e.at,
+        ],
+    )?;
+    Ok(())
+}
+
+impl Store for PostgresStore {
+    fn migrated(&self) -> Migrated {
+        self.migrated
+    }
+
+    fn begin_import(&mut self, expected_rows: u64) -> Result<Box<dyn LeadImport + '_>> {
+        let Some(Connection { client, statements }) = self.conn.get_mut() else {
+            unreachable!("the connection lives as long as the store")
+        };
+        PgImport::begin(client, statements, expected_rows)
+            .map(|import| Box::new(import) as Box<dyn LeadImport>)
+    }
+
+    fn count_leads(&self, list: Option<&str>) -> Result<u64> {
+        get_u64(&self.query_one(sql!("lead_count"), &[&list])?, 0)
+    }
+
+    fn leads(&self, query: &LeadQuery<'_>) -> Result<Vec<StoredLead>> {
+        let found = self.query(
+            sql!("lead_page"),
+            &[&query.after, &query.list, &limit(query.limit)],
+        )?;
+        rows(found, stored_lead)
+    }
+
+    fn list_exists(&self, name: &str) -> Result<bool> {
+        Ok(get_u64(&self.query_one(sql!("list_exists"), &[&name])?, 0)? > 0)
+    }
+
+    fn add_suppressions(&mut self, entries: &[Suppression]) -> Result<usize> {
+        self.transaction(|db| {
+            let mut added = 0;
+            for e in entries {
+                added += db.execute(sql!("suppression_add"), &[&e.value, &e.reason, &e.created_at])?;
+            }
+            Ok(added as usize)
+        })
+    }
+
+    fn remove_suppressions(&mut self, values: &[String]) -> Result<usize> {
+        self.transaction(|db| {
+            let mut removed = 0;
+            for v in values {
+                removed += db.execute(sql!("suppression_remove"), &[v])?;
+            }
+            Ok(removed as usize)
+        })
+    }
+
+    fn suppressions(&self) -> Result<Vec<Suppression>> {
+        rows(self.query(sql!("suppression_list"), &[])?, |r| {
+            Ok(Suppression {
+                value: r.try_get(0)?,
+                reason: r.try_get(1)?,
+                created_at: r.try_get(2)?,
+            })
+        })
+    }
+
+    fn is_suppressed(&self, email: &str) -> Result<bool> {
+        let domain = email
+            .rsplit_once('@')
+            .map(|(_, d)| format!("@{d}"))
+            .unwrap_or_default();
+        Ok(self
+            .query_one(sql!("suppression_check"), &[&email, &domain])?
+            .try_get(0)?)
+    }
+
+    fn email_check(&self, email: &str, fresh_after: i64) -> Result<Option<EmailCheck>> {
+        let Some(r) = self.query_opt(sql!("email_check_get"), &[&email, &fresh_after])? else {
+            return Ok(None);
+        };
+        let status: String = r.try_get(1)?;
+        let Some(status) = EmailStatus::parse(&status) else {
+            return Err(StoreError::Corrupt(format!("email check status {status:?}")));
+        };
+        Ok(Some(EmailCheck {
+            email: r.try_get(0)?,
+            status,
+            reason: r.try_get(2)?,
+            mx: r.try_get(3)?,
+            smtp_code: r
+                .try_get::<_, Option<i64>>(4)?
+                .map(|c| u16::try_from(c).map_err(|_| StoreError::Corrupt(format!("SMTP code {c}"))))
+                .transpose()?,
+            enhanced_code: r.try_get(5)?,
+            catch_all: r.try_get(6)?,
+            disposable: r.try_get(7)?,
+            role: r.try_get(8)?,
+            free: r.try_get(9)?,
+            confidence: r.try_get(10)?,
+            checked_at: r.try_get(11)?,
+        }))
+    }
+
+    fn save_email_checks(&mut self, checks: &[EmailCheck]) -> Result<()> {
+        self.transaction(|db| {
+            for c in checks {
+                db.execute(
+                    sql!("email_check_put"),
+                    &[
+                        &c.email,
+                        &c.status.as_str(),
+                        &c.reason,
+                        &c.mx,
+                        &c.smtp_code.map(i64::from),
+                        &c.enhanced_code,
+                        &c.catch_all,
+                        &c.disposable,
+                        &c.role,
+                        &c.free,
+                        &c.confidence,
+                        &c.checked_at,
+                    ],
+                )?;
+                db.execute(sql!("lead_set_email_status"), &[&c.email, &c.status.as_str()])?;
+            }
+            Ok(())
+        })
+    }
+
+    fn domain_catch_all(&self, domain: &str, fresh_after: i64) -> Result<Option<Option<bool>>> {
+        self.query_opt(sql!("domain_check_get"), &[&domain, &fresh_after])?
+            .map(|r| Ok(r.try_get::<_, Option<bool>>(0)?))
+            .transpose()
+    }
+
+    fn save_domain_catch_all(
+        &mut self,
+        domain: &str,
+        catch_all: Option<bool>,
+        checked_at: i64,
+    ) -> Result<()> {
+        self.execute(sql!("domain_check_put"), &[&domain, &catch_all, &checked_at])?;
+        Ok(())
+    }
+
+    fn set_found_email(&mut self, lead_id: i64, email: &str, status: EmailStatus) -> Result<bool> {
+        match self.execute(
+            sql!("lead_set_found_email"),
+            &[&lead_id, &email, &status.as_str(), &unix_now()],
+        ) {
+            Ok(changed) => Ok(changed == 1),
+            // Another writer took the address between the check and the update.
+            Err(e) if is_unique_violation(&e) => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
+    fn add_mailbox(&mut self, m: &Mailbox) -> Result<i64> {
+        self.insert_named(
+            sql!("mailbox_add"),
+            &[
+                &m.name,
+                &m.from_name,
+                &m.from_address,
+                &m.smtp_host,
+                &i64::from(m.smtp_port),
+                &m.smtp_tls,
+                &m.smtp_user,
+                &m.password_env,
+                &i64::from(m.daily_cap),
+                &m.warmup.map(|w| i64::from(w.0)),
+                &m.warmup.map(|w| i64::from(w.1)),
+                &i64::from(m.gap_secs.0),
+                &i64::from(m.gap_secs.1),
+                &m.timezone,
+                &m.dkim_selector,
+                &m.dkim_key_file,
+                &m.dkim_domain,
+                &m.imap_host,
+                &m.imap_port.map(i64::from),
+                &m.imap_tls,
+                &m.imap_user,
+                &unix_now(),
+                &m.sealed_secret,
+                &m.imap_junk_folder,
+            ],
+            "a mailbox",
+            &m.name,
+        )
+    }
+
+    fn mailboxes(&self) -> Result<Vec<Mailbox>> {
+        rows(self.query(sql!("mailbox_list"), &[])?, |r| {
+            let warmup = match (get_opt_u32(r, 10)?, get_opt_u32(r, 11)?) {
+                (Some(start), Some(step)) => Some((start, step)),
+                _ => None,
+            };
+            Ok(Mailbox {
+                id: r.try_get(0)?,
+                name: r.try_get(1)?,
+                from_name: r.try_get(2)?,
+                from_address: r.try_get(3)?,
+                smtp_host: r.try_get(4)?,
+                smtp_port: get_u16(r, 5)?,
+                smtp_tls: r.try_get(6)?,
+                smtp_user: r.try_get(7)?,
+                password_env: r.try_get(8)?,
+                sealed_secret: r.try_get(23)?,
+                daily_cap: get_u32(r, 9)?,
+                warmup,
+                gap_secs: (get_u32(r, 12)?, get_u32(r, 13)?),
+                timezone: r.try_get(14)?,
+                dkim_selector: r.try_get(15)?,
+                dkim_key_file: r.try_get(16)?,
+                dkim_domain: r.try_get(17)?,
+                imap_host: r.try_get(18)?,
+                imap_port: r
+                    .try_get::<_, Option<i64>>(19)?
+                    .map(|p| u16::try_from(p).map_err(|_| StoreError::Corrupt(format!("port {p}"))))
+                    .transpose()?,
+                imap_tls: r.try_get(20)?,
+                imap_user: r.try_get(21)?,
+                imap_junk_folder: r.try_get(24)?,
+                paused_reason: r.try_get(22)?,
+            })
+        })
+    }
+
+    fn create_campaign(&mut self, name: &str, spec: &str) -> Result<i64> {
+        self.insert_named(
+            sql!("campaign_create"),
+            &[&name, &spec, &unix_now()],
+            "a campaign",
+            name,
+        )
+    }
+
+    fn campaigns(&self) -> Result<Vec<CampaignRecord>> {
+        rows(self.query(sql!("campaign_list"), &[])?, |r| {
+            Ok(CampaignRecord {
+                id: r.try_get(0)?,
+                name: r.try_get(1)?,
+                status: r.try_get(2)?,
+                spec: r.try_get(3)?,
+                created_at: r.try_get(4)?,
+            })
+        })
+    }
+
+    fn set_campaign_status(&mut self, campaign_id: i64, status: &str) -> Result<()> {
+        self.execute(sql!("campaign_set_status"), &[&campaign_id, &status])?;
+        Ok(())
+    }
+
+    fn enroll(&mut self, campaign_id: i64, lead_ids: &[i64], now: i64) -> Result<usize> {
+        self.transaction(|db| {
+            let mut added = 0;
+            for lead_id in lead_ids {
+                added += db.execute(sql!("enrolment_add"), &[&campaign_id, lead_id, &now])?;
+            }
+            Ok(added as usize)
+        })
+    }
+
+    fn active_elsewhere(&self, lead_id: i64, campaign_id: i64) -> Result<bool> {
+        Ok(self
+            .query_one(sql!("enrolment_active_elsewhere"), &[&lead_id, &campaign_id])?
+            .try_get(0)?)
+    }
+
+    fn campaign_counts(&self, campaign_id: i64) -> Result<CampaignCounts> {
+        let mut counts = CampaignCounts::default();
+        for (query, into) in [
+            (sql!("enrolment_counts"), &mut counts.enrolments),
+            (sql!("send_counts"), &mut counts.sends),
+        ] {
+            for r in self.query(query, &[&campaign_id])? {
+                into.insert(r.try_get(0)?, get_u64(&r, 1)?);
+            }
+        }
+        Ok(counts)
+    }
+
+    fn campaign_enrolments(
+        &self,
+        campaign_id: i64,
+        state: Option<&str>,
+        after: i64,
+        limit_rows: usize,
+    ) -> Result<Vec<EnrolmentRow>> {
+        let found = self.query(
+            sql!("enrolment_page"),
+            &[&campaign_id, &state, &after, &limit(limit_rows)],
+        )?;
+        rows(found, |r| {
+            Ok(EnrolmentRow {
+                id: r.try_get(0)?,
+                lead_id: r.try_get(1)?,
+                email: r.try_get(2)?,
+                state: r.try_get(3)?,
+                reason: r.try_get(4)?,
+                next_step: get_u32(r, 5)?,
+            })
+        })
+    }
+
+    fn campaign_sends(&self, campaign_id: i64) -> Result<Vec<StepSend>> {
+        rows(self.query(sql!("send_by_campaign"), &[&campaign_id])?, |r| {
+            Ok(StepSend {
+                lead_id: r.try_get(0)?,
+                step: get_u32(r, 1)?,
+                state: r.try_get(2)?,
+            })
+        })
+    }
+
+    fn release_in_doubt(
+        &mut self,
+        campaign_id: i64,
+        lead_id: i64,
+        delivered: bool,
+        next_due: &dyn Fn(u32) -> Option<i64>,
+        now: i64,
+    ) -> Result<bool> {
+        // `next_due` is the caller's (not `Send`): worked out here, from the step read
+        // first; the transaction then settles that very send, or nothing if someone
+        // settled it meanwhile.
+        let Some(in_doubt) = self.query_opt(sql!("send_in_doubt_of_lead"), &[&campaign_id, &lead_id])? else {
+            return Ok(false);
+        };
+        let enrolment_id: i64 = in_doubt.try_get(0)?;
+        let step = get_u32(&in_doubt, 1)?;
+        let (next_step, next_due, state) = match delivered.then(|| next_due(step + 1)) {
+            Some(Some(due)) => (step + 1, Some(due), "active"),
+            Some(None) => (step + 1, None, "finished"),
+            None => (step, Some(now), "active"),
+        };
+        let outcome = if delivered { "sent" } else { "failed" };
+        self.transaction(|db| {
+            let released = db.execute(
+                sql!("send_release_in_doubt"),
+                &[&enrolment_id, &i64::from(step), &outcome, &now],
+            )?;
+            if released == 0 {
+                return Ok(false);
+            }
+            db.execute(
+                sql!("enrolment_resume"),
+                &[&enrolment_id, &i64::from(next_step), &next_due, &state],
+            )?;
+            Ok(true)
+        })
+    }
+
+    fn begin_sends(&mut self, sends: &[NewSend]) -> Result<Vec<Option<i64>>> {
+        let now = unix_now();
+        self.transaction(|db| {
+            let mut ids = Vec::with_capacity(sends.len());
+            for send in sends {
+                let step = i64::from(send.step);
+                let inserted = db.query_opt(
+                    sql!("send_begin"),
+                    &[
+                        &send.enrolment_id,
+                        &step,
+                        &send.mailbox_id,
+                        &send.message_id,
+                        &send.recipient,
+                        &send.planned_at,
+                        &now,
+                    ],
+                )?;
+                let row = match inserted {
+                    Some(row) => Some(row),
+                    None => db.query_opt(
+                        sql!("send_retry"),
+                        &[
+                            &send.enrolment_id,
+                            &step,
+                            &send.mailbox_id,
+                            &send.planned_at,
+                            &now,
+                        ],
+                    )?,
+                };
+                ids.push(row.map(|r| r.try_get(0)).transpose()?);
+            }
+            Ok(ids)
+        })
+    }
+
+    fn imap_folder(&self, mailbox_id: i64, folder: &str) -> Result<Option<(u32, u32)>> {
+        self.query_opt(sql!("imap_folder_get"), &[&mailbox_id, &folder])?
+            .map(|r| Ok((get_u32(&r, 0)?, get_u32(&r, 1)?)))
+            .transpose()
+    }
+
+    fn set_imap_folder(
+        &mut self,
+        mailbox_id: i64,
+        folder: &str,
+        uidvalidity: u32,
+        last_uid: u32,
+    ) -> Result<()> {
+        self.execute(
+            sql!("imap_folder_put"),
+            &[
+                &mailbox_id,
+                &folder,
+                &i64::from(uidvalidity),
+                &i64::from(last_uid),
+            ],
+        )?;
+        Ok(())
+    }
+
+    fn apply_inbound(
+        &mut self,
+        mailbox_id: i64,
+        folder: &str,
+        uidvalidity: u32,
+        uid: u32,
+        effects: &InboundEffects,
+    ) -> Result<()> {
+        let now = unix_now();
+        self.transaction(|db| {
+            if let Some(event) = &effects.event {
+                insert_event(db, event)?;
+            }
+            for (enrolment_id, state, reason) in &effects.stop {
+                db.execute(sql!("enrolment_stop"), &[enrolment_id, state, reason])?;
+            }
+            if let Some(s) = &effects.suppress {
+                db.execute(sql!("suppression_add"), &[&s.value, &s.reason, &s.created_at])?;
+            }
+            if let Some((send_id, why)) = &effects.bounced_send {
+                db.execute(sql!("send_mark_bounced"), &[send_id, why, &now])?;
+            }
+            if let Some((enrolment_id, not_before)) = effects.not_before {
+                db.execute(sql!("enrolment_not_before"), &[&enrolment_id, &not_before])?;
+            }
+            db.execute(
+                sql!("imap_folder_advance"),
+                &[&mailbox_id, &folder, &i64::from(uidvalidity), &i64::from(uid)],
+            )?;
+            Ok(())
+        })
+    }
+
+    fn inbound_seen(&self, mailbox_id: i64, message_id: &str) -> Result<bool> {
+        Ok(self
+            .query_one(sql!("event_seen"), &[&mailbox_id, &message_id])?
+            .try_get(0)?)
+    }
+
+    fn send_by_message_ids(&self, message_ids: &[String]) -> Result<Option<SendRef>> {
+        let mut found: Option<SendRef> = None;
+        for id in message_ids {
+            let Some(r) = self.query_opt(sql!("send_by_message_id"), &[id])? else {
+                continue;
+            };
+            let send = SendRef {
+                send_id: r.try_get(0)?,
+                enrolment_id: r.try_get(1)?,
+                lead_id: r.try_get(2)?,
+                campaign_id: r.try_get(3)?,
+                mailbox_id: r.try_get(4)?,
+                step: get_u32(&r, 5)?,
+                recipient: r.try_get(6)?,
+                state: r.try_get(7)?,
+            };
+            if found.as_ref().is_none_or(|f| send.step > f.step) {
+                found = Some(send);
+            }
+        }
+        Ok(found)
+    }
+
+    fn lead_id_by_email(&self, email: &str) -> Result<Option<i64>> {
+        self.query_opt(sql!("lead_by_email"), &[&email])?
+            .map(|r| Ok(r.try_get(0)?))
+            .transpose()
+    }
+
+    fn lead_id_by_linkedin(&self, profile_url: &str) -> Result<Option<i64>> {
+        let Some(slug) = profile_url.strip_prefix(LINKEDIN_PROFILE_PREFIX) else {
+            return Ok(None);
+        };
+        self.query_opt(sql!("lead_by_linkedin"), &[&slug])?
+            .map(|r| Ok(r.try_get(0)?))
+            .transpose()
+    }
+
+    fn open_enrolments(&self, lead_id: i64) -> Result<Vec<(i64, i64)>> {
+        rows(self.query(sql!("enrolment_open_by_lead"), &[&lead_id])?, |r| {
+            Ok((r.try_get(0)?, r.try_get(1)?))
+        })
+    }
+
+    fn open_enrolments_at_domain(&self, campaign_id: i64, domain: &str) -> Result<Vec<i64>> {
+        rows(
+            self.query(sql!("enrolment_open_at_domain"), &[&campaign_id, &domain])?,
+            |r| Ok(r.try_get(0)?),
+        )
+    }
+
+    fn add_event(&mut self, event: &NewEvent) -> Result<()> {
+        self.with(|db| insert_event(db, event))
+    }
+
+    fn lead_events(&self, lead_id: i64) -> Result<Vec<EventRow>> {
+        rows(self.query(sql!("event_by_lead"), &[&lead_id])?, event_row)
+    }
+
+    fn campaign_events(&self, campaign_id: i64) -> Result<Vec<EventRow>> {
+        rows(self.query(sql!("event_by_campaign"), &[&campaign_id])?, event_row)
+    }
+
+    fn mailbox_sends(&self) -> Result<Vec<MailboxSends>> {
+        rows(self.query(sql!("mailbox_sends"), &[])?, |r| {
+            Ok(MailboxSends {
+                mailbox_id: r.try_get(0)?,
+                sent: get_u64(r, 1)?,
+                bounced: get_u64(r, 2)?,
+            })
+        })
+    }
+
+    fn mark_sending(&mut self, send_id: i64, now: i64) -> Result<()> {
+        if self.execute(sql!("send_mark_sending"), &[&send_id, &now])? == 0 {
+            return Err(StoreError::Corrupt(format!("send {send_id} is not planned")));
+        }
+        Ok(())
+    }
+
+    fn finish_send(
+        &mut self,
+        send_id: i64,
+        outcome: SendOutcome,
+        reply: Option<&str>,
+        now: i64,
+        advance: Option<&Advance>,
+    ) -> Result<()> {
+        self.transaction(|db| {
+            let changed = db.execute(sql!("send_finish"), &[&send_id, &outcome.as_str(), &reply, &now])?;
+            if changed == 0 {
+                return Err(StoreError::Corrupt(format!("send {send_id} is not in progress")));
+            }
+            if let Some(a) = advance {
+                db.execute(
+                    sql!("enrolment_advance"),
+                    &[
+                        &a.enrolment_id,
+                        &a.mailbox_id,
+                        &i64::from(a.next_step),
+                        &a.next_due,
+                        &a.state,
+                    ],
+                )?;
+            }
+            Ok(())
+        })
+    }
+
+    fn mark_interrupted_sends(&mut self, now: i64) -> Result<usize> {
+        self.transaction(|db| {
+            let in_doubt = db.execute(sql!("send_mark_in_doubt"), &[&now])?;
+            db.execute(sql!("send_release_planned"), &[&now])?;
+            Ok(in_doubt as usize)
+        })
+    }
+
+    fn due_enrolments(&self, now: i64, limit_rows: usize) -> Result<Vec<DueRow>> {
+        rows(
+            self.query(sql!("enrolment_due"), &[&now, &limit(limit_rows)])?,
+            |r| {
+                Ok(DueRow {
+                    enrolment_id: r.try_get(0)?,
+                    campaign_id: r.try_get(1)?,
+                    lead_id: r.try_get(2)?,
+                    mailbox_id: r.try_get(3)?,
+                    step: get_u32(r, 4)?,
+                    due: r.try_get(5)?,
+                    email: r.try_get(6)?,
+                    timezone: r.try_get(7)?,
+                })
+            },
+        )
+    }
+
+    fn later_due(&self, now: i64) -> Result<Option<i64>> {
+        Ok(self.query_one(sql!("enrolment_later_due"), &[&now])?.try_get(0)?)
+    }
+
+    fn mailbox_activity(&self, mailbox_id: i64, from: i64, to: i64) -> Result<MailboxActivity> {
+        let r = self.query_one(sql!("mailbox_activity"), &[&mailbox_id, &from, &to])?;
+        Ok(MailboxActivity {
+            sent_in_range: get_u32(&r, 0)?,
+            last_send: r.try_get(1)?,
+            first_send: r.try_get(2)?,
+        })
+    }
+
+    fn campaign_new_leads(&self, campaign_id: i64, from: i64, to: i64) -> Result<u32> {
+        get_u32(
+            &self.query_one(sql!("campaign_new_leads"), &[&campaign_id, &from, &to])?,
+            0,
+        )
+    }
+
+    fn thread(&self, enrolment_id: i64) -> Result<Vec<String>> {
+        rows(self.query(sql!("send_thread"), &[&enrolment_id])?, |r| {
+            Ok(r.try_get(0)?)
+        })
+    }
+
+    fn await_linkedin(&mut self, enrolment_id: i64) -> Result<()> {
+        self.execute(sql!("enrolment_await_linkedin"), &[&enrolment_id])?;
+        Ok(())
+    }
+
+    fn add_linkedin_account(&mut self, a: &LinkedinAccount) -> Result<i64> {
+        let created_at = if a.created_at > 0 {
+            a.created_at
+        } else {
+            unix_now()
+        };
+        match self.query_one(
+            sql!("linkedin_account_add"),
+            &[
+                &a.name,
+                &a.plan,
+                &a.invitations_per_week.map(i64::from),
+                &a.messages_per_week.map(i64::from),
+                &a.timezone,
+                &created_at,
+                &i64::from(a.inmail_credits),
+            ],
+        ) {
+            Ok(row) => Ok(row.try_get(0)?),
+            Err(e) if is_unique_violation(&e) => Err(StoreError::Usage(format!(
+                "a LinkedIn account named {:?} already exists",
+                a.name
+            ))),
+            Err(e) => Err(e),
+        }
+    }
+
+    fn linkedin_accounts(&self) -> Result<Vec<LinkedinAccount>> {
+        rows(self.query(sql!("linkedin_account_list"), &[])?, |r| {
+            Ok(LinkedinAccount {
+                id: r.try_get(0)?,
+                name: r.try_get(1)?,
+                plan: r.try_get(2)?,
+                invitations_per_week: get_opt_u32(r, 3)?,
+                messages_per_week: get_opt_u32(r, 4)?,
+                timezone: r.try_get(5)?,
+                guard_resumed_at: r.try_get(6)?,
+                inmail_credits: get_u32(r, 7)?,
+                created_at: r.try_get(8)?,
+            })
+        })
+    }
+
+    fn linkedin_tasks(&self, account_id: i64, since: i64) -> Result<Vec<LinkedinTask>> {
+        rows(
+            self.query(sql!("linkedin_tasks_of_account"), &[&account_id, &since])?,
+            linkedin_task_row,
+        )
+    }
+
+    fn linkedin_task(&self, task_id: i64) -> Result<Option<LinkedinTask>> {
+        self.query_opt(sql!("linkedin_task_by_id"), &[&task_id])?
+            .map(|r| linkedin_task_row(&r))
+            .transpose()
+    }
+
+    fn linkedin_connect_of_lead(&self, lead_id: i64) -> Result<Option<LinkedinTask>> {
+        self.query_opt(sql!("linkedin_connect_of_lead"), &[&lead_id])?
+            .map(|r| linkedin_task_row(&r))
+            .transpose()
+    }
+
+    fn linkedin_due(&self, now: i64, limit_rows: usize) -> Result<Vec<LinkedinDue>> {
+        rows(
+            self.query(sql!("linkedin_due"), &[&now, &limit(limit_rows)])?,
+            |r| {
+                Ok(LinkedinDue {
+                    enrolment_id: r.try_get(0)?,
+                    campaign_id: r.try_get(1)?,
+                    lead_id: r.try_get(2)?,
+                    step: get_u32(r, 3)?,
+                    due: r.try_get(4)?,
+                    account_id: r.try_get(5)?,
+                })
+            },
+        )
+    }
+
+    fn assign_linkedin_account(&mut self, enrolment_id: i64, account_id: i64) -> Result<()> {
+        self.execute(sql!("enrolment_assign_linkedin"), &[&enrolment_id, &account_id])?;
+        Ok(())
+    }
+
+    fn add_linkedin_task(&mut self, t: &LinkedinTask) -> Result<Option<i64>> {
+        self.query_opt(
+            sql!("linkedin_task_add"),
+            &[
+                &t.account_id,
+                &t.enrolment_id,
+                &t.campaign_id,
+                &t.lead_id,
+                &i64::from(t.step),
+                &t.kind,
+                &t.note,
+                &t.subject,
+                &t.body,
+                &t.why_no_note,
+                &t.due,
+                &t.created_at,
+            ],
+        )?
+        .map(|r| Ok(r.try_get(0)?))
+        .transpose()
+    }
+
+    fn finish_linkedin_task(
+        &mut self,
+        task_id: i64,
+        state: &str,
+        now: i64,
+        a: Option<&Advance>,
+    ) -> Result<bool> {
+        self.transaction(|db| {
+            let closed = db.execute(sql!("linkedin_task_finish"), &[&task_id, &state, &now])?;
+            if let (1, Some(a)) = (closed, a) {
+                db.execute(
+                    sql!("enrolment_advance_linkedin"),
+                    &[&a.enrolment_id, &i64::from(a.next_step), &a.next_due, &a.state],
+                )?;
+            }
+            Ok(closed == 1)
+        })
+    }
+
+    fn linkedin_withdrawn_at(&self, lead_id: i64) -> Result<Option<i64>> {
+        Ok(self
+            .query_one(sql!("linkedin_withdrawn_at"), &[&lead_id])?
+            .try_get(0)?)
+    }
+
+    fn resume_linkedin_invitations(&mut self, name: &str, now: i64) -> Result<bool> {
+        Ok(self.execute(sql!("linkedin_account_resume"), &[&name, &now])? == 1)
+    }
+
+    fn set_invitation_outcome(
+        &mut self,
+        task_id: i64,
+        accepted_at: Option<i64>,
+        declined: bool,
+    ) -> Result<()> {
+        self.execute(
+            sql!("linkedin_task_outcome"),
+            &[&task_id, &accepted_at, &declined],
+        )?;
+        Ok(())
+    }
+
+    fn advance_linkedin(&mut self, a: &Advance) -> Result<()> {
+        self.execute(
+            sql!("enrolment_advance_linkedin"),
+            &[&a.enrolment_id, &i64::from(a.next_step), &a.next_due, &a.state],
+        )?;
+        Ok(())
+    }
+
+    fn park_enrolment(&mut self, enrolment_id: i64, state: &str, reason: &str) -> Result<()> {
+        self.execute(sql!("enrolment_park"), &[&enrolment_id, &state, &reason])?;
+        Ok(())
+    }
+
+    fn lead(&self, lead_id: i64) -> Result<Option<StoredLead>> {
+        self.query_opt(sql!("lead_by_id"), &[&lead_id])?
+            .map(|r| stored_lead(&r))
+            .transpose()
+    }
+
+    fn mailbox_recent_outcomes(&self, mailbox_id: i64, last: u32) -> Result<(u32, u32)> {
+        let r = self.query_one(sql!("mailbox_recent_outcomes"), &[&mailbox_id, &i64::from(last)])?;
+        Ok((get_u32(&r, 0)?, get_u32(&r, 1)?))
+    }
+
+    fn recent_domain_sends(&self, since: i64) -> Result<Vec<(String, u32, i64)>> {
+        rows(self.query(sql!("recent_domain_sends"), &[&since])?, |r| {
+            Ok((r.try_get(0)?, get_u32(r, 1)?, r.try_get(2)?))
+        })
+    }
+
+    fn set_mailbox_paused(&mut self, name: &str, reason: Option<&str>) -> Result<bool> {
+        Ok(self.execute(sql!("mailbox_set_paused"), &[&name, &reason])? == 1)
+    }
+
+    fn set_mailbox_secret(
+        &mut self,
+        name: &str,
+        password_env: Option<&str>,
+        sealed: Option<&str>,
+    ) -> Result<bool> {
+        Ok(self.execute(sql!("mailbox_set_secret"), &[&name, &password_env, &sealed])? == 1)
+    }
+
+    fn add_user(&mut self, name: &str, password_hash: &str, now: i64) -> Result<i64> {
+        self.insert_named(sql!("user_add"), &[&name, &password_hash, &now], "a user", name)
+    }
+
+    fn users(&self) -> Result<Vec<User>> {
+        rows(self.query(sql!("user_list"), &[])?, user_row)
+    }
+
+    fn user_by_name(&self, name: &str) -> Result<Option<User>> {
+        self.query_opt(sql!("user_by_name"), &[&name])?
+            .map(|r| user_row(&r))
+            .transpose()
+    }
+
+    fn remove_user(&mut self, name: &str) -> Result<bool> {
+        // The sessions go with it: ON DELETE CASCADE.
+        Ok(self.execute(sql!("user_remove"), &[&name])? == 1)
+    }
+
+    fn add_session(&mut self, s: &NewSession) -> Result<()> {
+        self.execute(
+            sql!("session_add"),
+            &[&&s.id_hash[..], &s.user_id, &s.created_at, &s.expires_at],
+        )?;
+        Ok(())
+    }
+
+    fn session(&self, id_hash: &[u8; 32]) -> Result<Option<Session>> {
+        self.query_opt(sql!("session_get"), &[&&id_hash[..]])?
+            .map(|r| {
+                Ok(Session {
+                    user_id: r.try_get(0)?,
+                    user_name: r.try_get(1)?,
+                    created_at: r.try_get(2)?,
+                    last_seen: r.try_get(3)?,
+                    expires_at: r.try_get(4)?,
+                })
+            })
+            .transpose()
+    }
+
+    fn touch_session(&mut self, id_hash: &[u8; 32], now: i64) -> Result<()> {
+        self.execute(sql!("session_touch"), &[&&id_hash[..], &now])?;
+        Ok(())
+    }
+
+    fn remove_session(&mut self, id_hash: &[u8; 32]) -> Result<bool> {
+        Ok(self.execute(sql!("session_remove"), &[&&id_hash[..]])? == 1)
+    }
+
+    fn purge_sessions(&mut self, now: i64, idle_since: i64) -> Result<usize> {
+        Ok(self.execute(sql!("session_purge"), &[&now, &idle_since])? as usize)
+    }
+
+    fn add_api_token(&mut self, name: &str, token_hash: &[u8; 32], now: i64) -> Result<i64> {
+        self.insert_named(
+            sql!("api_token_add"),
+            &[&name, &&token_hash[..], &now],
+            "an API token",
+            name,
+        )
+    }
+
+    fn api_tokens(&self) -> Result<Vec<ApiToken>> {
+        rows(self.query(sql!("api_token_list"), &[])?, api_token_row)
+    }
+
+    fn api_token_by_hash(&self, token_hash: &[u8; 32]) -> Result<Option<ApiToken>> {
+        self.query_opt(sql!("api_token_by_hash"), &[&&token_hash[..]])?
+            .map(|r| api_token_row(&r))
+            .transpose()
+    }
+
+    fn touch_api_token(&mut self, token_id: i64, now: i64) -> Result<()> {
+        self.execute(sql!("api_token_touch"), &[&token_id, &now])?;
+        Ok(())
+    }
+
+    fn revoke_api_token(&mut self, name: &str) -> Result<bool> {
+        Ok(self.execute(sql!("api_token_revoke"), &[&name])? == 1)
+    }
+}
+
+/// New leads sent per COPY: large enough that a million-row import is ~100 COPYs,
+/// small enough that the buffer stays a few MB.
+const COPY_BATCH_ROWS: usize = 8192;
+
+/// Lead ids reserved per round trip, at most (fewer for a small import).
+const ID_BLOCK: u64 = 8192;
+
+/// A lead inserted by the import and not yet copied to the server.
+struct PendingLead {
+    id: i64,
+    lead: Lead,
+    notes: Option<String>,
+}
+
+/// Stored leads fetched per round trip by an import's reads (see `lead_read_ahead.sql`).
+const READ_AHEAD: i64 = 1024;
+
+/// Identities sent at a time from the thread that reads them (see `for_each_identity`).
+const IDENTITY_BATCH: usize = 4096;
+
+/// An import transaction: new leads wait in `pending` (the engine may still read and
+/// fill them) and go to the server by binary COPY in batches; it rolls back on drop
+/// unless committed. Like the store, each driver call runs off any tokio runtime.
+struct PgImport<'a> {
+    /// `None` once committed or rolled back.
+    tx: Option<Transaction<'a>>,
+    statements: &'a mut Statements,
+    /// Unix seconds of the import, for every row it touches.
+    now: i64,
+    lists: HashMap<String, i64>,
+    /// In id order (ids are handed out in ascending blocks).
+    pending: Vec<PendingLead>,
+    /// The next id to hand out and the last one reserved (`next > last`: none left).
+    next_id: i64,
+    last_reserved: i64,
+    /// The highest id inserted, if any (the sequence is set to it at commit).
+    last_inserted: Option<i64>,
+    /// Rows to reserve ids for at a time.
+    id_block: i64,
+    /// Stored leads read ahead of `get` (kept up to date by `update`).
+    read_ahead: HashMap<i64, Lead>,
+    /// The id `get` last read: reads ahead only follow a forward walk.
+    last_read: i64,
+    /// (list, lead) memberships not yet staged.
+    members: Vec<(i64, i64)>,
+    members_staged: bool,
+}
+
+impl<'a> PgImport<'a> {
+    fn begin(
+        client: &'a mut Client,
+        statements: &'a mut Statements,
+        expected_rows: u64,
+    ) -> Result<PgImport<'a>> {
+        let tx = off_runtime(|| {
+            let mut tx = client.transaction()?;
+            tx.batch_execute(sql!("import_lock"))?;
+            Ok::<_, StoreError>(tx)
+        })?;
+        Ok(PgImport {
+            tx: Some(tx),
+            statements,
+            now: unix_now(),
+            lists: HashMap::new(),
+            pending: Vec::new(),
+            next_id: 1,
+            last_reserved: 0,
+            last_inserted: None,
+            id_block: expected_rows.clamp(1, ID_BLOCK) as i64,
+            read_ahead: HashMap::new(),
+            last_read: i64::MAX,
+            members: Vec::new(),
+            members_staged: false,
+        })
+    }
+
+    fn tx(&mut self) -> &mut Transaction<'a> {
+        self.tx.as_mut().expect("an import is used only until it commits")
+    }
+
+    fn db(&mut self) -> Db<'_, Transaction<'a>> {
+        Db {
+            client: self.tx.as_mut().expect("an import is used only until it commits"),
+            statements: self.statements,
+        }
+    }
+
+    fn pending_index(&self, id: i64) -> Option<usize> {
+        self.pending.binary_search_by_key(&id, |p| p.id).ok()
+    }
+
+    /// Sends the buffered leads and memberships to the server.
+    fn flush(&mut self) -> Result<()> {
+        if !self.pending.is_empty() {
+            let text = Type::TEXT;
+            let int8 = Type::INT8;
+            let types = [
+                int8.clone(),
+                text.clone(),
+                text.clone(),
+                text.clone(),
+                text.clone(),
+                text.clone(),
+                text.clone(),
+                text.clone(),
+                text.clone(),
+                text.clone(),
+                text.clone(),
+                text.clone(),
+                text.clone(),
+                text,
+                int8.clone(),
+                int8,
+            ];
+            let now = self.now;
+            let writer = self
+                .tx
+                .as_mut()
+                .expect("an open import")
+                .copy_in(sql!("lead_copy"))?;
+            let mut writer = BinaryCopyInWriter::new(writer, &types);
+            for p in &self.pending {
+                let lead = &p.lead;
+                writer.write(&[
+                    &p.id,
+                    &lead.email,
+                    &lead.first_name,
+                    &lead.last_name,
+                    &stored_full_name(lead),
+                    &lead.title,
+                    &lead.company,
+                    &lead.domain,
+                    &slug(lead),
+                    &lead.location,
+                    &lead.timezone,
+                    &lead.phone,
+                    &custom_json(lead),
+                    &p.notes,
+                    &now,
+                    &now,
+                ])?;
+            }
+            writer.finish()?;
+            self.pending.clear();
+        }
+        if !self.members.is_empty() {
+            if !self.members_staged {
+                self.tx().batch_execute(sql!("import_members_stage"))?;
+                self.members_staged = true;
+            }
+            let writer = self
+                .tx
+                .as_mut()
+                .expect("an open import")
+                .copy_in(sql!("import_members_copy"))?;
+            let mut writer = BinaryCopyInWriter::new(writer, &[Type::INT8, Type::INT8]);
+            for (list_id, lead_id) in &self.members {
+                writer.write(&[list_id, lead_id])?;
+            }
+            writer.finish()?;
+            self.members.clear();
+        }
+        Ok(())
+    }
+
+    fn next_id(&mut self) -> Result<i64> {
+        if self.next_id > self.last_reserved {
+            let block = self.id_block;
+            let last: i64 = off_runtime(|| {
+                self.db()
+                    .query_one(sql!("lead_reserve_ids"), &[&block])?
+                    .try_get(0)
+                    .map_err(StoreError::from)
+            })?;
+            self.next_id = last - block + 1;
+            self.last_reserved = last;
+        }
+        let id = self.next_id;
+        self.next_id += 1;
+        Ok(id)
+    }
+}
+
+impl LeadImport for PgImport<'_> {
+    fn for_each_identity(&mut self, f: &mut dyn FnMut(i64, &Lead)) -> Result<()> {
+        off_runtime(|| self.flush())?;
+        let statement = off_runtime(|| self.db().statement(sql!("lead_identities")))?;
+        let tx = self.tx();
+        // Rows are read and decoded on a thread of their own (off any runtime) and
+        // handed over in batches, so `f` (not `Send`) runs here, the index is built
+        // while the next rows arrive, and a million leads are never held at once.
+        let (batches, received) = std::sync::mpsc::sync_channel::<Result<Vec<(i64, Lead)>>>(2);
+        std::thread::scope(|scope| {
+            scope.spawn(move || {
+                let mut read = || -> Result<()> {
+                    let mut rows = tx.query_raw(&statement, std::iter::empty::<i64>())?;
+                    let mut batch = Vec::with_capacity(IDENTITY_BATCH);
+                    while let Some(row) = postgres::fallible_iterator::FallibleIterator::next(&mut rows)? {
+                        let lead = Lead {
+                            email: row.try_get(1)?,
+                            linkedin_url: row.try_get::<_, Option<String>>(2)?.map(url_from_slug),
+                            first_name: row.try_get(3)?,
+                            last_name: row.try_get(4)?,
+                            domain: row.try_get(5)?,
+                            company: row.try_get(6)?,
+                            ..Lead::default()
+                        };
+                        batch.push((row.try_get(0)?, lead));
+                        if batch.len() == IDENTITY_BATCH {
+                            let full = std::mem::replace(&mut batch, Vec::with_capacity(IDENTITY_BATCH));
+                            if batches.send(Ok(full)).is_err() {
+                                return Ok(());
+                            }
+                        }
+                    }
+                    let _ = batches.send(Ok(batch));
+                    Ok(())
+                };
+                if let Err(e) = read() {
+                    let _ = batches.send(Err(e));
+                }
+            });
+            for batch in received {
+                for (id, lead) in batch? {
+                    f(id, &lead);
+                }
+            }
+            Ok(())
+        })
+    }
+
+    fn get(&mut self, id: i64) -> Result<Lead> {
+        if let Some(i) = self.pending_index(id) {
+            return Ok(self.pending[i].lead.clone());
+        }
+        if let Some(lead) = self.read_ahead.get(&id) {
+            self.last_read = id;
+            return Ok(lead.clone());
+        }
+        // A walk forward through the stored leads (a re-import of a file) reads ahead;
+        // a lone read (a duplicate inside the file) fetches just the one lead.
+        let walking = (self.last_read..self.last_read.saturating_add(READ_AHEAD)).contains(&id);
+        self.last_read = id;
+        let count: i64 = if walking { READ_AHEAD } else { 1 };
+        let rows = off_runtime(|| self.db().query(sql!("lead_read_ahead"), &[&id, &count]))?;
+        self.read_ahead.clear();
+        for row in &rows {
+            self.read_ahead.insert(row.try_get(0)?, lead_from_row(row, 1)?);
+        }
+        self.read_ahead
+            .get(&id)
+            .cloned()
+            .ok_or_else(|| StoreError::Corrupt(format!("lead {id} vanished during import")))
+    }
+
+    fn find(&mut self, kind: KeyKind, lead: &Lead) -> Result<Option<i64>> {
+        off_runtime(|| self.find_stored(kind, lead))
+    }
+
+    fn insert(&mut self, lead: &Lead, notes: Option<&str>) -> Result<i64> {
+        let id = self.next_id()?;
+        self.pending.push(PendingLead {
+            id,
+            lead: lead.clone(),
+            notes: notes.map(str::to_owned),
+        });
+        self.last_inserted = Some(id);
+        if self.pending.len() >= COPY_BATCH_ROWS {
+            off_runtime(|| self.flush())?;
+        }
+        Ok(id)
+    }
+
+    fn update(&mut self, id: i64, lead: &Lead) -> Result<()> {
+        if let Some(i) = self.pending_index(id) {
+            self.pending[i].lead = lead.clone();
+            return Ok(());
+        }
+        off_runtime(|| self.update_stored(id, lead))?;
+        if let Some(cached) = self.read_ahead.get_mut(&id) {
+            *cached = lead.clone();
+        }
+        Ok(())
+    }
+
+    fn add_to_list(&mut self, list: &str, id: i64) -> Result<()> {
+        let list_id = match self.lists.get(list) {
+            Some(list_id) => *list_id,
+            None => {
+                // What SQLite's TEXT column holds for the import's unix seconds.
+                let created_at = self.now.to_string();
+                let list_id: i64 = off_runtime(|| {
+                    self.db()
+                        .query_one(sql!("list_upsert"), &[&list, &created_at])?
+                        .try_get(0)
+                        .map_err(StoreError::from)
+                })?;
+                self.lists.insert(list.to_owned(), list_id);
+                list_id
+            }
+        };
+        self.members.push((list_id, id));
+        if self.members.len() >= COPY_BATCH_ROWS {
+            // Memberships of leads not yet copied are fine: the staging table has no
+            // foreign keys, and the merge at commit runs after the last lead is in.
+            off_runtime(|| self.flush())?;
+        }
+        Ok(())
+    }
+
+    fn commit(mut self: Box<Self>) -> Result<()> {
+        off_runtime(move || {
+            self.flush()?;
+            if self.members_staged {
+                self.db().execute(sql!("import_members_apply"), &[])?;
+            }
+            if let Some(last) = self.last_inserted {
+                self.db().query_one(sql!("lead_ids_sync"), &[&last])?;
+            }
+            let tx = self.tx.take().expect("an import commits once");
+            tx.commit()?;
+            Ok(())
+        })
+    }
+}
+
+impl PgImport<'_> {
+    /// `find` once the buffered leads are in: one query sees everything.
+    fn find_stored(&mut self, kind: KeyKind, lead: &Lead) -> Result<Option<i64>> {
+        // Rare (a hash collision in the engine's index), so flushing early costs little.
+        self.flush()?;
+        let found = match kind {
+            KeyKind::Email => self.db().query_opt(sql!("lead_by_email"), &[&lead.email])?,
+            KeyKind::Linkedin => self.db().query_opt(sql!("lead_by_linkedin"), &[&slug(lead)])?,
+            KeyKind::Name => {
+                // A scan compared in Rust keeps one definition of the key.
+                let wanted = name_key(lead);
+                let mut found = None;
+                for row in self.db().query(sql!("lead_names"), &[])? {
+                    let stored = Lead {
+                        first_name: row.try_get(1)?,
+                        last_name: row.try_get(2)?,
+                        domain: row.try_get(3)?,
+                        company: row.try_get(4)?,
+                        ..Lead::default()
+                    };
+                    if name_key(&stored) == wanted {
+                        found = Some(row);
+                        break;
+                    }
+                }
+                found
+            }
+        };
+        found.map(|r| Ok(r.try_get(0)?)).transpose()
+    }
+
+    fn update_stored(&mut self, id: i64, lead: &Lead) -> Result<()> {
+        let now = self.now;
+        self.db().execute(
+            sql!("lead_update"),
+            &[
+                &id,
+                &lead.email,
+                &lead.first_name,
+                &lead.last_name,
+                &stored_full_name(lead),
+                &lead.title,
+                &lead.company,
+                &lead.domain,
+                &slug(lead),
+                &lead.location,
+                &lead.timezone,
+                &lead.phone,
+                &custom_json(lead),
+                &now,
+            ],
+        )?;
+        Ok(())
+    }
+}
+
+impl Drop for PgImport<'_> {
+    fn drop(&mut self) {
+        // Not committed: the rollback blocks on the driver's runtime too.
+        if let Some(tx) = self.tx.take() {
+            off_runtime(move || drop(tx));
+        }
+    }
+}
