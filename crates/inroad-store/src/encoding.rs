@@ -57,3 +57,22 @@ pub(crate) fn restore_full_name(lead: &mut Lead) {
 pub(crate) fn unix_now() -> i64 {
     jiff::Timestamp::now().as_second()
 }
+
+/// `text` as a LIKE pattern matching itself literally (`\` is the escape character,
+/// named by every query's `ESCAPE '\'`).
+pub(crate) fn escape_like(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// A LIKE pattern for values starting with `text` (the queries ignore case: SQLite's
+/// LIKE does for ASCII, PostgreSQL's side uses ILIKE).
+pub(crate) fn like_prefix(text: &str) -> String {
+    format!("{}%", escape_like(text))
+}

@@ -46,13 +46,15 @@ use postgres::types::{ToSql, Type};
 use postgres::{Client, Config, GenericClient, NoTls, Row, Statement, Transaction};
 
 use crate::encoding::{
-    custom_from_json, custom_json, restore_full_name, slug, stored_full_name, unix_now, url_from_slug,
+    custom_from_json, custom_json, escape_like, like_prefix, restore_full_name, slug, stored_full_name,
+    unix_now, url_from_slug,
 };
 use crate::{
-    Advance, ApiToken, CampaignCounts, CampaignRecord, DueRow, EmailCheck, EnrolmentRow, EventRow,
-    InboundEffects, LeadImport, LeadQuery, LinkedinAccount, LinkedinDue, LinkedinTask, Mailbox,
-    MailboxActivity, MailboxSends, Migrated, NewEvent, NewSend, NewSession, Result, SendOutcome, SendRef,
-    Session, StepSend, Store, StoreError, StoredLead, Suppression, User,
+    Advance, ApiToken, AttentionCounts, CampaignCounts, CampaignRecord, DailyActivity, DueRow, EmailCheck,
+    EnrolmentRow, EventRow, InboundEffects, InboxItem, LeadFilter, LeadImport, LeadQuery, LeadSend,
+    LinkedinAccount, LinkedinDue, LinkedinTask, Mailbox, MailboxActivity, MailboxSends, Migrated, NewEvent,
+    NewSend, NewSession, Result, SendOutcome, SendRef, SequenceRow, Session, StepSend, Store, StoreError,
+    StoredLead, Suppression, User,
 };
 
 /// Migrations in order; the schema version is their count (table `inroad_schema`).
@@ -66,6 +68,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/postgres/0006_inbox.sql"),
     include_str!("../migrations/postgres/0007_linkedin.sql"),
     include_str!("../migrations/postgres/0008_users.sql"),
+    include_str!("../migrations/postgres/0009_dashboard.sql"),
 ];
 
 macro_rules! sql {
@@ -1285,6 +1288,30 @@ impl Store for PostgresStore {
         })
     }
 
+    fn recent_sends(&self, since: i64) -> Result<Vec<(String, i64)>> {
+        rows(self.query(sql!("recent_sends"), &[&since])?, |r| {
+            Ok((r.try_get(0)?, r.try_get(1)?))
+        })
+    }
+
+    fn sequence_enrolments(&self) -> Result<Vec<SequenceRow>> {
+        rows(self.query(sql!("enrolment_in_sequence"), &[])?, |r| {
+            Ok(SequenceRow {
+                enrolment_id: r.try_get(0)?,
+                campaign_id: r.try_get(1)?,
+                lead_id: r.try_get(2)?,
+                state: r.try_get(3)?,
+                step: get_u32(r, 4)?,
+                due: r.try_get(5)?,
+                mailbox_id: r.try_get(6)?,
+                linkedin_account_id: r.try_get(7)?,
+                email: r.try_get(8)?,
+                timezone: r.try_get(9)?,
+                suppressed: r.try_get(10)?,
+            })
+        })
+    }
+
     fn set_mailbox_paused(&mut self, name: &str, reason: Option<&str>) -> Result<bool> {
         Ok(self.execute(sql!("mailbox_set_paused"), &[&name, &reason])? == 1)
     }
@@ -1378,6 +1405,130 @@ impl Store for PostgresStore {
 
     fn revoke_api_token(&mut self, name: &str) -> Result<bool> {
         Ok(self.execute(sql!("api_token_revoke"), &[&name])? == 1)
+    }
+
+    fn daily_activity(&self, from_day: i64, to_day: i64) -> Result<Vec<DailyActivity>> {
+        rows(self.query(sql!("daily_activity"), &[&from_day, &to_day])?, |r| {
+            Ok(DailyActivity {
+                day: r.try_get(0)?,
+                sent: get_u64(r, 1)?,
+                replies: get_u64(r, 2)?,
+                bounces: get_u64(r, 3)?,
+            })
+        })
+    }
+
+    fn attention_counts(&self) -> Result<AttentionCounts> {
+        let r = self.query_one(sql!("attention_counts"), &[])?;
+        Ok(AttentionCounts {
+            needs_attention: get_u64(&r, 0)?,
+            in_doubt: get_u64(&r, 1)?,
+        })
+    }
+
+    fn max_lead_id(&self) -> Result<i64> {
+        Ok(self.query_one(sql!("lead_max_id"), &[])?.try_get(0)?)
+    }
+
+    fn lead_window(
+        &self,
+        filter: &LeadFilter,
+        from_id: i64,
+        to_id: i64,
+        limit_rows: usize,
+    ) -> Result<Vec<StoredLead>> {
+        // lead_filter.sql takes $1–$7; the limit comes after it.
+        let sql = concat!(sql!("lead_window"), sql!("lead_filter"), "ORDER BY l.id LIMIT $8");
+        let search = filter.search.as_deref().map(like_prefix);
+        let found = self.query(
+            sql,
+            &[
+                &from_id,
+                &to_id,
+                &search,
+                &filter.list,
+                &filter.email_status,
+                &filter.campaign_id,
+                &filter.suppressed,
+                &limit(limit_rows),
+            ],
+        )?;
+        rows(found, stored_lead)
+    }
+
+    fn count_lead_window(&self, filter: &LeadFilter, from_id: i64, to_id: i64) -> Result<u64> {
+        let sql = concat!(sql!("lead_window_count"), sql!("lead_filter"));
+        let search = filter.search.as_deref().map(like_prefix);
+        let r = self.query_one(
+            sql,
+            &[
+                &from_id,
+                &to_id,
+                &search,
+                &filter.list,
+                &filter.email_status,
+                &filter.campaign_id,
+                &filter.suppressed,
+            ],
+        )?;
+        get_u64(&r, 0)
+    }
+
+    fn lead_sends(&self, lead_id: i64) -> Result<Vec<LeadSend>> {
+        rows(self.query(sql!("lead_sends"), &[&lead_id])?, |r| {
+            Ok(LeadSend {
+                campaign_id: r.try_get(0)?,
+                campaign: r.try_get(1)?,
+                step: get_u32(r, 2)?,
+                state: r.try_get(3)?,
+                recipient: r.try_get(4)?,
+                at: r.try_get(5)?,
+            })
+        })
+    }
+
+    fn lead_linkedin_tasks(&self, lead_id: i64) -> Result<Vec<LinkedinTask>> {
+        rows(
+            self.query(sql!("linkedin_task_by_lead"), &[&lead_id])?,
+            linkedin_task_row,
+        )
+    }
+
+    fn inbox(&self, before_id: i64, limit_rows: usize) -> Result<Vec<InboxItem>> {
+        rows(
+            self.query(sql!("inbox"), &[&before_id, &limit(limit_rows)])?,
+            |r| {
+                Ok(InboxItem {
+                    event_id: r.try_get(0)?,
+                    lead_id: r.try_get(1)?,
+                    email: r.try_get(2)?,
+                    first_name: r.try_get(3)?,
+                    last_name: r.try_get(4)?,
+                    campaign_id: r.try_get(5)?,
+                    campaign: r.try_get(6)?,
+                    from_address: r.try_get(7)?,
+                    subject: r.try_get(8)?,
+                    snippet: r.try_get(9)?,
+                    at: r.try_get(10)?,
+                })
+            },
+        )
+    }
+
+    fn mark_reply_handled(&mut self, event_id: i64, now: i64) -> Result<bool> {
+        Ok(self.execute(sql!("inbox_handled"), &[&event_id, &now])? == 1)
+    }
+
+    fn suppression_page(&self, search: &str, after: &str, limit_rows: usize) -> Result<Vec<Suppression>> {
+        let pattern = format!("%{}%", escape_like(&search.to_lowercase()));
+        let found = self.query(sql!("suppression_page"), &[&pattern, &after, &limit(limit_rows)])?;
+        rows(found, |r| {
+            Ok(Suppression {
+                value: r.try_get(0)?,
+                reason: r.try_get(1)?,
+                created_at: r.try_get(2)?,
+            })
+        })
     }
 }
 

@@ -10,7 +10,8 @@ use inroad_core::Lead;
 use rusqlite::{named_params, params, Connection, OptionalExtension, Row, Statement, TransactionBehavior};
 
 use crate::encoding::{
-    custom_from_json, custom_json, restore_full_name, slug, stored_full_name, unix_now, url_from_slug,
+    custom_from_json, custom_json, escape_like, like_prefix, restore_full_name, slug, stored_full_name,
+    unix_now, url_from_slug,
 };
 use crate::{
     Advance, ApiToken, AttentionCounts, CampaignCounts, CampaignRecord, DailyActivity, DueRow, EmailCheck,
@@ -1312,23 +1313,6 @@ impl Store for SqliteStore {
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
-}
-
-/// `text` as a LIKE pattern matching itself literally (`\` is the escape character).
-fn escape_like(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        if matches!(c, '%' | '_' | '\\') {
-            out.push('\\');
-        }
-        out.push(c);
-    }
-    out
-}
-
-/// A LIKE pattern for values starting with `text` (SQLite's LIKE ignores ASCII case).
-fn like_prefix(text: &str) -> String {
-    format!("{}%", escape_like(text))
 }
 
 fn user_row(r: &Row<'_>) -> rusqlite::Result<User> {

@@ -276,7 +276,11 @@ async fn a_person_logs_in_sees_the_overview_works_a_task_and_suppresses_an_addre
         .find(Locator::Css("svg#forecast"))
         .await
         .expect("the campaign's forecast chart");
-    assert!(forecast.html(false).await.unwrap().contains("Planned against done"));
+    assert!(forecast
+        .html(false)
+        .await
+        .unwrap()
+        .contains("Planned against done"));
     screenshot(&client, "campaign").await;
 
     // Today's LinkedIn task, marked done with its button.
