@@ -96,17 +96,24 @@ impl Campaigns {
     }
 }
 
-/// Reads every mailbox that has IMAP settings. A mailbox that cannot be read is
+/// Reads every mailbox in `held` (the leases this worker holds) that has IMAP
+/// settings. A mailbox that cannot be read is
 /// reported and skipped: sending goes on, and the next pass tries again.
 pub fn sync_all(
     store: &mut dyn Store,
     install_key: &[u8],
     timeout: Duration,
     now: Timestamp,
+    held: &std::collections::BTreeSet<i64>,
 ) -> Result<SyncReport> {
     let campaigns = Campaigns::load(store)?;
     let mut report = SyncReport::default();
-    for mailbox in store.mailboxes()?.into_iter().filter(|m| m.imap_host.is_some()) {
+    // Only the mailboxes whose leases this worker holds: one reader per inbox.
+    for mailbox in store
+        .mailboxes()?
+        .into_iter()
+        .filter(|m| m.imap_host.is_some() && held.contains(&m.id))
+    {
         let settings = match imap_settings(&mailbox, install_key, timeout) {
             Ok(settings) => settings,
             Err(why) => {
