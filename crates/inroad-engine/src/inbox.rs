@@ -132,12 +132,23 @@ pub fn sync_all(
 /// 30 minutes, RFC 2177).
 const IDLE_ROUND: Duration = Duration::from_secs(25 * 60);
 
-/// Watches every IMAP mailbox's INBOX with IDLE, each on its own thread, and sends on
-/// `wake` when one has new mail, so `inroad run` handles a reply within seconds instead
-/// of at its next poll. A mailbox whose server offers no IDLE, or whose connection
-/// breaks, stops being watched: every pass reads it anyway.
-pub fn watch(store: &dyn Store, install_key: &[u8], timeout: Duration, wake: &Sender<()>) -> Result<()> {
-    for mailbox in store.mailboxes()?.into_iter().filter(|m| m.imap_host.is_some()) {
+/// Watches the INBOX of every IMAP mailbox in `held` (this worker's leases) with IDLE,
+/// each on its own thread, and sends on `wake` when one has new mail, so `inroad run`
+/// handles a reply within seconds instead of at its next poll. A mailbox whose server
+/// offers no IDLE, or whose connection breaks, stops being watched: every pass of its
+/// holder reads it anyway.
+pub fn watch(
+    store: &dyn Store,
+    install_key: &[u8],
+    timeout: Duration,
+    wake: &Sender<()>,
+    held: &std::collections::BTreeSet<i64>,
+) -> Result<()> {
+    for mailbox in store
+        .mailboxes()?
+        .into_iter()
+        .filter(|m| m.imap_host.is_some() && held.contains(&m.id))
+    {
         let Ok(settings) = imap_settings(&mailbox, install_key, timeout) else {
             continue; // reported by every pass's sync
         };

@@ -176,8 +176,9 @@ fn work(store: &mut dyn Store, args: &RunArgs, w: &Work<'_>) -> anyhow::Result<(
             .min(std::time::Duration::from_secs(60))
             .min(options.heartbeat());
         if !watching {
-            // The mailboxes as they are now; a restart picks up new ones.
-            inroad_engine::inbox::watch(store, &w.install_key, imap_timeout, &w.wake)?;
+            // The mailboxes held now; one taken over later is read by every pass, and a
+            // restart watches it too.
+            inroad_engine::inbox::watch(store, &w.install_key, imap_timeout, &w.wake, holdings.mailboxes())?;
             watching = true;
         }
         if w.woken.recv_timeout(wait).is_ok() {
