@@ -18,11 +18,15 @@
 //!
 //! A lead import holds the `leads` table's write lock for its transaction (SQLite's
 //! `BEGIN IMMEDIATE`), hands out ids in blocks from the identity sequence, and sends
-//! new leads in batches by binary COPY; list memberships are staged in a temporary
-//! table by COPY and merged with one `INSERT … SELECT` at commit.
+//! new leads in batches by binary COPY straight into `leads`: the engine has already
+//! deduplicated them (the same `DedupIndex` for every backend), so a staging table
+//! would only copy them twice, and the unique email index still double-checks. List
+//! memberships, which may repeat or exist already, are staged in a temporary table by
+//! COPY and merged with one `INSERT … SELECT DISTINCT … ON CONFLICT DO NOTHING` at
+//! commit.
 //!
 //! The engine calls the store from inside its tokio runtimes too (the verifier's
-//! checks, the worker's sends), which is fine for blocking SQLite calls but not for
+//! checks, the web server's handlers), which is fine for blocking SQLite calls but not for
 //! this driver: its private runtime cannot start on a thread already running async
 //! code. There, each call runs on a short-lived thread of its own ([`off_runtime`]).
 //!
@@ -1492,6 +1496,9 @@ struct PendingLead {
     notes: Option<String>,
 }
 
+/// Stored leads fetched per round trip by an import's reads (see `lead_read_ahead.sql`).
+const READ_AHEAD: i64 = 1024;
+
 /// Identities sent at a time from the thread that reads them (see `for_each_identity`).
 const IDENTITY_BATCH: usize = 4096;
 
@@ -1514,6 +1521,10 @@ struct PgImport<'a> {
     last_inserted: Option<i64>,
     /// Rows to reserve ids for at a time.
     id_block: i64,
+    /// Stored leads read ahead of `get` (kept up to date by `update`).
+    read_ahead: HashMap<i64, Lead>,
+    /// The id `get` last read: reads ahead only follow a forward walk.
+    last_read: i64,
     /// (list, lead) memberships not yet staged.
     members: Vec<(i64, i64)>,
     members_staged: bool,
@@ -1540,6 +1551,8 @@ impl<'a> PgImport<'a> {
             last_reserved: 0,
             last_inserted: None,
             id_block: expected_rows.clamp(1, ID_BLOCK) as i64,
+            read_ahead: HashMap::new(),
+            last_read: i64::MAX,
             members: Vec::new(),
             members_staged: false,
         })
@@ -1704,10 +1717,24 @@ impl LeadImport for PgImport<'_> {
         if let Some(i) = self.pending_index(id) {
             return Ok(self.pending[i].lead.clone());
         }
-        match off_runtime(|| self.db().query_opt(sql!("lead_get"), &[&id]))? {
-            Some(row) => lead_from_row(&row, 0),
-            None => Err(StoreError::Corrupt(format!("lead {id} vanished during import"))),
+        if let Some(lead) = self.read_ahead.get(&id) {
+            self.last_read = id;
+            return Ok(lead.clone());
         }
+        // A walk forward through the stored leads (a re-import of a file) reads ahead;
+        // a lone read (a duplicate inside the file) fetches just the one lead.
+        let walking = (self.last_read..self.last_read.saturating_add(READ_AHEAD)).contains(&id);
+        self.last_read = id;
+        let count: i64 = if walking { READ_AHEAD } else { 1 };
+        let rows = off_runtime(|| self.db().query(sql!("lead_read_ahead"), &[&id, &count]))?;
+        self.read_ahead.clear();
+        for row in &rows {
+            self.read_ahead.insert(row.try_get(0)?, lead_from_row(row, 1)?);
+        }
+        self.read_ahead
+            .get(&id)
+            .cloned()
+            .ok_or_else(|| StoreError::Corrupt(format!("lead {id} vanished during import")))
     }
 
     fn find(&mut self, kind: KeyKind, lead: &Lead) -> Result<Option<i64>> {
@@ -1733,7 +1760,11 @@ impl LeadImport for PgImport<'_> {
             self.pending[i].lead = lead.clone();
             return Ok(());
         }
-        off_runtime(|| self.update_stored(id, lead))
+        off_runtime(|| self.update_stored(id, lead))?;
+        if let Some(cached) = self.read_ahead.get_mut(&id) {
+            *cached = lead.clone();
+        }
+        Ok(())
     }
 
     fn add_to_list(&mut self, list: &str, id: i64) -> Result<()> {
