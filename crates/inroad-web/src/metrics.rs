@@ -91,11 +91,13 @@ fn escape(value: &str) -> String {
         .replace('\n', "\\n")
 }
 
-/// The latest snapshot, shared by the worker (writing) and the server (reading).
+/// The latest snapshot, shared by the worker (writing) and the server (reading), and
+/// when the worker last showed it is alive.
 #[derive(Clone)]
 pub struct MetricsBoard {
-    latest: Arc<Mutex<Option<(String, Instant)>>>,
-    /// `/health` fails when the worker has not reported for this long.
+    latest: Arc<Mutex<Option<String>>>,
+    alive_at: Arc<Mutex<Option<Instant>>>,
+    /// `/health` fails when the worker has not shown it is alive for this long.
     stale_after: Duration,
 }
 
@@ -103,32 +105,42 @@ impl MetricsBoard {
     pub fn new(stale_after: Duration) -> MetricsBoard {
         MetricsBoard {
             latest: Arc::new(Mutex::new(None)),
+            alive_at: Arc::new(Mutex::new(None)),
             stale_after,
         }
     }
 
+    /// A pass ended: its snapshot replaces the last one.
     pub fn publish(&self, metrics: &WorkerMetrics) {
-        let text = metrics.exposition();
-        *self.latest.lock().unwrap_or_else(PoisonError::into_inner) = Some((text, Instant::now()));
+        *self.latest.lock().unwrap_or_else(PoisonError::into_inner) = Some(metrics.exposition());
+        self.alive();
     }
 
-    fn latest(&self) -> Option<(String, Instant)> {
+    /// The worker reached its database (a pass or a heartbeat): a long pass is not a
+    /// dead worker.
+    pub fn alive(&self) {
+        *self.alive_at.lock().unwrap_or_else(PoisonError::into_inner) = Some(Instant::now());
+    }
+
+    fn latest(&self) -> Option<String> {
         self.latest.lock().unwrap_or_else(PoisonError::into_inner).clone()
+    }
+
+    fn alive_at(&self) -> Option<Instant> {
+        *self.alive_at.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }
 
 async fn metrics(State(board): State<MetricsBoard>) -> Response {
     match board.latest() {
-        Some((text, _)) => {
-            ([(CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], text).into_response()
-        }
+        Some(text) => ([(CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], text).into_response(),
         None => (StatusCode::SERVICE_UNAVAILABLE, "no pass has ended yet\n").into_response(),
     }
 }
 
 async fn health(State(board): State<MetricsBoard>) -> Response {
-    match board.latest() {
-        Some((_, at)) if at.elapsed() <= board.stale_after => (StatusCode::OK, "ok\n").into_response(),
+    match board.alive_at() {
+        Some(at) if at.elapsed() <= board.stale_after => (StatusCode::OK, "ok\n").into_response(),
         Some(_) => (
             StatusCode::SERVICE_UNAVAILABLE,
             "the worker has not reported lately\n",

@@ -47,10 +47,9 @@ pub fn run(db: &str, key_file: &KeyFile, args: &RunArgs) -> anyhow::Result<()> {
                 format!("cannot listen on {address} (choose another with --metrics-listen)")
             })?;
             let bound = listener.local_addr().context("cannot read the metrics address")?;
-            // Stale after two missed heartbeats' worth of passes.
-            let board = MetricsBoard::new(
-                Duration::from_secs(u64::from(args.lease_seconds) * 2).max(Duration::from_secs(120)),
-            );
+            // Unhealthy once a whole lease has gone by without a pass or heartbeat
+            // reaching the database: by then its mailboxes may be taken over.
+            let board = MetricsBoard::new(Duration::from_secs(u64::from(args.lease_seconds)));
             inroad_web::spawn_metrics_server(listener, board.clone())
                 .context("cannot start the metrics server")?;
             eprintln!("metrics on http://{bound}/metrics, health on http://{bound}/health");
@@ -65,7 +64,7 @@ pub fn run(db: &str, key_file: &KeyFile, args: &RunArgs) -> anyhow::Result<()> {
     if args.now.is_none() && !args.once {
         watch_stop_signals(stop.clone(), wake.clone())?;
     }
-    let heartbeat = Heartbeat::start(db, &worker_id, args.lease_seconds)?;
+    let heartbeat = Heartbeat::start(db, &worker_id, args.lease_seconds, board.clone())?;
     let worked = work(
         store.as_mut(),
         args,
@@ -227,7 +226,12 @@ struct Heartbeat {
 }
 
 impl Heartbeat {
-    fn start(db: &str, worker_id: &str, lease_secs: u32) -> anyhow::Result<Heartbeat> {
+    fn start(
+        db: &str,
+        worker_id: &str,
+        lease_secs: u32,
+        board: Option<MetricsBoard>,
+    ) -> anyhow::Result<Heartbeat> {
         let mut store = inroad_store::open(db)?;
         let worker_id = worker_id.to_owned();
         let every = Duration::from_secs(u64::from(lease_secs / 3).max(1));
@@ -236,8 +240,9 @@ impl Heartbeat {
             .name("heartbeat".into())
             .spawn(move || {
                 while let Err(RecvTimeoutError::Timeout) = stopped.recv_timeout(every) {
-                    if let Err(e) = store.renew_leases(&worker_id, lease_secs) {
-                        eprintln!("heartbeat: cannot renew the leases: {e}");
+                    match store.renew_leases(&worker_id, lease_secs) {
+                        Ok(()) => board.iter().for_each(MetricsBoard::alive),
+                        Err(e) => eprintln!("heartbeat: cannot renew the leases: {e}"),
                     }
                 }
             })
