@@ -1289,6 +1289,68 @@ fn workers_share_mailboxes_by_lease_and_take_over_expired_ones() {
 }
 
 #[test]
+fn workers_claiming_at_once_get_disjoint_fair_shares() {
+    for (name, url, _guard) in fresh_databases() {
+        let mut setup = inroad_store::open(&url).unwrap();
+        for i in 0..20 {
+            let mut m = campaign_mailbox();
+            m.name = format!("m{i}");
+            setup.add_mailbox(&m).unwrap();
+        }
+        // Four workers claim over and over at the same time, each on its connection:
+        // no claim fails (no deadlock on PostgreSQL, no busy database on SQLite).
+        let start = std::sync::Barrier::new(4);
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..4)
+                .map(|w| {
+                    let (url, start) = (&url, &start);
+                    scope.spawn(move || {
+                        let worker = format!("w{w}");
+                        let mut store = inroad_store::open(url).unwrap();
+                        start.wait();
+                        for _ in 0..15 {
+                            store.claim_leases(LeaseKind::Mailbox, &worker, 60).unwrap();
+                        }
+                    })
+                })
+                .collect();
+            for handle in handles {
+                handle.join().unwrap();
+            }
+        });
+        // Settled (a round for each to give up or take its share): 5 each, disjoint.
+        let mut stores: Vec<_> = (0..4).map(|_| inroad_store::open(&url).unwrap()).collect();
+        let mut last = Vec::new();
+        for _ in 0..2 {
+            last = stores
+                .iter_mut()
+                .enumerate()
+                .map(|(w, store)| {
+                    let held = store
+                        .claim_leases(LeaseKind::Mailbox, &format!("w{w}"), 60)
+                        .unwrap();
+                    held.into_iter().collect::<BTreeSet<i64>>()
+                })
+                .collect();
+        }
+        let all: BTreeSet<i64> = last.iter().flatten().copied().collect();
+        assert_eq!(all.len(), 20, "{name}: {last:?}");
+        assert!(last.iter().all(|h| h.len() == 5), "{name}: {last:?}");
+        let owners: BTreeMap<i64, String> = setup
+            .leases()
+            .unwrap()
+            .into_iter()
+            .map(|l| (l.resource_id, l.owner))
+            .collect();
+        for (w, held) in last.iter().enumerate() {
+            for id in held {
+                assert_eq!(owners[id], format!("w{w}"), "{name}: the table agrees");
+            }
+        }
+    }
+}
+
+#[test]
 fn active_in_another_campaign_is_known() {
     for (name, mut store, _guard) in backends() {
         let (campaign, _, leads) = campaign_with_leads(store.as_mut());
