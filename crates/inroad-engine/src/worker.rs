@@ -6,7 +6,8 @@
 //! never sent), suppression checked right before, recorded `sending` before the
 //! transport is touched, closed as `sent` (with the enrolment moved on, in one
 //! transaction) or `failed` (tried again later). A send interrupted mid-way stays
-//! `sending` and becomes `in_doubt` when the next worker starts: never re-sent.
+//! `sending` and becomes `in_doubt` when a worker next takes its mailbox's lease
+//! (a restarted worker included): never re-sent.
 //!
 //! Several workers may share one database: each pass first renews this worker's leases
 //! and claims its fair share of the mailboxes ([`Store::claim_leases`]), and sends,
