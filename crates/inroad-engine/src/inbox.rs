@@ -96,17 +96,24 @@ impl Campaigns {
     }
 }
 
-/// Reads every mailbox that has IMAP settings. A mailbox that cannot be read is
+/// Reads every mailbox in `held` (the leases this worker holds) that has IMAP
+/// settings. A mailbox that cannot be read is
 /// reported and skipped: sending goes on, and the next pass tries again.
 pub fn sync_all(
     store: &mut dyn Store,
     install_key: &[u8],
     timeout: Duration,
     now: Timestamp,
+    held: &std::collections::BTreeSet<i64>,
 ) -> Result<SyncReport> {
     let campaigns = Campaigns::load(store)?;
     let mut report = SyncReport::default();
-    for mailbox in store.mailboxes()?.into_iter().filter(|m| m.imap_host.is_some()) {
+    // Only the mailboxes whose leases this worker holds: one reader per inbox.
+    for mailbox in store
+        .mailboxes()?
+        .into_iter()
+        .filter(|m| m.imap_host.is_some() && held.contains(&m.id))
+    {
         let settings = match imap_settings(&mailbox, install_key, timeout) {
             Ok(settings) => settings,
             Err(why) => {
@@ -125,12 +132,23 @@ pub fn sync_all(
 /// 30 minutes, RFC 2177).
 const IDLE_ROUND: Duration = Duration::from_secs(25 * 60);
 
-/// Watches every IMAP mailbox's INBOX with IDLE, each on its own thread, and sends on
-/// `wake` when one has new mail, so `inroad run` handles a reply within seconds instead
-/// of at its next poll. A mailbox whose server offers no IDLE, or whose connection
-/// breaks, stops being watched: every pass reads it anyway.
-pub fn watch(store: &dyn Store, install_key: &[u8], timeout: Duration, wake: &Sender<()>) -> Result<()> {
-    for mailbox in store.mailboxes()?.into_iter().filter(|m| m.imap_host.is_some()) {
+/// Watches the INBOX of every IMAP mailbox in `held` (this worker's leases) with IDLE,
+/// each on its own thread, and sends on `wake` when one has new mail, so `inroad run`
+/// handles a reply within seconds instead of at its next poll. A mailbox whose server
+/// offers no IDLE, or whose connection breaks, stops being watched: every pass of its
+/// holder reads it anyway.
+pub fn watch(
+    store: &dyn Store,
+    install_key: &[u8],
+    timeout: Duration,
+    wake: &Sender<()>,
+    held: &std::collections::BTreeSet<i64>,
+) -> Result<()> {
+    for mailbox in store
+        .mailboxes()?
+        .into_iter()
+        .filter(|m| m.imap_host.is_some() && held.contains(&m.id))
+    {
         let Ok(settings) = imap_settings(&mailbox, install_key, timeout) else {
             continue; // reported by every pass's sync
         };

@@ -6,12 +6,19 @@
 //! never sent), suppression checked right before, recorded `sending` before the
 //! transport is touched, closed as `sent` (with the enrolment moved on, in one
 //! transaction) or `failed` (tried again later). A send interrupted mid-way stays
-//! `sending` and becomes `in_doubt` when the next worker starts: never re-sent.
+//! `sending` and becomes `in_doubt` when a worker next takes its mailbox's lease
+//! (a restarted worker included): never re-sent.
+//!
+//! Several workers may share one database: each pass first renews this worker's leases
+//! and claims its fair share of the mailboxes ([`Store::claim_leases`]), and sends,
+//! syncs and counts caps only for the mailboxes it holds, so each mailbox's caps and
+//! gaps are read from the ledger by its one owner. The sends a dead worker left open
+//! are settled by whoever takes its mailboxes over, never while it holds them.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard, PoisonError};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use inroad_core::campaign::{reply_subject, variant_for, CampaignSpec};
 use inroad_core::planner::{
@@ -22,7 +29,7 @@ use inroad_core::template::spin_seed;
 use inroad_core::unsubscribe;
 use inroad_mail::message::{build, new_message_id, DkimSigner, OutgoingEmail};
 use inroad_mail::smtp::{Delivery, SmtpSender};
-use inroad_store::{Advance, Mailbox, NewSend, SendOutcome, Store, Suppression};
+use inroad_store::{Advance, Begun, LeaseKind, Mailbox, NewSend, SendOutcome, Store, Suppression};
 use jiff::tz::TimeZone;
 use jiff::Timestamp;
 use serde::Serialize;
@@ -63,6 +70,59 @@ pub struct RunOptions {
     pub domain_limit_per_hour: Option<u32>,
     /// How long to wait for an IMAP server at each step (inbox sync).
     pub imap_timeout: Duration,
+    /// This worker's id among those sharing the database (`--worker-id`).
+    pub worker_id: String,
+    /// How long a lease lasts unless renewed (`--lease-seconds`): a dead worker's
+    /// mailboxes are taken over after at most this long.
+    pub lease_secs: u32,
+}
+
+impl RunOptions {
+    /// How often the leases are renewed (and the share-out looked at again): three
+    /// times per lease, so one late heartbeat never loses a lease.
+    pub fn heartbeat(&self) -> Duration {
+        Duration::from_secs(u64::from(self.lease_secs / 3).max(1))
+    }
+}
+
+/// What a worker holds between passes: the leases it has claimed. Mailboxes new to it
+/// are the ones whose interrupted sends it settles.
+#[derive(Clone, Debug, Default)]
+pub struct Holdings {
+    mailboxes: BTreeSet<i64>,
+    linkedin_accounts: BTreeSet<i64>,
+}
+
+impl Holdings {
+    /// The mailboxes this worker holds the leases of.
+    pub fn mailboxes(&self) -> &BTreeSet<i64> {
+        &self.mailboxes
+    }
+
+    /// Renews this worker's leases and claims its share; settles the interrupted sends
+    /// of mailboxes new to it. Returns whether what it holds changed, and how many
+    /// sends it found in doubt.
+    fn refresh(&mut self, store: &mut dyn Store, options: &RunOptions) -> Result<(bool, u64)> {
+        let worker = options.worker_id.as_str();
+        let mailboxes: BTreeSet<i64> = store
+            .claim_leases(LeaseKind::Mailbox, worker, options.lease_secs)?
+            .into_iter()
+            .collect();
+        let accounts: BTreeSet<i64> = store
+            .claim_leases(LeaseKind::LinkedinAccount, worker, options.lease_secs)?
+            .into_iter()
+            .collect();
+        let new: Vec<i64> = mailboxes.difference(&self.mailboxes).copied().collect();
+        let in_doubt = if new.is_empty() {
+            0
+        } else {
+            store.mark_interrupted_sends(options.now.as_second(), &new)? as u64
+        };
+        let changed = mailboxes != self.mailboxes || accounts != self.linkedin_accounts;
+        self.mailboxes = mailboxes;
+        self.linkedin_accounts = accounts;
+        Ok((changed, in_doubt))
+    }
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
@@ -81,6 +141,11 @@ pub struct RunReport {
     pub in_doubt: u64,
     /// Sends found interrupted by an earlier worker (now `in_doubt`).
     pub in_doubt_found: u64,
+    /// How many mailboxes this worker holds the leases of.
+    pub mailboxes_held: u64,
+    /// The leases changed during the pass (workers came or went): it stopped early,
+    /// and the next pass should start at once.
+    pub leases_changed: bool,
     /// Mailboxes this pass paused (circuit breakers), with why.
     pub mailboxes_paused: Vec<String>,
     /// When the next pass could send something (RFC 3339), if anything is pending.
@@ -94,13 +159,17 @@ struct ActiveCampaign {
     time_zone: TimeZone,
 }
 
-/// One pass at `options.now`.
-pub fn run_once(store: &mut dyn Store, options: &RunOptions) -> Result<RunReport> {
+/// One pass at `options.now`, for the mailboxes this worker holds (or claims now).
+pub fn run_once(store: &mut dyn Store, options: &RunOptions, holdings: &mut Holdings) -> Result<RunReport> {
     let now = options.now;
     let now_s = now.as_second();
+    let (_, in_doubt_found) = holdings.refresh(store, options)?;
+    let mut last_heartbeat = Instant::now();
+    let held = holdings.mailboxes.clone();
     let mut report = RunReport {
-        in_doubt_found: store.mark_interrupted_sends(now_s)? as u64,
-        inbox: sync_all(store, &options.install_key, options.imap_timeout, now)?,
+        in_doubt_found,
+        mailboxes_held: held.len() as u64,
+        inbox: sync_all(store, &options.install_key, options.imap_timeout, now, &held)?,
         ..Default::default()
     };
 
@@ -141,7 +210,15 @@ pub fn run_once(store: &mut dyn Store, options: &RunOptions) -> Result<RunReport
     }
     let mut mailbox_states = Vec::new();
     for m in mailboxes.values() {
-        mailbox_states.push(mailbox_state(store, m, now)?);
+        if held.contains(&m.id) {
+            mailbox_states.push(mailbox_state(store, m, now)?);
+        } else {
+            // Another worker's: planned by it alone, so its caps and gaps hold.
+            mailbox_states.push(MailboxState {
+                paused: true,
+                ..mailbox_state_unread(m)
+            });
+        }
     }
     let mut signers: HashMap<i64, Option<DkimSigner>> = HashMap::new();
     let mut senders: HashMap<i64, SmtpSender> = HashMap::new();
@@ -165,9 +242,20 @@ pub fn run_once(store: &mut dyn Store, options: &RunOptions) -> Result<RunReport
     let mut batch_was_full = true;
     let mut sent_since_load = true;
     loop {
+        if last_heartbeat.elapsed() >= options.heartbeat() {
+            last_heartbeat = Instant::now();
+            let (changed, in_doubt_found) = holdings.refresh(store, options)?;
+            report.in_doubt_found += in_doubt_found;
+            if changed {
+                // The mailbox states above are stale: a fresh pass reads them again.
+                report.leases_changed = true;
+                report.mailboxes_held = holdings.mailboxes.len() as u64;
+                return Ok(report);
+            }
+        }
         if input.due.is_empty() && batch_was_full && sent_since_load {
             sent_since_load = false;
-            let (due, parked) = load_due(store, &campaigns, now)?;
+            let (due, parked) = load_due(store, &campaigns, now, &held)?;
             report.needs_attention += parked;
             batch_was_full = due.len() + parked as usize >= DUE_BATCH;
             input.due = due;
@@ -244,14 +332,21 @@ pub fn run_once(store: &mut dyn Store, options: &RunOptions) -> Result<RunReport
 ///
 /// A lead whose next step is a LinkedIn step leaves the email queue for the LinkedIn
 /// one (`inroad linkedin tasks`): a person does that step, never the worker.
+///
+/// Conversations on another worker's mailboxes are left to it; new leads are open to
+/// every worker (the first to record a send binds the lead to its mailbox).
 fn load_due(
     store: &mut dyn Store,
     campaigns: &HashMap<i64, ActiveCampaign>,
     now: Timestamp,
+    held: &BTreeSet<i64>,
 ) -> Result<(Vec<DueEnrolment>, u64)> {
     let mut due = Vec::new();
     let mut parked = 0;
     for row in store.due_enrolments(now.as_second(), DUE_BATCH)? {
+        if row.mailbox_id.is_some_and(|m| !held.contains(&m)) {
+            continue;
+        }
         let step = campaigns
             .get(&row.campaign_id)
             .and_then(|c| c.spec.steps.get(row.step as usize));
@@ -367,13 +462,18 @@ impl<'a> Round<'a> {
         for ((enrolment, mailbox, campaign, lead, rendered, ledger), send_id) in
             drafts.into_iter().zip(send_ids)
         {
-            let Some(send_id) = send_id else {
-                let why = format!(
-                    "step {} already has a send (sent or in doubt); it is never sent twice",
-                    ledger.step + 1
-                );
-                store.park_enrolment(enrolment.id, "paused", &why)?;
-                continue;
+            let send_id = match send_id {
+                Begun::Planned(id) => id,
+                Begun::AlreadySent => {
+                    let why = format!(
+                        "step {} already has a send (sent or in doubt); it is never sent twice",
+                        ledger.step + 1
+                    );
+                    store.park_enrolment(enrolment.id, "paused", &why)?;
+                    continue;
+                }
+                // Another worker planned this lead first: it is that worker's now.
+                Begun::Elsewhere => continue,
             };
             let thread = store.thread(enrolment.id)?;
             let token = unsubscribe::sign(&self.options.install_key, lead.id, enrolment.campaign);
@@ -694,18 +794,30 @@ pub(crate) fn mailbox_state(store: &dyn Store, m: &Mailbox, now: Timestamp) -> R
     let activity = store.mailbox_activity(m.id, from.as_second(), to.as_second())?;
     let stamp = |s: Option<i64>| s.and_then(|s| Timestamp::from_second(s).ok());
     Ok(MailboxState {
-        id: m.id,
-        daily_cap: m.daily_cap,
-        warmup: m.warmup.map(|(start, step)| Warmup { start, step }),
         first_send_day: stamp(activity.first_send).map(|t| mailbox_day(t, &tz)),
         sent_today: activity.sent_in_range,
         last_send: stamp(activity.last_send),
         gap: m
             .gap()
             .after_send(m.id, activity.last_send.unwrap_or(0), activity.sent_in_range),
-        paused: m.paused_reason.is_some(),
         time_zone: Some(tz),
+        ..mailbox_state_unread(m)
     })
+}
+
+/// A mailbox's settings as the planner sees them, without reading its ledger.
+fn mailbox_state_unread(m: &Mailbox) -> MailboxState {
+    MailboxState {
+        id: m.id,
+        daily_cap: m.daily_cap,
+        warmup: m.warmup.map(|(start, step)| Warmup { start, step }),
+        first_send_day: None,
+        sent_today: 0,
+        last_send: None,
+        gap: Duration::ZERO,
+        paused: m.paused_reason.is_some(),
+        time_zone: TimeZone::get(&m.timezone).ok(),
+    }
 }
 
 fn dkim_signer(m: &Mailbox) -> Result<Option<DkimSigner>> {

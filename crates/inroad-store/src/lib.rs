@@ -169,6 +169,54 @@ impl SendOutcome {
     }
 }
 
+/// How [`Store::begin_sends`] took one send.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Begun {
+    /// Recorded `planned` (new, or a retry of a failed attempt): its id.
+    Planned(i64),
+    /// That step of that enrolment already has a send that is not a retryable failure
+    /// (sent, bounced, in doubt): it is never sent twice.
+    AlreadySent,
+    /// The enrolment is no longer at that step, its conversation belongs to another
+    /// mailbox, or another worker is planning it this instant: nothing to do here.
+    Elsewhere,
+}
+
+/// What a worker leases: a sending mailbox or a LinkedIn account.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum LeaseKind {
+    Mailbox,
+    LinkedinAccount,
+}
+
+impl LeaseKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LeaseKind::Mailbox => "mailbox",
+            LeaseKind::LinkedinAccount => "linkedin_account",
+        }
+    }
+}
+
+/// A worker's fair share of `total` resources among `alive` workers (itself included):
+/// rounded up, so every resource has a taker.
+pub(crate) fn fair_share(total: i64, alive: i64) -> usize {
+    let alive = alive.max(1);
+    usize::try_from((total.max(0) + alive - 1) / alive).unwrap_or(usize::MAX)
+}
+
+/// A lease as stored (instants: unix seconds, the database's clock).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Lease {
+    /// `mailbox` or `linkedin_account`.
+    pub kind: String,
+    pub resource_id: i64,
+    /// The worker id holding it.
+    pub owner: String,
+    pub acquired_at: i64,
+    pub expires_at: i64,
+}
+
 /// A send about to happen, as the ledger records it before its SMTP session.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct NewSend {
@@ -649,10 +697,10 @@ pub trait Store: Send {
     ) -> Result<bool>;
 
     /// Records sends as `planned`, in one transaction, before their SMTP sessions
-    /// begin, and returns each one's id — or `None` where that step of that enrolment
-    /// already has a send that is not a retryable failure. This is what makes a step
-    /// go out at most once.
-    fn begin_sends(&mut self, sends: &[NewSend]) -> Result<Vec<Option<i64>>>;
+    /// begin, binding each enrolment's conversation to the send's mailbox, and says how
+    /// each went (see [`Begun`]). This is what makes a step go out at most once, and
+    /// what keeps two workers from planning the same lead.
+    fn begin_sends(&mut self, sends: &[NewSend]) -> Result<Vec<Begun>>;
 
     /// Where a mailbox's sync of `folder` stands: (UIDVALIDITY, last UID handled).
     fn imap_folder(&self, mailbox_id: i64, folder: &str) -> Result<Option<(u32, u32)>>;
@@ -725,10 +773,35 @@ pub trait Store: Send {
         advance: Option<&Advance>,
     ) -> Result<()>;
 
-    /// Settles the sends a dead worker left open: `sending` ones (DATA had begun)
-    /// become `in_doubt`, `planned` ones (DATA never began) `failed`, to be tried
-    /// again. Returns how many are now in doubt. Called when a worker starts.
-    fn mark_interrupted_sends(&mut self, now: i64) -> Result<usize>;
+    /// Settles the sends a dead worker left open from these mailboxes: `sending` ones
+    /// (DATA had begun) become `in_doubt`, `planned` ones (DATA never began) `failed`,
+    /// to be tried again. Returns how many are now in doubt. Called by a worker for the
+    /// mailboxes it has just taken the leases of, never for one a live worker holds.
+    fn mark_interrupted_sends(&mut self, now: i64, mailbox_ids: &[i64]) -> Result<usize>;
+
+    /// The heartbeat and share-out of worker `worker`, in one transaction, by the
+    /// database's clock: records it alive, renews its leases of `kind` for
+    /// `lease_secs`, gives up the ones above its fair share (the resources of that kind
+    /// over the workers alive, rounded up) and claims free or expired ones up to it.
+    /// Returns the ids it holds now, in order.
+    fn claim_leases(&mut self, kind: LeaseKind, worker: &str, lease_secs: u32) -> Result<Vec<i64>>;
+
+    /// The heartbeat alone (a timer's, between claims): records the worker alive and
+    /// renews every lease it holds for `lease_secs`.
+    fn renew_leases(&mut self, worker: &str, lease_secs: u32) -> Result<()>;
+
+    /// A clean shutdown: the worker's leases are free at once, and it no longer counts
+    /// as alive.
+    fn release_leases(&mut self, worker: &str) -> Result<()>;
+
+    /// Every lease, by kind and resource.
+    fn leases(&self) -> Result<Vec<Lease>>;
+
+    /// The whole ledger's sends by state.
+    fn send_totals(&self) -> Result<BTreeMap<String, u64>>;
+
+    /// How many active enrolments of active campaigns are due by `now` (the queue).
+    fn due_count(&self, now: i64) -> Result<u64>;
 
     /// Active enrolments of active campaigns due by `now`, in due order.
     fn due_enrolments(&self, now: i64, limit: usize) -> Result<Vec<DueRow>>;

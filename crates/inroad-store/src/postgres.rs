@@ -50,11 +50,11 @@ use crate::encoding::{
     unix_now, url_from_slug,
 };
 use crate::{
-    Advance, ApiToken, AttentionCounts, CampaignCounts, CampaignRecord, DailyActivity, DueRow, EmailCheck,
-    EnrolmentRow, EventRow, InboundEffects, InboxItem, LeadFilter, LeadImport, LeadQuery, LeadSend,
-    LinkedinAccount, LinkedinDue, LinkedinTask, Mailbox, MailboxActivity, MailboxSends, Migrated, NewEvent,
-    NewSend, NewSession, Result, SendOutcome, SendRef, SequenceRow, Session, StepSend, Store, StoreError,
-    StoredLead, Suppression, User,
+    fair_share, Advance, ApiToken, AttentionCounts, Begun, CampaignCounts, CampaignRecord, DailyActivity,
+    DueRow, EmailCheck, EnrolmentRow, EventRow, InboundEffects, InboxItem, LeadFilter, LeadImport, LeadQuery,
+    LeadSend, Lease, LeaseKind, LinkedinAccount, LinkedinDue, LinkedinTask, Mailbox, MailboxActivity,
+    MailboxSends, Migrated, NewEvent, NewSend, NewSession, Result, SendOutcome, SendRef, SequenceRow,
+    Session, StepSend, Store, StoreError, StoredLead, Suppression, User,
 };
 
 /// Migrations in order; the schema version is their count (table `inroad_schema`).
@@ -69,6 +69,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/postgres/0007_linkedin.sql"),
     include_str!("../migrations/postgres/0008_users.sql"),
     include_str!("../migrations/postgres/0009_dashboard.sql"),
+    include_str!("../migrations/postgres/0010_leases.sql"),
 ];
 
 macro_rules! sql {
@@ -844,12 +845,20 @@ impl Store for PostgresStore {
         })
     }
 
-    fn begin_sends(&mut self, sends: &[NewSend]) -> Result<Vec<Option<i64>>> {
+    fn begin_sends(&mut self, sends: &[NewSend]) -> Result<Vec<Begun>> {
         let now = unix_now();
         self.transaction(|db| {
-            let mut ids = Vec::with_capacity(sends.len());
+            let mut begun = Vec::with_capacity(sends.len());
             for send in sends {
                 let step = i64::from(send.step);
+                let claimed = db.query_opt(
+                    sql!("enrolment_claim"),
+                    &[&send.enrolment_id, &step, &send.mailbox_id],
+                )?;
+                if claimed.is_none() {
+                    begun.push(Begun::Elsewhere);
+                    continue;
+                }
                 let inserted = db.query_opt(
                     sql!("send_begin"),
                     &[
@@ -875,9 +884,10 @@ impl Store for PostgresStore {
                         ],
                     )?,
                 };
-                ids.push(row.map(|r| r.try_get(0)).transpose()?);
+                let id: Option<i64> = row.map(|r| r.try_get(0)).transpose()?;
+                begun.push(id.map_or(Begun::AlreadySent, Begun::Planned));
             }
-            Ok(ids)
+            Ok(begun)
         })
     }
 
@@ -1054,12 +1064,103 @@ impl Store for PostgresStore {
         })
     }
 
-    fn mark_interrupted_sends(&mut self, now: i64) -> Result<usize> {
+    fn mark_interrupted_sends(&mut self, now: i64, mailbox_ids: &[i64]) -> Result<usize> {
         self.transaction(|db| {
-            let in_doubt = db.execute(sql!("send_mark_in_doubt"), &[&now])?;
-            db.execute(sql!("send_release_planned"), &[&now])?;
+            let mut in_doubt = 0;
+            for mailbox_id in mailbox_ids {
+                in_doubt += db.execute(sql!("send_mark_in_doubt"), &[&now, mailbox_id])?;
+                db.execute(sql!("send_release_planned"), &[&now, mailbox_id])?;
+            }
             Ok(in_doubt as usize)
         })
+    }
+
+    fn claim_leases(&mut self, kind: LeaseKind, worker: &str, lease_secs: u32) -> Result<Vec<i64>> {
+        self.transaction(|db| {
+            let now: i64 = db.query_one(sql!("lease_clock"), &[])?.try_get(0)?;
+            let until = now + i64::from(lease_secs);
+            db.execute(sql!("worker_seen"), &[&worker, &now])?;
+            let mut held: Vec<i64> = rows(
+                db.query(sql!("lease_renew"), &[&kind.as_str(), &worker, &until])?,
+                |r| Ok(r.try_get(0)?),
+            )?;
+            held.sort_unstable();
+            let alive: i64 = db
+                .query_one(sql!("workers_alive"), &[&(now - i64::from(lease_secs))])?
+                .try_get(0)?;
+            let resources = db.query_one(sql!("lease_resources"), &[])?;
+            let total: i64 = match kind {
+                LeaseKind::Mailbox => resources.try_get(0)?,
+                LeaseKind::LinkedinAccount => resources.try_get(1)?,
+            };
+            let share = fair_share(total, alive);
+            while held.len() > share {
+                let id = held.pop().expect("more than the share");
+                db.execute(sql!("lease_drop"), &[&kind.as_str(), &id, &worker])?;
+            }
+            if held.len() < share {
+                let wanted = (share - held.len()) as i64;
+                let free = match kind {
+                    LeaseKind::Mailbox => db.query(sql!("lease_free_mailbox"), &[&now, &wanted])?,
+                    LeaseKind::LinkedinAccount => {
+                        db.query(sql!("lease_free_linkedin_account"), &[&now, &wanted])?
+                    }
+                };
+                for row in free {
+                    let id: i64 = row.try_get(0)?;
+                    let taken =
+                        db.query_opt(sql!("lease_take"), &[&kind.as_str(), &id, &worker, &now, &until])?;
+                    if taken.is_some() {
+                        held.push(id);
+                    }
+                }
+                held.sort_unstable();
+            }
+            Ok(held)
+        })
+    }
+
+    fn renew_leases(&mut self, worker: &str, lease_secs: u32) -> Result<()> {
+        self.transaction(|db| {
+            let now: i64 = db.query_one(sql!("lease_clock"), &[])?.try_get(0)?;
+            db.execute(sql!("worker_seen"), &[&worker, &now])?;
+            db.execute(
+                sql!("lease_renew_all"),
+                &[&worker, &(now + i64::from(lease_secs))],
+            )?;
+            Ok(())
+        })
+    }
+
+    fn release_leases(&mut self, worker: &str) -> Result<()> {
+        self.transaction(|db| {
+            db.execute(sql!("lease_release_all"), &[&worker])?;
+            db.execute(sql!("worker_remove"), &[&worker])?;
+            Ok(())
+        })
+    }
+
+    fn leases(&self) -> Result<Vec<Lease>> {
+        rows(self.query(sql!("lease_list"), &[])?, |r| {
+            Ok(Lease {
+                kind: r.try_get(0)?,
+                resource_id: r.try_get(1)?,
+                owner: r.try_get(2)?,
+                acquired_at: r.try_get(3)?,
+                expires_at: r.try_get(4)?,
+            })
+        })
+    }
+
+    fn send_totals(&self) -> Result<std::collections::BTreeMap<String, u64>> {
+        self.query(sql!("send_totals"), &[])?
+            .iter()
+            .map(|r| Ok((r.try_get(0)?, get_u64(r, 1)?)))
+            .collect()
+    }
+
+    fn due_count(&self, now: i64) -> Result<u64> {
+        get_u64(&self.query_one(sql!("enrolment_due_count"), &[&now])?, 0)
     }
 
     fn due_enrolments(&self, now: i64, limit_rows: usize) -> Result<Vec<DueRow>> {

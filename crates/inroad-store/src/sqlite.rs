@@ -14,11 +14,11 @@ use crate::encoding::{
     unix_now, url_from_slug,
 };
 use crate::{
-    Advance, ApiToken, AttentionCounts, CampaignCounts, CampaignRecord, DailyActivity, DueRow, EmailCheck,
-    EnrolmentRow, EventRow, InboundEffects, InboxItem, LeadFilter, LeadImport, LeadQuery, LeadSend,
-    LinkedinAccount, LinkedinDue, LinkedinTask, Mailbox, MailboxActivity, MailboxSends, Migrated, NewEvent,
-    NewSend, NewSession, Result, SendOutcome, SendRef, SequenceRow, Session, StepSend, Store, StoreError,
-    StoredLead, Suppression, User,
+    fair_share, Advance, ApiToken, AttentionCounts, Begun, CampaignCounts, CampaignRecord, DailyActivity,
+    DueRow, EmailCheck, EnrolmentRow, EventRow, InboundEffects, InboxItem, LeadFilter, LeadImport, LeadQuery,
+    LeadSend, Lease, LeaseKind, LinkedinAccount, LinkedinDue, LinkedinTask, Mailbox, MailboxActivity,
+    MailboxSends, Migrated, NewEvent, NewSend, NewSession, Result, SendOutcome, SendRef, SequenceRow,
+    Session, StepSend, Store, StoreError, StoredLead, Suppression, User,
 };
 
 /// Migrations in order; the schema version is their count (`PRAGMA user_version`).
@@ -32,6 +32,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/sqlite/0007_linkedin.sql"),
     include_str!("../migrations/sqlite/0008_users.sql"),
     include_str!("../migrations/sqlite/0009_dashboard.sql"),
+    include_str!("../migrations/sqlite/0010_leases.sql"),
 ];
 
 macro_rules! sql {
@@ -429,11 +430,20 @@ impl Store for SqliteStore {
         Ok(counts)
     }
 
-    fn begin_sends(&mut self, sends: &[NewSend]) -> Result<Vec<Option<i64>>> {
+    fn begin_sends(&mut self, sends: &[NewSend]) -> Result<Vec<Begun>> {
         let now = unix_now();
         let tx = self.conn.transaction()?;
-        let mut ids = Vec::with_capacity(sends.len());
+        let mut begun = Vec::with_capacity(sends.len());
         for send in sends {
+            let claimed = tx.prepare_cached(sql!("enrolment_claim"))?.execute(params![
+                send.enrolment_id,
+                send.step,
+                send.mailbox_id
+            ])?;
+            if claimed == 0 {
+                begun.push(Begun::Elsewhere);
+                continue;
+            }
             let inserted = tx.prepare_cached(sql!("send_begin"))?.execute(params![
                 send.enrolment_id,
                 send.step,
@@ -459,10 +469,10 @@ impl Store for SqliteStore {
                     )
                     .optional()?
             };
-            ids.push(id);
+            begun.push(id.map_or(Begun::AlreadySent, Begun::Planned));
         }
         tx.commit()?;
-        Ok(ids)
+        Ok(begun)
     }
 
     fn campaign_enrolments(
@@ -733,12 +743,124 @@ impl Store for SqliteStore {
         Ok(())
     }
 
-    fn mark_interrupted_sends(&mut self, now: i64) -> Result<usize> {
+    fn mark_interrupted_sends(&mut self, now: i64, mailbox_ids: &[i64]) -> Result<usize> {
         let tx = self.conn.transaction()?;
-        let in_doubt = tx.prepare_cached(sql!("send_mark_in_doubt"))?.execute([now])?;
-        tx.prepare_cached(sql!("send_release_planned"))?.execute([now])?;
+        let mut in_doubt = 0;
+        for mailbox_id in mailbox_ids {
+            in_doubt += tx
+                .prepare_cached(sql!("send_mark_in_doubt"))?
+                .execute(params![now, mailbox_id])?;
+            tx.prepare_cached(sql!("send_release_planned"))?
+                .execute(params![now, mailbox_id])?;
+        }
         tx.commit()?;
         Ok(in_doubt)
+    }
+
+    fn claim_leases(&mut self, kind: LeaseKind, worker: &str, lease_secs: u32) -> Result<Vec<i64>> {
+        // IMMEDIATE: the write lock first, so two claimers never read the same free row.
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let now: i64 = tx
+            .prepare_cached(sql!("lease_clock"))?
+            .query_row([], |r| r.get(0))?;
+        let until = now + i64::from(lease_secs);
+        tx.prepare_cached(sql!("worker_seen"))?
+            .execute(params![worker, now])?;
+        let mut held: Vec<i64> = tx
+            .prepare_cached(sql!("lease_renew"))?
+            .query_map(params![kind.as_str(), worker, until], |r| r.get(0))?
+            .collect::<rusqlite::Result<_>>()?;
+        held.sort_unstable();
+        let alive: i64 = tx
+            .prepare_cached(sql!("workers_alive"))?
+            .query_row([now - i64::from(lease_secs)], |r| r.get(0))?;
+        let (mailboxes, accounts): (i64, i64) = tx
+            .prepare_cached(sql!("lease_resources"))?
+            .query_row([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        let total = match kind {
+            LeaseKind::Mailbox => mailboxes,
+            LeaseKind::LinkedinAccount => accounts,
+        };
+        let share = fair_share(total, alive);
+        while held.len() > share {
+            let id = held.pop().expect("more than the share");
+            tx.prepare_cached(sql!("lease_drop"))?
+                .execute(params![kind.as_str(), id, worker])?;
+        }
+        if held.len() < share {
+            let free: Vec<i64> = match kind {
+                LeaseKind::Mailbox => tx.prepare_cached(sql!("lease_free_mailbox"))?,
+                LeaseKind::LinkedinAccount => tx.prepare_cached(sql!("lease_free_linkedin_account"))?,
+            }
+            .query_map(params![now, (share - held.len()) as i64], |r| r.get(0))?
+            .collect::<rusqlite::Result<_>>()?;
+            for id in free {
+                let taken: Option<i64> = tx
+                    .prepare_cached(sql!("lease_take"))?
+                    .query_row(params![kind.as_str(), id, worker, now, until], |r| r.get(0))
+                    .optional()?;
+                held.extend(taken);
+            }
+            held.sort_unstable();
+        }
+        tx.commit()?;
+        Ok(held)
+    }
+
+    fn renew_leases(&mut self, worker: &str, lease_secs: u32) -> Result<()> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let now: i64 = tx
+            .prepare_cached(sql!("lease_clock"))?
+            .query_row([], |r| r.get(0))?;
+        tx.prepare_cached(sql!("worker_seen"))?
+            .execute(params![worker, now])?;
+        tx.prepare_cached(sql!("lease_renew_all"))?
+            .execute(params![worker, now + i64::from(lease_secs)])?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn release_leases(&mut self, worker: &str) -> Result<()> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        tx.prepare_cached(sql!("lease_release_all"))?.execute([worker])?;
+        tx.prepare_cached(sql!("worker_remove"))?.execute([worker])?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn leases(&self) -> Result<Vec<Lease>> {
+        let mut stmt = self.conn.prepare_cached(sql!("lease_list"))?;
+        let leases = stmt
+            .query_map([], |r| {
+                Ok(Lease {
+                    kind: r.get(0)?,
+                    resource_id: r.get(1)?,
+                    owner: r.get(2)?,
+                    acquired_at: r.get(3)?,
+                    expires_at: r.get(4)?,
+                })
+            })?
+            .collect::<rusqlite::Result<_>>()?;
+        Ok(leases)
+    }
+
+    fn send_totals(&self) -> Result<std::collections::BTreeMap<String, u64>> {
+        let mut stmt = self.conn.prepare_cached(sql!("send_totals"))?;
+        let totals = stmt
+            .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)? as u64)))?
+            .collect::<rusqlite::Result<_>>()?;
+        Ok(totals)
+    }
+
+    fn due_count(&self, now: i64) -> Result<u64> {
+        let mut stmt = self.conn.prepare_cached(sql!("enrolment_due_count"))?;
+        Ok(stmt.query_row([now], |r| r.get::<_, i64>(0))? as u64)
     }
 
     fn due_enrolments(&self, now: i64, limit: usize) -> Result<Vec<DueRow>> {

@@ -12,8 +12,8 @@ use inroad_core::identity::KeyKind;
 use inroad_core::verdict::EmailStatus;
 use inroad_core::Lead;
 use inroad_store::{
-    Advance, EmailCheck, LeadQuery, LinkedinAccount, LinkedinTask, Mailbox, Migrated, NewSend, NewSession,
-    SendOutcome, Session, Store, StoredLead, Suppression,
+    Advance, Begun, EmailCheck, LeadQuery, LeaseKind, LinkedinAccount, LinkedinTask, Mailbox, Migrated,
+    NewSend, NewSession, SendOutcome, Session, Store, StoredLead, Suppression,
 };
 
 /// A fresh, empty database per backend: its name, the URL `inroad_store::open`
@@ -1120,18 +1120,40 @@ fn a_step_is_sent_at_most_once_and_interrupted_sends_are_in_doubt() {
     for (name, mut store, _guard) in backends() {
         let (campaign, mailbox, _) = campaign_with_leads(store.as_mut());
         let begin = |store: &mut dyn Store, enrolment| {
-            let ids = store.begin_sends(&[new_send(enrolment, 0, mailbox)]).unwrap();
-            ids[0]
+            let begun = store.begin_sends(&[new_send(enrolment, 0, mailbox)]).unwrap();
+            begun[0]
+        };
+        let planned = |begun: Begun| match begun {
+            Begun::Planned(id) => id,
+            other => panic!("{name}: {other:?}"),
         };
         // Enrolment ids follow lead order here; the ledger only needs them to exist.
-        let first = begin(store.as_mut(), 1).expect("a first attempt");
-        assert_eq!(begin(store.as_mut(), 1), None, "{name}: in progress");
+        let first = planned(begin(store.as_mut(), 1));
+        assert_eq!(
+            begin(store.as_mut(), 1),
+            Begun::AlreadySent,
+            "{name}: in progress"
+        );
+        // The conversation now belongs to the mailbox: another one (another worker's)
+        // cannot plan it.
+        let mut other = campaign_mailbox();
+        other.name = "other".into();
+        let other = store.add_mailbox(&other).unwrap();
+        assert_eq!(
+            store.begin_sends(&[new_send(1, 0, other)]).unwrap(),
+            [Begun::Elsewhere],
+            "{name}: another mailbox's conversation"
+        );
         store.mark_sending(first, 1_000).unwrap();
         assert!(store.mark_sending(first, 1_000).is_err(), "{name}: DATA twice");
         store
             .finish_send(first, SendOutcome::Sent, Some("250 2.0.0 queued"), 1_001, None)
             .unwrap();
-        assert_eq!(begin(store.as_mut(), 1), None, "{name}: already sent");
+        assert_eq!(
+            begin(store.as_mut(), 1),
+            Begun::AlreadySent,
+            "{name}: already sent"
+        );
         assert!(
             store
                 .finish_send(first, SendOutcome::Sent, None, 1_002, None)
@@ -1140,7 +1162,7 @@ fn a_step_is_sent_at_most_once_and_interrupted_sends_are_in_doubt() {
         );
 
         // A temporary failure before DATA may be retried, as the same send.
-        let second = begin(store.as_mut(), 2).unwrap();
+        let second = planned(begin(store.as_mut(), 2));
         store
             .finish_send(
                 second,
@@ -1150,20 +1172,181 @@ fn a_step_is_sent_at_most_once_and_interrupted_sends_are_in_doubt() {
                 None,
             )
             .unwrap();
-        assert_eq!(begin(store.as_mut(), 2), Some(second), "{name}: retry");
+        assert_eq!(begin(store.as_mut(), 2), Begun::Planned(second), "{name}: retry");
 
         // The worker dies before DATA: nothing can have gone, so the send is retried.
-        assert_eq!(store.mark_interrupted_sends(1_004).unwrap(), 0, "{name}");
-        assert_eq!(begin(store.as_mut(), 2), Some(second), "{name}: planned, retried");
+        // Only the mailboxes named are settled: another worker's are not touched.
+        assert_eq!(
+            store.mark_interrupted_sends(1_004, &[other]).unwrap(),
+            0,
+            "{name}"
+        );
+        assert_eq!(
+            begin(store.as_mut(), 2),
+            Begun::AlreadySent,
+            "{name}: still planned"
+        );
+        assert_eq!(
+            store.mark_interrupted_sends(1_004, &[mailbox]).unwrap(),
+            0,
+            "{name}"
+        );
+        assert_eq!(
+            begin(store.as_mut(), 2),
+            Begun::Planned(second),
+            "{name}: planned, retried"
+        );
 
         // The worker dies after DATA began: the send is in doubt, never retried.
         store.mark_sending(second, 1_005).unwrap();
-        assert_eq!(store.mark_interrupted_sends(1_006).unwrap(), 1, "{name}");
-        assert_eq!(begin(store.as_mut(), 2), None, "{name}: in doubt stays");
+        assert_eq!(
+            store.mark_interrupted_sends(1_006, &[other]).unwrap(),
+            0,
+            "{name}"
+        );
+        assert_eq!(
+            store.mark_interrupted_sends(1_006, &[mailbox]).unwrap(),
+            1,
+            "{name}"
+        );
+        assert_eq!(
+            begin(store.as_mut(), 2),
+            Begun::AlreadySent,
+            "{name}: in doubt stays"
+        );
         let counts = store.campaign_counts(campaign).unwrap();
         assert_eq!(counts.sends.get("sent"), Some(&1), "{name}");
         assert_eq!(counts.sends.get("in_doubt"), Some(&1), "{name}");
         assert_eq!(counts.enrolments.get("active"), Some(&2), "{name}");
+    }
+}
+
+#[test]
+fn workers_share_mailboxes_by_lease_and_take_over_expired_ones() {
+    for (name, url, _guard) in fresh_databases() {
+        let mut a = inroad_store::open(&url).unwrap();
+        let mut b = inroad_store::open(&url).unwrap();
+        for i in 0..5 {
+            let mut m = campaign_mailbox();
+            m.name = format!("m{i}");
+            a.add_mailbox(&m).unwrap();
+        }
+        let kind = LeaseKind::Mailbox;
+        // Alone, a worker takes everything; a second one gets its share once the
+        // first gives up what is above its own (ceil(5 / 2) = 3).
+        assert_eq!(a.claim_leases(kind, "a", 60).unwrap().len(), 5, "{name}");
+        assert!(b.claim_leases(kind, "b", 60).unwrap().is_empty(), "{name}");
+        assert_eq!(a.claim_leases(kind, "a", 60).unwrap().len(), 3, "{name}");
+        let held_b = b.claim_leases(kind, "b", 60).unwrap();
+        assert_eq!(held_b.len(), 2, "{name}");
+        let held_a = a.claim_leases(kind, "a", 60).unwrap();
+        assert!(
+            held_a.iter().all(|id| !held_b.contains(id)),
+            "{name}: one owner each"
+        );
+        let owners: Vec<(i64, String)> = a
+            .leases()
+            .unwrap()
+            .into_iter()
+            .map(|l| (l.resource_id, l.owner))
+            .collect();
+        assert_eq!(owners.len(), 5, "{name}");
+
+        // A lease of 0 seconds has expired at once, as a dead worker's has after its
+        // lease time: the other worker takes one of a's over, up to its share (3)…
+        a.renew_leases("a", 0).unwrap();
+        let taken = b.claim_leases(kind, "b", 60).unwrap();
+        assert_eq!(taken.len(), 3, "{name}");
+        assert_eq!(
+            taken.iter().filter(|id| held_a.contains(id)).count(),
+            1,
+            "{name}: one of a's taken over"
+        );
+        // …and a, back, keeps the two nobody took (still its own) and takes none of b's.
+        let back = a.claim_leases(kind, "a", 60).unwrap();
+        assert_eq!(back.len(), 2, "{name}");
+        assert!(
+            back.iter().all(|id| !taken.contains(id)),
+            "{name}: one owner each"
+        );
+        assert_eq!(
+            b.claim_leases(kind, "b", 60).unwrap(),
+            taken,
+            "{name}: live leases stay"
+        );
+
+        // A clean shutdown frees everything at once.
+        b.release_leases("b").unwrap();
+        assert!(a.leases().unwrap().iter().all(|l| l.owner == "a"), "{name}");
+        assert_eq!(a.claim_leases(kind, "a", 60).unwrap().len(), 5, "{name}");
+        assert!(
+            a.claim_leases(LeaseKind::LinkedinAccount, "a", 60)
+                .unwrap()
+                .is_empty(),
+            "{name}: no accounts to lease"
+        );
+    }
+}
+
+#[test]
+fn workers_claiming_at_once_get_disjoint_fair_shares() {
+    for (name, url, _guard) in fresh_databases() {
+        let mut setup = inroad_store::open(&url).unwrap();
+        for i in 0..20 {
+            let mut m = campaign_mailbox();
+            m.name = format!("m{i}");
+            setup.add_mailbox(&m).unwrap();
+        }
+        // Four workers claim over and over at the same time, each on its connection:
+        // no claim fails (no deadlock on PostgreSQL, no busy database on SQLite).
+        let start = std::sync::Barrier::new(4);
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..4)
+                .map(|w| {
+                    let (url, start) = (&url, &start);
+                    scope.spawn(move || {
+                        let worker = format!("w{w}");
+                        let mut store = inroad_store::open(url).unwrap();
+                        start.wait();
+                        for _ in 0..15 {
+                            store.claim_leases(LeaseKind::Mailbox, &worker, 60).unwrap();
+                        }
+                    })
+                })
+                .collect();
+            for handle in handles {
+                handle.join().unwrap();
+            }
+        });
+        // Settled (a round for each to give up or take its share): 5 each, disjoint.
+        let mut stores: Vec<_> = (0..4).map(|_| inroad_store::open(&url).unwrap()).collect();
+        let mut last = Vec::new();
+        for _ in 0..2 {
+            last = stores
+                .iter_mut()
+                .enumerate()
+                .map(|(w, store)| {
+                    let held = store
+                        .claim_leases(LeaseKind::Mailbox, &format!("w{w}"), 60)
+                        .unwrap();
+                    held.into_iter().collect::<BTreeSet<i64>>()
+                })
+                .collect();
+        }
+        let all: BTreeSet<i64> = last.iter().flatten().copied().collect();
+        assert_eq!(all.len(), 20, "{name}: {last:?}");
+        assert!(last.iter().all(|h| h.len() == 5), "{name}: {last:?}");
+        let owners: BTreeMap<i64, String> = setup
+            .leases()
+            .unwrap()
+            .into_iter()
+            .map(|l| (l.resource_id, l.owner))
+            .collect();
+        for (w, held) in last.iter().enumerate() {
+            for id in held {
+                assert_eq!(owners[id], format!("w{w}"), "{name}: the table agrees");
+            }
+        }
     }
 }
 
@@ -1182,10 +1365,16 @@ fn an_in_doubt_send_is_released_by_hand_as_delivered_or_to_send_again() {
     for (name, mut store, _guard) in backends() {
         let (campaign, mailbox, leads) = campaign_with_leads(store.as_mut());
         for enrolment in [1, 2] {
-            let id = store.begin_sends(&[new_send(enrolment, 0, mailbox)]).unwrap()[0].unwrap();
+            let Begun::Planned(id) = store.begin_sends(&[new_send(enrolment, 0, mailbox)]).unwrap()[0] else {
+                panic!("{name}: not planned");
+            };
             store.mark_sending(id, 1_000).unwrap();
         }
-        assert_eq!(store.mark_interrupted_sends(1_001).unwrap(), 2, "{name}");
+        assert_eq!(
+            store.mark_interrupted_sends(1_001, &[mailbox]).unwrap(),
+            2,
+            "{name}"
+        );
         let listed = store
             .campaign_enrolments(campaign, Some("active"), 0, 10)
             .unwrap();
@@ -1208,7 +1397,7 @@ fn an_in_doubt_send_is_released_by_hand_as_delivered_or_to_send_again() {
             .release_in_doubt(campaign, leads[1], false, &next_due, 2_000)
             .unwrap());
         let retried = store.begin_sends(&[new_send(2, 0, mailbox)]).unwrap()[0];
-        assert!(retried.is_some(), "{name}: sent again");
+        assert!(matches!(retried, Begun::Planned(_)), "{name}: sent again");
         let counts = store.campaign_counts(campaign).unwrap();
         assert_eq!(counts.sends.get("sent"), Some(&1), "{name}");
         assert_eq!(counts.sends.get("in_doubt"), None, "{name}");
@@ -1361,7 +1550,9 @@ fn a_forecast_reads_every_sequence_and_the_last_hours_sends() {
         assert!(!ann.suppressed && rows[1].suppressed, "{name}: bob is suppressed");
 
         // Ann's first step goes out at 1,000 and she finishes: out of the sequence.
-        let send = store.begin_sends(&[new_send(1, 0, mailbox)]).unwrap()[0].unwrap();
+        let Begun::Planned(send) = store.begin_sends(&[new_send(1, 0, mailbox)]).unwrap()[0] else {
+            panic!("{name}: the first send is planned");
+        };
         store.mark_sending(send, 1_000).unwrap();
         let finished = inroad_store::Advance {
             enrolment_id: 1,

@@ -16,6 +16,7 @@ mod assets;
 mod auth;
 mod chart;
 mod html;
+mod metrics;
 mod pages;
 mod unsubscribe;
 
@@ -31,6 +32,8 @@ use axum::routing::{get, post, MethodRouter};
 use axum::{middleware, Router};
 use inroad_store::Store;
 use tokio::net::TcpListener;
+
+pub use metrics::{spawn_metrics_server, MetricsBoard, WorkerMetrics};
 
 /// Largest request body read. An RFC 8058 one-click body is 26 bytes (a few hundred as
 /// multipart), a login form a few hundred; anything bigger is not a real request and is

@@ -181,6 +181,17 @@ pub struct RunArgs {
     /// any hour: big providers judge a sender by bursts. 0 lifts the limit.
     #[arg(long, default_value_t = 60, value_name = "N")]
     pub domain_hourly_limit: u32,
+    /// This worker's name among several sharing one database (default HOST:PID). A
+    /// worker restarted under the same id takes its leases back at once.
+    #[arg(long, value_name = "ID")]
+    pub worker_id: Option<String>,
+    /// How long a worker's leases on its mailboxes last unless renewed (every third of
+    /// it): a dead worker's mailboxes are taken over after at most this long.
+    #[arg(long, default_value_t = 60, value_name = "SECS", value_parser = clap::value_parser!(u32).range(3..=86_400))]
+    pub lease_seconds: u32,
+    /// Serve /metrics (Prometheus text) and /health on this address, e.g. 127.0.0.1:9464.
+    #[arg(long, value_name = "ADDR")]
+    pub metrics_listen: Option<std::net::SocketAddr>,
     #[arg(long)]
     pub json: bool,
 }

@@ -17,11 +17,14 @@ use crate::leads::import_with_progress;
 /// The commented example campaign: a three-step sequence from two mailboxes.
 const SAMPLE_CAMPAIGN: &str = include_str!("../../../examples/campaign.toml");
 
+/// The demo's one worker (its leases are released when each run is over).
+const DEMO_WORKER: &str = "demo";
+
 /// Runs the example campaign over simulated days into a directory of .eml files:
 /// the same worker as `inroad run`, with `--transport dir:` and `--now`.
 fn run_campaign(store: &mut dyn inroad_store::Store, dir: &std::path::Path) -> anyhow::Result<()> {
     use inroad_engine::campaign::{create, enroll, set_status, summary, EnrollPolicy};
-    use inroad_engine::worker::{run_once, RunOptions, Transport};
+    use inroad_engine::worker::{run_once, Holdings, RunOptions, Transport};
 
     println!("\n6. Run a campaign — messages go to files, nothing is sent");
     for name in ["anna-main", "anna-second"] {
@@ -66,6 +69,7 @@ fn run_campaign(store: &mut dyn inroad_store::Store, dir: &std::path::Path) -> a
     let key = crate::key::install_key(&dir.join("inroad.db.key"))?;
     let mut now = start;
     let mut passes = 0;
+    let mut holdings = Holdings::default();
     // Passes whenever the planner says something can happen, for three weeks.
     while now < start + jiff::SignedDuration::from_hours(21 * 24) && passes < 10_000 {
         let options = RunOptions {
@@ -74,8 +78,10 @@ fn run_campaign(store: &mut dyn inroad_store::Store, dir: &std::path::Path) -> a
             install_key: key.clone(),
             domain_limit_per_hour: Some(60),
             imap_timeout: std::time::Duration::from_secs(30),
+            worker_id: DEMO_WORKER.into(),
+            lease_secs: 60,
         };
-        let report = run_once(store, &options)?;
+        let report = run_once(store, &options, &mut holdings)?;
         passes += 1;
         match report.next_wake.and_then(|t| t.parse::<jiff::Timestamp>().ok()) {
             Some(next) if next > now => now = next,
@@ -83,6 +89,7 @@ fn run_campaign(store: &mut dyn inroad_store::Store, dir: &std::path::Path) -> a
             None => break,
         }
     }
+    store.release_leases(DEMO_WORKER)?;
     let s = summary(store, &id)?;
     println!(
         "   {} leads enrolled (suppressed ones never are); {} messages written to {} in {passes} passes",
@@ -283,8 +290,11 @@ fn linkedin_tasks(store: &mut dyn inroad_store::Store, dir: &std::path::Path) ->
         install_key: crate::key::install_key(&dir.join("inroad.db.key"))?,
         domain_limit_per_hour: Some(60),
         imap_timeout: std::time::Duration::from_secs(30),
+        worker_id: DEMO_WORKER.into(),
+        lease_secs: 60,
     };
-    inroad_engine::worker::run_once(store, &options)?;
+    inroad_engine::worker::run_once(store, &options, &mut Default::default())?;
+    store.release_leases(DEMO_WORKER)?;
     let today = tasks(store, monday, None, None)?;
     println!(
         "   {} leads enrolled ({} skipped: no LinkedIn profile URL); today's list holds {} invitations",

@@ -111,6 +111,10 @@ fn killing_the_worker_never_sends_a_step_twice() {
                 "2026-12-07T09:00:00Z",
                 "--helo-name",
                 "test.local",
+                // The same worker restarted: it takes its leases back at once, where a
+                // new worker would wait for them to expire.
+                "--worker-id",
+                "crash-test",
             ])
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -145,6 +149,8 @@ fn killing_the_worker_never_sends_a_step_twice() {
             "2026-12-07T09:00:00Z",
             "--helo-name",
             "test.local",
+            "--worker-id",
+            "crash-test",
         ],
     );
     drop(sink);

@@ -1,0 +1,2 @@
+SELECT kind, resource_id, owner, acquired_at, expires_at FROM leases
+ORDER BY kind COLLATE "C", resource_id
