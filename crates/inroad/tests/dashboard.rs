@@ -8,35 +8,20 @@
 //! Everything talks over loopback: chromedriver on a free port, `inroad serve` on port 0,
 //! and the mailbox page's DNS pointed at a fake server.
 
+#[path = "support/backend.rs"]
+mod backend;
+use backend::{inroad, json, WithDb};
+
 use std::io::{BufRead, BufReader};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use fantoccini::{Client, ClientBuilder, Locator};
 use inroad_testkit::{DnsZone, FakeDns};
 
 const PASSWORD: &str = "correct horse battery";
-
-fn inroad(db: &Path, args: &[&str]) -> Output {
-    let out = Command::new(env!("CARGO_BIN_EXE_inroad"))
-        .arg("--db")
-        .arg(db)
-        .args(args)
-        .output()
-        .expect("runs");
-    assert!(
-        out.status.success(),
-        "inroad {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
-}
-
-fn json(out: Output) -> serde_json::Value {
-    serde_json::from_slice(&out.stdout).unwrap()
-}
 
 const CAMPAIGN: &str = r#"
 name = "Q4 logistics"
@@ -140,8 +125,7 @@ fn seed(dir: &Path) -> PathBuf {
     let out = format!("dir:{}", dir.join("out").display());
     inroad(&db, &["run", "--once", "--transport", &out]);
     let mut add = Command::new(env!("CARGO_BIN_EXE_inroad"))
-        .arg("--db")
-        .arg(&db)
+        .db(&db)
         .args(["user", "add", "ann", "--password-stdin"])
         .stdin(Stdio::piped())
         .spawn()
@@ -154,8 +138,7 @@ fn seed(dir: &Path) -> PathBuf {
 /// `inroad serve` on a free port, its DNS at `dns`; returns it and its address.
 fn serve(db: &Path, dns: SocketAddr) -> (Killed, SocketAddr) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_inroad"))
-        .arg("--db")
-        .arg(db)
+        .db(db)
         .args(["serve", "--listen", "127.0.0.1:0", "--dns", &dns.to_string()])
         .stdin(Stdio::null())
         .stdout(Stdio::null())

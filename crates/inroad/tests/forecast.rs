@@ -10,33 +10,18 @@
 //! a pass — and the ledger's dates, instants and touches a day must be the forecast's,
 //! exactly.
 
+#[path = "support/backend.rs"]
+mod backend;
+use backend::{inroad, json, WithDb};
+
 use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
 
 use inroad_engine::forecast::accepts;
 use jiff::tz::TimeZone;
 use jiff::Timestamp;
-
-fn inroad(db: &Path, args: &[&str]) -> Output {
-    let out = Command::new(env!("CARGO_BIN_EXE_inroad"))
-        .arg("--db")
-        .arg(db)
-        .args(args)
-        .output()
-        .expect("runs");
-    assert!(
-        out.status.success(),
-        "inroad {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
-}
-
-fn json(out: Output) -> serde_json::Value {
-    serde_json::from_slice(&out.stdout).unwrap()
-}
 
 const ZONE: &str = "Europe/Berlin";
 
@@ -142,15 +127,15 @@ impl World {
         if report["sent"] == 0 {
             return wake;
         }
-        let conn = rusqlite::Connection::open(&self.db).unwrap();
-        let due: Option<i64> = conn
-            .query_row(
-                "SELECT min(next_due) FROM enrolments WHERE state = 'active' AND next_due > ?1",
-                [now.as_second()],
-                |r| r.get(0),
-            )
-            .unwrap();
-        let due = due.map(|s| Timestamp::from_second(s).unwrap());
+        let due = backend::query(
+            &self.db,
+            &format!(
+                "SELECT min(next_due) FROM enrolments WHERE state = 'active' AND next_due > {}",
+                now.as_second()
+            ),
+        )[0][0]
+            .as_deref()
+            .map(|s| Timestamp::from_second(s.parse().unwrap()).unwrap());
         match (wake, due) {
             (Some(wake), Some(due)) => Some(wake.min(due)),
             (wake, due) => wake.or(due),
@@ -340,20 +325,18 @@ struct Reality {
 }
 
 fn reality(db: &Path, campaign: &str) -> Reality {
-    let conn = rusqlite::Connection::open(db).unwrap();
-    let mut stmt = conn
-        .prepare(
-            "SELECT e.id, s.planned_at FROM sends s JOIN enrolments e ON e.id = s.enrolment_id
-             JOIN campaigns c ON c.id = e.campaign_id WHERE s.state = 'sent' AND c.name = ?1
-             UNION ALL
-             SELECT t.enrolment_id, t.done_at FROM linkedin_tasks t JOIN campaigns c ON c.id = t.campaign_id
-             WHERE t.state = 'done' AND c.name = ?1",
-        )
-        .unwrap();
-    let touches: Vec<(i64, i64)> = stmt
-        .query_map([campaign], |r| Ok((r.get(0)?, r.get(1)?)))
-        .unwrap()
-        .map(Result::unwrap)
+    // `campaign` is one of this file's constants, so it can stand in the SQL.
+    let sql = format!(
+        "SELECT e.id, s.planned_at FROM sends s JOIN enrolments e ON e.id = s.enrolment_id
+         JOIN campaigns c ON c.id = e.campaign_id WHERE s.state = 'sent' AND c.name = '{campaign}'
+         UNION ALL
+         SELECT t.enrolment_id, t.done_at FROM linkedin_tasks t JOIN campaigns c ON c.id = t.campaign_id
+         WHERE t.state = 'done' AND c.name = '{campaign}'"
+    );
+    let number = |v: &Option<String>| v.as_deref().unwrap().parse::<i64>().unwrap();
+    let touches: Vec<(i64, i64)> = backend::query(db, &sql)
+        .iter()
+        .map(|row| (number(&row[0]), number(&row[1])))
         .collect();
     let zone = TimeZone::get(ZONE).unwrap();
     let date = |at: i64| zone.to_datetime(Timestamp::from_second(at).unwrap()).date();
@@ -624,8 +607,7 @@ fn what_ifs_and_bad_input() {
         (&["forecast", "li-first", "--mailboxes", "lots"][..], "+3"),
     ] {
         let out = Command::new(env!("CARGO_BIN_EXE_inroad"))
-            .arg("--db")
-            .arg(&w.db)
+            .db(&w.db)
             .args(args)
             .output()
             .unwrap();

@@ -6,28 +6,10 @@
 
 #[path = "support/backend.rs"]
 mod backend;
-use backend::WithDb;
+use backend::{inroad, json, WithDb};
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-
-fn inroad(db: &Path, args: &[&str]) -> Output {
-    let out = Command::new(env!("CARGO_BIN_EXE_inroad"))
-        .db(db)
-        .args(args)
-        .output()
-        .expect("runs");
-    assert!(
-        out.status.success(),
-        "inroad {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
-}
-
-fn json(out: Output) -> serde_json::Value {
-    serde_json::from_slice(&out.stdout).unwrap()
-}
+use std::path::PathBuf;
+use std::process::Command;
 
 const CAMPAIGN: &str = r#"
 name = "li"

@@ -6,25 +6,10 @@
 
 #[path = "support/backend.rs"]
 mod backend;
-use backend::WithDb;
+use backend::inroad;
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-
-fn inroad(db: &Path, args: &[&str]) -> Output {
-    let out = Command::new(env!("CARGO_BIN_EXE_inroad"))
-        .db(db)
-        .args(args)
-        .output()
-        .expect("runs");
-    assert!(
-        out.status.success(),
-        "inroad {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
-}
 
 const CAMPAIGN: &str = r#"
 name = "caps"

@@ -6,26 +6,12 @@
 
 #[path = "support/backend.rs"]
 mod backend;
-use backend::WithDb;
+use backend::{inroad, WithDb};
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::path::Path;
-use std::process::{Child, ChildStderr, Command, Output, Stdio};
-
-fn inroad(db: &Path, args: &[&str]) -> Output {
-    let out = Command::new(env!("CARGO_BIN_EXE_inroad"))
-        .db(db)
-        .args(args)
-        .output()
-        .expect("runs");
-    assert!(
-        out.status.success(),
-        "inroad {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
-}
+use std::process::{Child, ChildStderr, Command, Stdio};
 
 const CAMPAIGN: &str = r#"
 name = "c"

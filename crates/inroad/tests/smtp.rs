@@ -6,32 +6,18 @@
 
 #[path = "support/backend.rs"]
 mod backend;
-use backend::WithDb;
+use backend::{inroad, WithDb};
 
 use std::io::Write;
 use std::net::Ipv4Addr;
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 
 #[path = "support/sink.rs"]
 mod sink;
 
 use inroad_testkit::dkim::{crlf, DkimSignature};
 use inroad_testkit::{AfterData, FakeMx, HostScript, Script};
-
-fn inroad(db: &Path, args: &[&str]) -> Output {
-    let out = Command::new(env!("CARGO_BIN_EXE_inroad"))
-        .db(db)
-        .args(args)
-        .output()
-        .expect("runs");
-    assert!(
-        out.status.success(),
-        "inroad {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
-}
 
 fn campaign(dir: &Path, db: &Path, (host, port): (&str, u16), emails: &[&str], dkim: Option<&Path>) {
     let leads = dir.join("leads.csv");

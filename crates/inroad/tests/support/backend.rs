@@ -13,7 +13,7 @@
 use std::collections::HashMap;
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, Output};
 use std::sync::Mutex;
 
 use inroad_testkit::PgDatabase;
@@ -42,6 +42,26 @@ pub fn db_arg(path: &Path) -> OsString {
 /// `--db` as a string, for argument lists.
 pub fn db_str(path: &Path) -> String {
     db_arg(path).into_string().expect("a UTF-8 database argument")
+}
+
+/// Runs the real `inroad` on the database at `path`; the command must succeed.
+pub fn inroad(path: &Path, args: &[&str]) -> Output {
+    let out = Command::new(env!("CARGO_BIN_EXE_inroad"))
+        .db(path)
+        .args(args)
+        .output()
+        .expect("runs");
+    assert!(
+        out.status.success(),
+        "inroad {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+/// What a `--json` command printed.
+pub fn json(out: Output) -> serde_json::Value {
+    serde_json::from_slice(&out.stdout).unwrap()
 }
 
 pub trait WithDb {
