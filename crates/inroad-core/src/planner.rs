@@ -308,7 +308,222 @@ pub fn step_due(previous: Timestamp, step: &Step, tz: &TimeZone) -> Timestamp {
 /// Decides which sends happen at `input.now`; see the module docs for the rules and the
 /// contract on `input.due`.
 pub fn plan(input: &PlanInput) -> Plan {
-    Pass::new(input).run()
+    Planner::default().plan(input)
+}
+
+/// The planner with what it may keep from one pass to the next: the mailbox and campaign
+/// indices, and what a pass needs of each mailbox (its calendar day, cap, gap). A caller
+/// planning many passes over the same mailboxes and campaigns (`forecast` plans hundreds of
+/// thousands) keeps one, and no longer sets up every mailbox again each pass. Its plans are
+/// [`plan`]'s: what it keeps is checked against each input and worked out again where it
+/// differs — or, with [`Planner::plan_changed`], where the caller says it differs.
+#[derive(Default)]
+pub struct Planner {
+    /// The ids of the mailboxes `mailbox_index` was built from, in input order.
+    mailbox_ids: Vec<i64>,
+    mailbox_index: IdMap,
+    campaign_ids: Vec<i64>,
+    campaign_index: IdMap,
+    /// Per campaign: the mailbox ids its indices were resolved from, and those indices.
+    campaign_mailboxes: Vec<(Vec<i64>, Vec<usize>)>,
+    /// Per mailbox, in input order.
+    facts: Vec<MailboxFacts>,
+    /// A pass's buffers, kept with their allocations.
+    buffers: Buffers,
+}
+
+#[derive(Default)]
+struct Buffers {
+    slots: Vec<Slot>,
+    leads_now: IdSet,
+    new_leads: NewLeadBuffers,
+}
+
+/// The new-lead scan's buffers (see `Pass::new_leads`).
+#[derive(Default)]
+struct NewLeadBuffers {
+    budget: Vec<Option<u32>>,
+    next_day: Vec<Option<Timestamp>>,
+    marked: Vec<bool>,
+    choices: Vec<Option<Choice>>,
+}
+
+/// What a pass needs of a mailbox, worked out from its [`MailboxState`] for the calendar
+/// day `now` falls on in its zone.
+#[derive(Clone, Debug, PartialEq)]
+struct MailboxFacts {
+    zone: TimeZone,
+    /// The address of the zone's IANA name: clones of one zone share it.
+    zone_name: Option<usize>,
+    /// The day's first instant and the first instant after it.
+    start: Timestamp,
+    end: Timestamp,
+    date: Date,
+    /// What the cap was worked out from (see [`daily_cap`]).
+    cap_from: (u32, Option<Warmup>, Option<Date>),
+    cap: u32,
+    sent_today: u32,
+    gap_ends: Option<Timestamp>,
+    paused: bool,
+}
+
+impl MailboxFacts {
+    fn of(m: &MailboxState, now: Timestamp) -> MailboxFacts {
+        let zone = m.day_zone();
+        let date = mailbox_day(now, zone);
+        let (start, end) = day_bounds(date, zone);
+        MailboxFacts {
+            zone: zone.clone(),
+            zone_name: zone.iana_name().map(|name| name.as_ptr() as usize),
+            start,
+            end,
+            date,
+            cap_from: (m.daily_cap, m.warmup, m.first_send_day),
+            cap: daily_cap(m.daily_cap, m.warmup, m.first_send_day, date),
+            sent_today: m.sent_today,
+            gap_ends: m.gap_ends(),
+            paused: m.paused,
+        }
+    }
+
+    /// Brings the facts up to date with `m` at `now`, working out again only what changed.
+    fn refresh(&mut self, m: &MailboxState, now: Timestamp) {
+        if !self.today(now) || !self.is_in(m.day_zone()) {
+            *self = MailboxFacts::of(m, now);
+            return;
+        }
+        let cap_from = (m.daily_cap, m.warmup, m.first_send_day);
+        if self.cap_from != cap_from {
+            self.cap = daily_cap(m.daily_cap, m.warmup, m.first_send_day, self.date);
+            self.cap_from = cap_from;
+        }
+        self.sent_today = m.sent_today;
+        self.gap_ends = m.gap_ends();
+        self.paused = m.paused;
+    }
+
+    /// Whether `now` falls on the day these facts are for.
+    fn today(&self, now: Timestamp) -> bool {
+        self.start <= now && now < self.end
+    }
+
+    /// Whether `zone` is the facts' zone: IANA zones by name, mostly by its address.
+    fn is_in(&self, zone: &TimeZone) -> bool {
+        match (self.zone_name, zone.iana_name()) {
+            (Some(ours), Some(name)) => ours == name.as_ptr() as usize || self.zone.iana_name() == Some(name),
+            (None, None) => self.zone == *zone,
+            _ => false,
+        }
+    }
+}
+
+impl Planner {
+    /// Decides which sends happen at `input.now`, as [`plan`] does.
+    pub fn plan(&mut self, input: &PlanInput) -> Plan {
+        self.prepare(input, None);
+        self.run(input)
+    }
+
+    /// [`Planner::plan`] for a caller that knows what changed since its last call: only
+    /// the mailboxes at `changed` (indices into `input.mailboxes`) may differ from that
+    /// call's, and the others are not compared again (their day still moves with `now`).
+    /// The forecast, whose passes each change one mailbox or two of fifty, spends most of
+    /// its time planning, and most of a plan comparing unchanged mailboxes. Debug builds
+    /// check the claim.
+    pub fn plan_changed(&mut self, input: &PlanInput, changed: &[usize]) -> Plan {
+        self.prepare(input, Some(changed));
+        debug_assert!(
+            input
+                .mailboxes
+                .iter()
+                .zip(&self.facts)
+                .all(|(m, facts)| *facts == MailboxFacts::of(m, input.now)),
+            "a mailbox changed that the caller did not name"
+        );
+        self.run(input)
+    }
+
+    fn run(&mut self, input: &PlanInput) -> Plan {
+        let buffers = std::mem::take(&mut self.buffers);
+        let (plan, buffers) = Pass::new(input, self, buffers).run();
+        self.buffers = buffers;
+        plan
+    }
+
+    /// Brings what is kept up to date with `input`: every mailbox's facts, or only those
+    /// `changed` names.
+    fn prepare(&mut self, input: &PlanInput, changed: Option<&[usize]>) {
+        let now = input.now;
+        let same_mailboxes = self.mailbox_ids.len() == input.mailboxes.len()
+            && self
+                .mailbox_ids
+                .iter()
+                .zip(&input.mailboxes)
+                .all(|(&id, m)| id == m.id);
+        if !same_mailboxes {
+            self.mailbox_ids = input.mailboxes.iter().map(|m| m.id).collect();
+            // The first of a repeated id wins, as everywhere ids are looked up.
+            self.mailbox_index = IdMap::with_capacity_and_hasher(input.mailboxes.len(), Default::default());
+            for (i, id) in self.mailbox_ids.iter().enumerate() {
+                self.mailbox_index.entry(*id).or_insert(i);
+            }
+            self.campaign_mailboxes.clear();
+            self.facts = input.mailboxes.iter().map(|m| MailboxFacts::of(m, now)).collect();
+        } else {
+            match changed {
+                None => {
+                    for (m, facts) in input.mailboxes.iter().zip(&mut self.facts) {
+                        facts.refresh(m, now);
+                    }
+                }
+                Some(changed) => {
+                    for (m, facts) in input.mailboxes.iter().zip(&mut self.facts) {
+                        if !facts.today(now) {
+                            facts.refresh(m, now);
+                        }
+                    }
+                    for &i in changed {
+                        if let (Some(m), Some(facts)) = (input.mailboxes.get(i), self.facts.get_mut(i)) {
+                            facts.refresh(m, now);
+                        }
+                    }
+                }
+            }
+        }
+        let same_campaigns = self.campaign_ids.len() == input.campaigns.len()
+            && self
+                .campaign_ids
+                .iter()
+                .zip(&input.campaigns)
+                .all(|(&id, c)| id == c.id);
+        if !same_campaigns {
+            self.campaign_ids = input.campaigns.iter().map(|c| c.id).collect();
+            self.campaign_index = IdMap::with_capacity_and_hasher(input.campaigns.len(), Default::default());
+            for (i, id) in self.campaign_ids.iter().enumerate() {
+                self.campaign_index.entry(*id).or_insert(i);
+            }
+        }
+        self.campaign_mailboxes.truncate(input.campaigns.len());
+        for (i, c) in input.campaigns.iter().enumerate() {
+            if self
+                .campaign_mailboxes
+                .get(i)
+                .is_some_and(|(ids, _)| *ids == c.mailboxes)
+            {
+                continue;
+            }
+            let indices = c
+                .mailboxes
+                .iter()
+                .filter_map(|id| self.mailbox_index.get(id).copied())
+                .collect();
+            let resolved = (c.mailboxes.clone(), indices);
+            match self.campaign_mailboxes.get_mut(i) {
+                Some(entry) => *entry = resolved,
+                None => self.campaign_mailboxes.push(resolved),
+            }
+        }
+    }
 }
 
 /// A mailbox during a pass.
@@ -345,14 +560,17 @@ struct Choice {
 struct Pass<'a> {
     input: &'a PlanInput,
     now: Timestamp,
-    mailbox_index: IdMap,
-    campaign_index: IdMap,
+    mailbox_index: &'a IdMap,
+    campaign_index: &'a IdMap,
+    /// Per campaign: the indices of its mailboxes.
+    campaign_mailboxes: &'a [(Vec<i64>, Vec<usize>)],
     slots: Vec<Slot>,
     open: usize,
     /// Per (campaign, zone name): a pass meets a handful, so a list beats hashing names.
     windows: Vec<(usize, &'a str, WindowAt)>,
     domains_now: HashMap<&'a str, u32>,
-    leads_now: HashSet<i64>,
+    leads_now: IdSet,
+    new_lead_buffers: NewLeadBuffers,
     sends: Vec<PlannedSend>,
     wake: Option<Timestamp>,
     scanned: usize,
@@ -361,24 +579,23 @@ struct Pass<'a> {
 }
 
 impl<'a> Pass<'a> {
-    fn new(input: &'a PlanInput) -> Pass<'a> {
+    /// A pass over `input` with `planner` prepared for it.
+    fn new(input: &'a PlanInput, planner: &'a Planner, buffers: Buffers) -> Pass<'a> {
         let now = input.now;
-        // Sized up front: growing a map entry by entry rehashes it several times a pass.
-        let mut mailbox_index = IdMap::with_capacity_and_hasher(input.mailboxes.len(), Default::default());
-        let mut slots = Vec::with_capacity(input.mailboxes.len());
-        let mut days = Days::default();
-        for (i, m) in input.mailboxes.iter().enumerate() {
-            mailbox_index.entry(m.id).or_insert(i);
-            // `m.remaining_today(now)`, with the zone's day read once per pass.
-            let today = days.today(now, m.day_zone());
-            let cap = daily_cap(m.daily_cap, m.warmup, m.first_send_day, today);
-            let remaining = cap.saturating_sub(m.sent_today);
-            let gap_ends = m.gap_ends().filter(|&end| end > now);
+        let Buffers {
+            mut slots,
+            mut leads_now,
+            new_leads,
+        } = buffers;
+        slots.clear();
+        leads_now.clear();
+        for m in &planner.facts {
+            let remaining = m.cap.saturating_sub(m.sent_today);
+            let gap_ends = m.gap_ends.filter(|&end| end > now);
             let ready_at = if m.paused {
                 None
             } else if remaining == 0 {
-                let midnight = days.midnight(now, m.day_zone());
-                Some(gap_ends.map_or(midnight, |end| end.max(midnight)))
+                Some(gap_ends.map_or(m.end, |end| end.max(m.end)))
             } else {
                 gap_ends
             };
@@ -389,21 +606,19 @@ impl<'a> Pass<'a> {
                 ready_at,
             });
         }
-        let mut campaign_index = IdMap::with_capacity_and_hasher(input.campaigns.len(), Default::default());
-        for (i, c) in input.campaigns.iter().enumerate() {
-            campaign_index.entry(c.id).or_insert(i);
-        }
         let open = slots.iter().filter(|s| s.open).count();
         let mut pass = Pass {
             input,
             now,
-            mailbox_index,
-            campaign_index,
+            mailbox_index: &planner.mailbox_index,
+            campaign_index: &planner.campaign_index,
+            campaign_mailboxes: &planner.campaign_mailboxes,
             slots,
             open,
             windows: Vec::new(),
             domains_now: HashMap::new(),
-            leads_now: HashSet::new(),
+            leads_now,
+            new_lead_buffers: new_leads,
             sends: Vec::new(),
             wake: None,
             scanned: 0,
@@ -418,7 +633,8 @@ impl<'a> Pass<'a> {
         pass
     }
 
-    fn run(mut self) -> Plan {
+    /// The plan, and the buffers back.
+    fn run(mut self) -> (Plan, Buffers) {
         self.follow_ups();
         self.new_leads();
         let next_wake = if self.sends.is_empty() {
@@ -432,12 +648,18 @@ impl<'a> Pass<'a> {
         } else {
             Some(self.now)
         };
-        Plan {
+        let plan = Plan {
             sends: self.sends,
             next_wake,
             scanned: self.scanned,
             wants_more_new_leads: self.wants_more_new_leads,
-        }
+        };
+        let buffers = Buffers {
+            slots: self.slots,
+            leads_now: self.leads_now,
+            new_leads: self.new_lead_buffers,
+        };
+        (plan, buffers)
     }
 
     /// Notes an instant at which something that blocks a send lifts.
@@ -496,9 +718,15 @@ impl<'a> Pass<'a> {
 
     fn new_leads(&mut self) {
         let input = self.input;
-        let mut budget: Vec<Option<u32>> = Vec::with_capacity(input.campaigns.len());
+        let NewLeadBuffers {
+            mut budget,
+            mut next_day,
+            mut marked,
+            mut choices,
+        } = std::mem::take(&mut self.new_lead_buffers);
+        budget.clear();
         // For campaigns out of new leads today: when their next day starts.
-        let mut next_day: Vec<Option<Timestamp>> = Vec::with_capacity(input.campaigns.len());
+        next_day.clear();
         for c in &input.campaigns {
             let left = c.daily_new_leads.map(|n| n.saturating_sub(c.new_leads_today));
             budget.push(left);
@@ -508,7 +736,7 @@ impl<'a> Pass<'a> {
         }
         // Mailboxes of campaigns that may still start new leads; the scan stops once none
         // of them can send.
-        let mut marked = self.new_lead_mailboxes(&budget);
+        self.mark_new_lead_mailboxes(&budget, &mut marked);
         let mut eligible = self.count_open(&marked);
         if eligible == 0 && self.sends.is_empty() && !input.due.is_empty() {
             // No scan: any new lead due waits for a mailbox or for tomorrow's allowance.
@@ -517,7 +745,8 @@ impl<'a> Pass<'a> {
                 self.note(day);
             }
         }
-        let mut choices: Vec<Option<Choice>> = vec![None; input.campaigns.len()];
+        choices.clear();
+        choices.resize(input.campaigns.len(), None);
         for e in &input.due {
             if eligible == 0 {
                 break;
@@ -562,30 +791,43 @@ impl<'a> Pass<'a> {
                 continue;
             }
             self.send(e, mi);
-            if let Some(left) = &mut budget[ci] {
-                *left -= 1;
-                if *left == 0 {
-                    marked = self.new_lead_mailboxes(&budget);
+            match &mut budget[ci] {
+                Some(left) if *left == 1 => {
+                    *left = 0;
+                    self.mark_new_lead_mailboxes(&budget, &mut marked);
+                    eligible = self.count_open(&marked);
                 }
-            }
-            eligible = self.count_open(&marked);
-        }
-        self.wants_more_new_leads = eligible > 0;
-    }
-
-    /// Which mailboxes belong to a campaign that may still start new leads.
-    fn new_lead_mailboxes(&self, budget: &[Option<u32>]) -> Vec<bool> {
-        let mut marked = vec![false; self.slots.len()];
-        for (c, left) in self.input.campaigns.iter().zip(budget) {
-            if *left != Some(0) {
-                for id in &c.mailboxes {
-                    if let Some(&mi) = self.mailbox_index.get(id) {
-                        marked[mi] = true;
+                left => {
+                    if let Some(left) = left {
+                        *left -= 1;
+                    }
+                    // The send closed `mi`, and only `mi`.
+                    if marked[mi] {
+                        eligible -= 1;
                     }
                 }
             }
         }
-        marked
+        self.wants_more_new_leads = eligible > 0;
+        self.new_lead_buffers = NewLeadBuffers {
+            budget,
+            next_day,
+            marked,
+            choices,
+        };
+    }
+
+    /// Marks the mailboxes of the campaigns that may still start new leads.
+    fn mark_new_lead_mailboxes(&self, budget: &[Option<u32>], marked: &mut Vec<bool>) {
+        marked.clear();
+        marked.resize(self.slots.len(), false);
+        for ((_, mailboxes), left) in self.campaign_mailboxes.iter().zip(budget) {
+            if *left != Some(0) {
+                for &mi in mailboxes {
+                    marked[mi] = true;
+                }
+            }
+        }
     }
 
     fn count_open(&self, marked: &[bool]) -> usize {
@@ -624,10 +866,7 @@ impl<'a> Pass<'a> {
             zoneless_wake: None,
             blocked_wake: None,
         };
-        for id in &campaign.mailboxes {
-            let Some(&mi) = self.mailbox_index.get(id) else {
-                continue;
-            };
+        for &mi in &self.campaign_mailboxes[ci].1 {
             if !self.slots[mi].open {
                 if let Some(at) = self.slots[mi].ready_at {
                     choice.blocked_wake = Some(choice.blocked_wake.map_or(at, |w| w.min(at)));
@@ -728,55 +967,10 @@ impl<'a> Pass<'a> {
     }
 }
 
-/// The calendar day `now` falls on in each zone and when it ends, read once per pass:
-/// mailboxes share a few zones, and reading a zone's clock costs more than all the rest of
-/// a mailbox's slot.
-#[derive(Default)]
-struct Days<'a> {
-    zones: Vec<(&'a str, Date, Option<Timestamp>)>,
-}
-
-impl<'a> Days<'a> {
-    fn today(&mut self, now: Timestamp, zone: &'a TimeZone) -> Date {
-        match self.slot(now, zone) {
-            Some(i) => self.zones[i].1,
-            None => mailbox_day(now, zone),
-        }
-    }
-
-    fn midnight(&mut self, now: Timestamp, zone: &'a TimeZone) -> Timestamp {
-        match self.slot(now, zone) {
-            Some(i) => {
-                let (_, today, end) = &mut self.zones[i];
-                *end.get_or_insert_with(|| day_bounds(*today, zone).1)
-            }
-            None => day_bounds(mailbox_day(now, zone), zone).1,
-        }
-    }
-
-    /// The zone's entry (`None` for a zone without a name, read every time).
-    fn slot(&mut self, now: Timestamp, zone: &'a TimeZone) -> Option<usize> {
-        let name = zone.iana_name()?;
-        // Clones of one zone share its name: most lookups end at the pointer.
-        Some(
-            match self
-                .zones
-                .iter()
-                .position(|z| std::ptr::eq(z.0, name) || z.0 == name)
-            {
-                Some(i) => i,
-                None => {
-                    self.zones.push((name, mailbox_day(now, zone), None));
-                    self.zones.len() - 1
-                }
-            },
-        )
-    }
-}
-
 /// A map keyed by ids: SplitMix64 instead of SipHash, since ids are not attacker-chosen
 /// and the lookup runs once per scanned enrolment.
 type IdMap = HashMap<i64, usize, BuildHasherDefault<IdHasher>>;
+type IdSet = HashSet<i64, BuildHasherDefault<IdHasher>>;
 
 #[derive(Default)]
 struct IdHasher(u64);
@@ -1413,5 +1607,85 @@ mod tests {
             assert!(send.enrolment_id < 1_000, "the earliest due first");
         }
         assert!(result.scanned <= 1_001_000, "{}", result.scanned);
+    }
+
+    /// A kept [`Planner`], told everything or only what changed, plans as a fresh one
+    /// over three simulated days: sends, caps reached, warm-up, midnights in three zones.
+    #[test]
+    fn a_kept_planner_plans_as_a_fresh_one() {
+        let mut berlin = mailbox(1);
+        berlin.warmup = Some(Warmup { start: 3, step: 2 });
+        berlin.daily_cap = 6;
+        let mut new_york = mailbox(2);
+        new_york.time_zone = Some(tz("America/New_York"));
+        new_york.daily_cap = 4;
+        let mut utc = mailbox(3);
+        utc.time_zone = None;
+        utc.daily_cap = 5;
+        let mut paused = mailbox(4);
+        paused.paused = true;
+        let mut due: Vec<DueEnrolment> = (0..60).map(|i| new_lead(100 + i, 60 - i)).collect();
+        for (i, e) in due.iter_mut().enumerate() {
+            e.time_zone = match i % 3 {
+                0 => Some(tz("America/New_York")),
+                1 => None,
+                _ => Some(tz("Asia/Tokyo")),
+            };
+        }
+        due.extend((0..6).map(|i| follow_up(10 + i, 1 + i % 4, 30)));
+        let mut input = input(
+            vec![berlin, new_york, utc, paused],
+            vec![campaign(1, &[1, 2, 3, 4])],
+            due,
+        );
+        let gap = Gap {
+            min: Duration::from_secs(600),
+            max: Duration::from_secs(3600),
+        };
+        let (mut kept, mut told) = (Planner::default(), Planner::default());
+        let mut changed: Vec<usize> = Vec::new();
+        let mut days: Vec<Date> = input
+            .mailboxes
+            .iter()
+            .map(|m| mailbox_day(input.now, m.day_zone()))
+            .collect();
+        let (mut rounds, mut sends) = (0, 0);
+        while rounds < 2_000 && !input.due.is_empty() {
+            rounds += 1;
+            for (i, m) in input.mailboxes.iter_mut().enumerate() {
+                let today = mailbox_day(input.now, m.day_zone());
+                if today != days[i] {
+                    days[i] = today;
+                    m.sent_today = 0;
+                    changed.push(i);
+                }
+            }
+            let fresh = plan(&input);
+            assert_eq!(kept.plan(&input), fresh, "round {rounds}");
+            assert_eq!(told.plan_changed(&input, &changed), fresh, "round {rounds}");
+            changed.clear();
+            for send in &fresh.sends {
+                let at = input.due.iter().position(|e| e.id == send.enrolment_id).unwrap();
+                let e = input.due.remove(at);
+                input.record_send(&e, send.mailbox_id, gap);
+                changed.push(
+                    input
+                        .mailboxes
+                        .iter()
+                        .position(|m| m.id == send.mailbox_id)
+                        .unwrap(),
+                );
+                sends += 1;
+            }
+            if fresh.sends.is_empty() {
+                let Some(wake) = fresh.next_wake else { break };
+                input.now = wake;
+            }
+        }
+        assert!(sends > 40, "{sends} sends in {rounds} rounds");
+        assert!(
+            days[0] > mailbox_day(ts(NOW), &tz("Europe/Berlin")),
+            "crossed a midnight"
+        );
     }
 }

@@ -73,8 +73,8 @@ use inroad_core::linkedin::{
     Plan as LinkedinPlan, TaskKind, TaskRecord, HISTORY,
 };
 use inroad_core::planner::{
-    local_zone, plan, step_due, CampaignState, DomainRecent, DueEnrolment, MailboxState, Plan, PlanInput,
-    PlannedSend,
+    local_zone, step_due, CampaignState, DomainRecent, DueEnrolment, MailboxState, Plan, PlanInput,
+    PlannedSend, Planner,
 };
 use inroad_core::schedule::{ceil_to_second, day_bounds, mailbox_day, Gap, Window};
 use inroad_store::{CampaignRecord, Store};
@@ -422,7 +422,8 @@ struct Handed {
 #[derive(Default)]
 struct Scratch {
     free: Vec<Option<(bool, bool)>>,
-    live: Vec<bool>,
+    /// The due classes with steps waiting, and whether the planner could send from each.
+    live: Vec<(usize, bool)>,
     follow_ups: Vec<((i64, i64), usize)>,
     due: Vec<usize>,
 }
@@ -546,6 +547,10 @@ struct Sim<'s> {
     /// Leads whose invitation is to be accepted and not marked yet.
     accepting: HashSet<i64>,
     input: PlanInput,
+    /// Keeps the mailboxes' days and caps between rounds.
+    planner: Planner,
+    /// Mailboxes (indices into `input.mailboxes`) changed since the planner last ran.
+    changed_mailboxes: Vec<usize>,
     /// Parallel to `input.campaigns`.
     campaigns: Vec<Campaign>,
     target: usize,
@@ -563,6 +568,9 @@ struct Sim<'s> {
     /// Due email steps read by a pass and not sent yet, in classes.
     classes: Vec<DueClass>,
     class_index: HashMap<(usize, Option<usize>, Option<i64>), usize>,
+    /// The classes with steps in them: most are empty at any instant, and a round looks
+    /// only at these.
+    busy_classes: BitSet,
     zones: Zones,
     /// Whether a campaign's window is open in a zone at the current pass's instant, by
     /// campaign × zone (`None`: not asked yet).
@@ -787,6 +795,8 @@ impl<'s> Sim<'s> {
                 domain_limit_per_hour: options.domain_limit_per_hour,
                 ..PlanInput::default()
             },
+            planner: Planner::default(),
+            changed_mailboxes: Vec::new(),
             campaigns,
             target,
             senders,
@@ -798,6 +808,7 @@ impl<'s> Sim<'s> {
             future: BTreeMap::new(),
             classes: Vec::new(),
             class_index: HashMap::new(),
+            busy_classes: BitSet::default(),
             zones,
             windows: Vec::new(),
             spare: Vec::new(),
@@ -1069,7 +1080,7 @@ impl<'s> Sim<'s> {
         self.windows.clear();
         self.windows
             .resize(self.campaigns.len() * self.zones.list.len(), None);
-        for (sender, state) in self.senders.iter_mut().zip(&mut self.input.mailboxes) {
+        for (i, (sender, state)) in self.senders.iter_mut().zip(&mut self.input.mailboxes).enumerate() {
             let mut redraw = sender.sent_in_pass;
             if now >= sender.day_end {
                 // A pass reloads first, so nothing has been sent yet on the new day.
@@ -1088,6 +1099,7 @@ impl<'s> Sim<'s> {
                 let last = state.last_send.map_or(0, |t| t.as_second());
                 state.gap = sender.gap.after_send(state.id, last, state.sent_today);
                 sender.ready_at = state.gap_ends();
+                self.changed_mailboxes.push(i);
             }
         }
         for (c, state) in self.campaigns.iter_mut().zip(&mut self.input.campaigns) {
@@ -1171,6 +1183,7 @@ impl<'s> Sim<'s> {
                         }
                     };
                     self.classes[class].entries.insert(key, idx);
+                    self.busy_classes.insert(class);
                     self.enrolments[idx].class = Some(class);
                 }
                 // Already queued for the task list.
@@ -1195,7 +1208,8 @@ impl<'s> Sim<'s> {
         let mut window = NEW_LEAD_WINDOW;
         loop {
             let live_new_leads = self.fill_due(now, window);
-            let planned = plan(&self.input);
+            let planned = self.planner.plan_changed(&self.input, &self.changed_mailboxes);
+            self.changed_mailboxes.clear();
             if planned.wants_more_new_leads && window < live_new_leads {
                 window = window.saturating_mul(4);
                 continue;
@@ -1214,30 +1228,33 @@ impl<'s> Sim<'s> {
     fn fill_due(&mut self, now: Timestamp, window: usize) -> usize {
         // Per campaign that may still start new leads today: whether a mailbox of its is free
         // to send now, and whether one free is in its window too.
-        let mut free = std::mem::take(&mut self.scratch.free);
-        free.clear();
-        for c in 0..self.campaigns.len() {
-            let state = &self.input.campaigns[c];
-            if state.daily_new_leads.is_some_and(|n| state.new_leads_today >= n) {
-                free.push(None);
-                continue;
-            }
-            let (mut any, mut in_window) = (false, false);
-            for i in 0..self.campaign_senders[c].len() {
-                let mi = self.campaign_senders[c][i];
-                if self.free(mi, now) {
-                    any = true;
-                    let zone = self.senders[mi].zone_id;
-                    in_window = in_window || self.window_open(c, zone, now);
-                }
-            }
-            free.push(Some((any, in_window)));
-        }
         let mut live = std::mem::take(&mut self.scratch.live);
         live.clear();
-        for c in 0..self.classes.len() {
-            let open = self.class_open(c, now, &free);
-            live.push(open);
+        live.extend(self.busy_classes.iter().map(|c| (c, false)));
+        let mut free = std::mem::take(&mut self.scratch.free);
+        free.clear();
+        // Only new leads ask whether any mailbox of their campaign is free.
+        if live.iter().any(|&(c, _)| self.classes[c].mailbox.is_none()) {
+            for c in 0..self.campaigns.len() {
+                let state = &self.input.campaigns[c];
+                if state.daily_new_leads.is_some_and(|n| state.new_leads_today >= n) {
+                    free.push(None);
+                    continue;
+                }
+                let (mut any, mut in_window) = (false, false);
+                for i in 0..self.campaign_senders[c].len() {
+                    let mi = self.campaign_senders[c][i];
+                    if self.free(mi, now) {
+                        any = true;
+                        let zone = self.senders[mi].zone_id;
+                        in_window = in_window || self.window_open(c, zone, now);
+                    }
+                }
+                free.push(Some((any, in_window)));
+            }
+        }
+        for (c, open) in live.iter_mut() {
+            *open = self.class_open(*c, now, &free);
         }
         self.scratch.free = free;
         let mut follow_ups = std::mem::take(&mut self.scratch.follow_ups);
@@ -1247,7 +1264,8 @@ impl<'s> Sim<'s> {
         let mut firsts: Vec<usize> = Vec::new();
         let mut new_lead_classes = Vec::new();
         let mut live_new_leads = 0;
-        for (class, open) in self.classes.iter().zip(&live) {
+        for &(c, open) in &live {
+            let class = &self.classes[c];
             let Some((_, &first)) = class.entries.first_key_value() else {
                 continue;
             };
@@ -1277,7 +1295,8 @@ impl<'s> Sim<'s> {
                 due.push(idx);
             }
         }
-        for (class, open) in self.classes.iter().zip(&live) {
+        for &(c, open) in &live {
+            let class = &self.classes[c];
             if class.mailbox.is_none() && !open {
                 due.extend(class.entries.first_key_value().map(|(_, &idx)| idx));
             }
@@ -1300,7 +1319,15 @@ impl<'s> Sim<'s> {
         }
         for (slot, &idx) in input.due.iter_mut().zip(&due) {
             let e = &enrolments[idx];
-            write_due(slot, e, campaigns[e.campaign].id, domains, zones);
+            // Most rounds pass the entries of the last: an enrolment's lead, campaign,
+            // domain and zone never change, so the same step is the same entry.
+            let unchanged = slot.id == idx as i64
+                && slot.step == e.step
+                && slot.mailbox == e.mailbox
+                && slot.due == due_instant(e);
+            if !unchanged {
+                write_due(slot, idx, e, campaigns[e.campaign].id, domains, zones);
+            }
         }
         self.scratch.due = due;
         self.scratch.live = live;
@@ -1321,7 +1348,7 @@ impl<'s> Sim<'s> {
             (Some(mi), _, Some(zone)) => self.free(mi, now) && self.window_open(campaign, zone, now),
             (_, Some(_), _) => false,
             (_, None, zone) => {
-                let Some((any, in_window)) = free[campaign] else {
+                let Some((any, in_window)) = free.get(campaign).copied().flatten() else {
                     return false;
                 };
                 match zone {
@@ -1357,21 +1384,29 @@ impl<'s> Sim<'s> {
     /// A planned send, as the worker handles it: parked if the lead is suppressed, else
     /// sent, recorded, and the sequence moved on. Whether it went out.
     fn record(&mut self, send: &PlannedSend, now: Timestamp) -> bool {
-        let Some(&idx) = self.index.get(&send.enrolment_id) else {
+        // The planner's enrolment ids are indices into `enrolments` (see `write_due`).
+        let Some(idx) = usize::try_from(send.enrolment_id)
+            .ok()
+            .filter(|&idx| idx < self.enrolments.len())
+        else {
             return false;
         };
         let campaign_id = self.campaigns[self.enrolments[idx].campaign].id;
         let mut view = empty_due();
         write_due(
             &mut view,
+            idx,
             &self.enrolments[idx],
             campaign_id,
             &self.domains,
             &self.zones,
         );
-        let key = (self.enrolments[idx].due, send.enrolment_id);
+        let key = (self.enrolments[idx].due, self.enrolments[idx].id);
         if let Some(class) = self.enrolments[idx].class.take() {
             self.classes[class].entries.remove(&key);
+            if self.classes[class].entries.is_empty() {
+                self.busy_classes.remove(class);
+            }
         }
         let Some(&mi) = self.sender_index.get(&send.mailbox_id) else {
             return false;
@@ -1382,6 +1417,7 @@ impl<'s> Sim<'s> {
         }
         self.input
             .record_send(&view, send.mailbox_id, self.senders[mi].gap);
+        self.changed_mailboxes.push(mi);
         let sender = &mut self.senders[mi];
         sender.sent_in_pass = true;
         let state = &self.input.mailboxes[mi];
@@ -2227,6 +2263,37 @@ impl Sender {
     }
 }
 
+/// A set of small numbers, iterated in ascending order.
+#[derive(Default)]
+struct BitSet(Vec<u64>);
+
+impl BitSet {
+    fn insert(&mut self, n: usize) {
+        let word = n / 64;
+        if self.0.len() <= word {
+            self.0.resize(word + 1, 0);
+        }
+        self.0[word] |= 1 << (n % 64);
+    }
+
+    fn remove(&mut self, n: usize) {
+        if let Some(word) = self.0.get_mut(n / 64) {
+            *word &= !(1 << (n % 64));
+        }
+    }
+
+    fn iter(&self) -> impl Iterator<Item = usize> + '_ {
+        self.0.iter().enumerate().flat_map(|(word, &bits)| {
+            let mut bits = bits;
+            std::iter::from_fn(move || {
+                let bit = bits.trailing_zeros() as usize;
+                bits &= bits.wrapping_sub(1);
+                (bit < 64).then_some(word * 64 + bit)
+            })
+        })
+    }
+}
+
 /// The time zones in play, each once, so a due class names its zone by a number.
 #[derive(Default)]
 struct Zones {
@@ -2248,7 +2315,8 @@ impl Zones {
 
 fn empty_due() -> DueEnrolment {
     DueEnrolment {
-        id: 0,
+        // No enrolment's index (see `write_due`).
+        id: -1,
         campaign: 0,
         lead: 0,
         domain: String::new(),
@@ -2259,9 +2327,18 @@ fn empty_due() -> DueEnrolment {
     }
 }
 
-/// The planner's view of an enrolment, written into `slot`.
-fn write_due(slot: &mut DueEnrolment, e: &Enrolment, campaign: i64, domains: &[String], zones: &Zones) {
-    slot.id = e.id;
+/// The planner's view of the enrolment at `idx`, written into `slot`. Its id is `idx`: the
+/// planner only hands ids back (in [`PlannedSend`]), and an index finds the enrolment
+/// without a lookup.
+fn write_due(
+    slot: &mut DueEnrolment,
+    idx: usize,
+    e: &Enrolment,
+    campaign: i64,
+    domains: &[String],
+    zones: &Zones,
+) {
+    slot.id = idx as i64;
     slot.campaign = campaign;
     slot.lead = e.lead;
     slot.domain.clear();
@@ -2274,5 +2351,9 @@ fn write_due(slot: &mut DueEnrolment, e: &Enrolment, campaign: i64, domains: &[S
     }
     slot.mailbox = e.mailbox;
     slot.step = e.step;
-    slot.due = Timestamp::from_second(e.due).unwrap_or(Timestamp::UNIX_EPOCH);
+    slot.due = due_instant(e);
+}
+
+fn due_instant(e: &Enrolment) -> Timestamp {
+    Timestamp::from_second(e.due).unwrap_or(Timestamp::UNIX_EPOCH)
 }
