@@ -560,7 +560,6 @@ struct Sim<'s> {
     /// Each campaign's mailboxes, as indices into `senders`.
     campaign_senders: Vec<Vec<usize>>,
     enrolments: Vec<Enrolment>,
-    index: HashMap<i64, usize>,
     domains: Vec<String>,
     /// Email and not yet handed-over LinkedIn steps due later (the store's `active` rows
     /// beyond `now`), by (due, id).
@@ -803,7 +802,6 @@ impl<'s> Sim<'s> {
             sender_index,
             campaign_senders,
             enrolments: Vec::new(),
-            index: HashMap::new(),
             domains: Vec::new(),
             future: BTreeMap::new(),
             classes: Vec::new(),
@@ -851,11 +849,13 @@ impl<'s> Sim<'s> {
 
         let mut domain_ids: HashMap<String, usize> = HashMap::new();
         let mut intern = |sim: &mut Sim, domain: &str| -> usize {
-            *domain_ids.entry(domain.to_owned()).or_insert_with(|| {
-                sim.domains.push(domain.to_owned());
-                sim.domain_sends.push(VecDeque::new());
-                sim.domains.len() - 1
-            })
+            if let Some(&d) = domain_ids.get(domain) {
+                return d;
+            }
+            sim.domains.push(domain.to_owned());
+            sim.domain_sends.push(VecDeque::new());
+            domain_ids.insert(domain.to_owned(), sim.domains.len() - 1);
+            sim.domains.len() - 1
         };
         if sim.domain_limit {
             for (domain, at) in store.recent_sends(now_s - DOMAIN_HOUR)? {
@@ -921,7 +921,6 @@ impl<'s> Sim<'s> {
                 left: false,
                 forever: false,
             });
-            sim.index.insert(row.enrolment_id, idx);
             if campaign == target {
                 sim.tally.leads += 1;
                 sim.tally.live += 1;
