@@ -1720,6 +1720,9 @@ struct PgImport<'a> {
     /// (list, lead) memberships not yet staged.
     members: Vec<(i64, i64)>,
     members_staged: bool,
+    /// The email index was dropped, to be rebuilt at commit (see
+    /// `import_defer_indexes.sql`).
+    defer_indexes: bool,
 }
 
 impl<'a> PgImport<'a> {
@@ -1756,9 +1759,19 @@ impl<'a> PgImport<'a> {
             last_read: i64::MAX,
             members: Vec::new(),
             members_staged: false,
+            defer_indexes: false,
         };
-        // Answered once the transaction is open and holds its lock.
-        import.call(|_| Ok(()))?;
+        // Answered once the transaction is open and holds its lock. Rebuilding costs
+        // a sort of the whole table: worth it when the import is large both in
+        // itself and next to what is stored (as in SQLite).
+        import.defer_indexes = import.call(move |db| {
+            let stored: i64 = db.query_one(sql!("lead_max_id"), &[])?.try_get(0)?;
+            let defer = expected_rows >= 20_000 && expected_rows.saturating_mul(2) >= stored.unsigned_abs();
+            if defer {
+                db.client.batch_execute(sql!("import_defer_indexes"))?;
+            }
+            Ok(defer)
+        })?;
         Ok(import)
     }
 
@@ -2035,8 +2048,12 @@ impl LeadImport for PgImport<'_> {
 
     fn commit(mut self: Box<Self>) -> Result<()> {
         self.flush_members()?;
-        let (members_staged, last_inserted) = (self.members_staged, self.last_inserted);
+        let (members_staged, last_inserted, defer_indexes) =
+            (self.members_staged, self.last_inserted, self.defer_indexes);
         self.call(move |db| {
+            if defer_indexes {
+                db.client.batch_execute(sql!("import_restore_indexes"))?;
+            }
             if members_staged {
                 db.execute(sql!("import_members_apply"), &[])?;
             }
