@@ -1829,7 +1829,10 @@ impl<'a> PgImport<'a> {
         if self.building.is_empty() {
             return Ok(());
         }
-        let building = std::mem::replace(&mut self.building, Vec::with_capacity(CHUNK_BYTES + CHUNK_BYTES / 4));
+        let building = std::mem::replace(
+            &mut self.building,
+            Vec::with_capacity(CHUNK_BYTES + CHUNK_BYTES / 4),
+        );
         let sent = match &mut self.sent {
             Some(sent) => sent,
             None => self.sent.insert(tempfile::tempfile().map_err(spill_error)?),
@@ -1841,9 +1844,15 @@ impl<'a> PgImport<'a> {
 
     /// The index in `positions` of lead `id`, if this import inserted it.
     fn own_row(&self, id: i64) -> Option<usize> {
-        let run = self.id_runs.partition_point(|&(first, _)| first <= id).checked_sub(1)?;
+        let run = self
+            .id_runs
+            .partition_point(|&(first, _)| first <= id)
+            .checked_sub(1)?;
         let (first, start) = self.id_runs[run];
-        let end = self.id_runs.get(run + 1).map_or(self.positions.len(), |&(_, next)| next);
+        let end = self
+            .id_runs
+            .get(run + 1)
+            .map_or(self.positions.len(), |&(_, next)| next);
         let row = start + usize::try_from(id - first).ok()?;
         (row < end).then_some(row)
     }
@@ -1861,7 +1870,9 @@ impl<'a> PgImport<'a> {
         let to = self
             .positions
             .get(row + 1)
-            .map_or(self.sent_len + self.building.len() as u64, |&next| next & !CHANGED);
+            .map_or(self.sent_len + self.building.len() as u64, |&next| {
+                next & !CHANGED
+            });
         if let Some(from_building) = from.checked_sub(self.sent_len) {
             let tuple = usize::try_from(from_building)
                 .ok()
@@ -1869,7 +1880,10 @@ impl<'a> PgImport<'a> {
             return tuple.map(decode_lead).transpose();
         }
         let mut tuple = vec![0; usize::try_from(to - from).unwrap_or_default()];
-        let sent = self.sent.as_ref().ok_or_else(|| StoreError::Corrupt("an import's sent leads are missing".into()))?;
+        let sent = self
+            .sent
+            .as_ref()
+            .ok_or_else(|| StoreError::Corrupt("an import's sent leads are missing".into()))?;
         std::os::unix::fs::FileExt::read_exact_at(sent, &mut tuple, from).map_err(spill_error)?;
         decode_lead(&tuple).map(Some)
     }
@@ -1997,7 +2011,10 @@ impl LeadImport for PgImport<'_> {
         let position = self.sent_len + self.building.len() as u64;
         encode_lead(&mut self.building, id, lead, notes, self.now)?;
         let row = self.positions.len();
-        let follows = self.id_runs.last().is_some_and(|&(first, start)| id - first == (row - start) as i64);
+        let follows = self
+            .id_runs
+            .last()
+            .is_some_and(|&(first, start)| id - first == (row - start) as i64);
         if !follows {
             self.id_runs.push((id, row));
         }
