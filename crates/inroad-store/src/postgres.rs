@@ -17,13 +17,20 @@
 //! Integers are `bigint` in the schema and converted at this boundary.
 //!
 //! A lead import holds the `leads` table's write lock for its transaction (SQLite's
-//! `BEGIN IMMEDIATE`), hands out ids in blocks from the identity sequence, and sends
-//! new leads in batches by binary COPY straight into `leads`: the engine has already
-//! deduplicated them (the same `DedupIndex` for every backend), so a staging table
-//! would only copy them twice, and the unique email index still double-checks. List
-//! memberships, which may repeat or exist already, are staged in a temporary table by
-//! COPY and merged with one `INSERT … SELECT DISTINCT … ON CONFLICT DO NOTHING` at
-//! commit.
+//! `BEGIN IMMEDIATE`), hands out ids in blocks from the identity sequence, and streams
+//! new leads straight into `leads` through one binary COPY that stays open while only
+//! new leads come: the engine has already deduplicated them (the same `DedupIndex`
+//! for every backend), so a staging table would only copy them twice. The import's
+//! connection runs on a thread of its own for the import's length, so the server
+//! stores rows while the engine parses the next ones (a COPY finished per batch left
+//! the server idle half the time). Each lead is encoded once, from the engine's
+//! borrowed `Lead`, into its COPY tuple, which is also appended to an unnamed
+//! temporary file: reading back a lead the import inserted (a duplicate inside the
+//! file) decodes it from there, since any query must first close the COPY. A large
+//! import drops the unique email index and rebuilds it before COMMIT, as SQLite's
+//! does (random B-tree inserts were the server's largest cost). List memberships,
+//! which may repeat or exist already, are staged in a temporary table by COPY and
+//! merged with one `INSERT … SELECT DISTINCT … ON CONFLICT DO NOTHING` at commit.
 //!
 //! The engine calls the store from inside its tokio runtimes too (the verifier's
 //! checks, the web server's handlers), which is fine for blocking SQLite calls but not for
