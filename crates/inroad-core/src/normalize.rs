@@ -83,16 +83,18 @@ pub fn canonical_linkedin_url(raw: &str) -> Option<String> {
     let slug = segments.next()?;
     let mut url = String::with_capacity(CANONICAL.len() + slug.len());
     url.push_str(CANONICAL);
-    if slug.is_ascii() {
+    let slug_ok = if slug.is_ascii() {
         url.push_str(slug);
         url.make_ascii_lowercase();
+        slug.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'%' | b'.'))
     } else {
         url.extend(slug.chars().flat_map(char::to_lowercase));
-    }
-    // Checked after lowercasing, which can add characters ('İ' → "i\u{307}").
-    let slug_ok = url[CANONICAL.len()..]
-        .chars()
-        .all(|c| c.is_alphanumeric() || matches!(c, '-' | '_' | '%' | '.'));
+        // Checked after lowercasing, which can add characters ('İ' → "i\u{307}").
+        url[CANONICAL.len()..]
+            .chars()
+            .all(|c| c.is_alphanumeric() || matches!(c, '-' | '_' | '%' | '.'))
+    };
     slug_ok.then_some(url)
 }
 

@@ -1648,8 +1648,10 @@ const CHUNK_BYTES: usize = 64 * 1024;
 /// engine may run ahead of the server.
 const CHUNKS_QUEUED: usize = 16;
 
-/// Lead ids reserved per round trip, at most (fewer for a small import).
-const ID_BLOCK: u64 = 1 << 16;
+/// Lead ids reserved per round trip, at most (as many as the import expects, when
+/// fewer): each reservation closes the COPY. The sequence is set back to the last id
+/// used at commit; a rolled-back import skips the ids it reserved.
+const ID_BLOCK: u64 = 1 << 20;
 
 /// List memberships staged per COPY.
 const MEMBER_BATCH: usize = 1 << 16;
