@@ -1701,7 +1701,9 @@ struct PgImport<'a> {
     home: &'a mut Option<Connection>,
     /// `None` once the import's thread has ended.
     jobs: Option<SyncSender<Job>>,
-    worker: Option<JoinHandle<(Connection, Result<()>)>>,
+    /// Ends with the connection and the import's outcome (`None`: it never got the
+    /// connection).
+    worker: Option<JoinHandle<Option<(Connection, Result<()>)>>>,
     /// Unix seconds of the import, for every row it touches.
     now: i64,
     lists: HashMap<String, i64>,
@@ -1740,15 +1742,24 @@ impl<'a> PgImport<'a> {
             unreachable!("the connection lives as long as the store")
         };
         let (jobs, queue) = std::sync::mpsc::sync_channel(CHUNKS_QUEUED);
+        // The connection is handed over once the thread runs: if it cannot start,
+        // the store keeps its connection.
+        let (hand_over, handed) = std::sync::mpsc::sync_channel::<Connection>(1);
         let worker = std::thread::Builder::new()
             .name("inroad-pg-import".into())
-            .spawn(move || serve_import(conn, &queue));
+            .spawn(move || handed.recv().ok().map(|conn| serve_import(conn, &queue)));
         let worker = match worker {
             Ok(worker) => worker,
-            // The closure (and the connection in it) is gone with the thread that
-            // never started: the store cannot go on without it.
-            Err(e) => panic!("cannot start the import's thread: {e}"),
+            Err(e) => {
+                *home = Some(conn);
+                return Err(StoreError::Usage(format!(
+                    "cannot start the import's thread: {e}"
+                )));
+            }
         };
+        if let Err(std::sync::mpsc::SendError(conn)) = hand_over.send(conn) {
+            *home = Some(conn);
+        }
         let mut import = PgImport {
             home,
             jobs: Some(jobs),
@@ -1825,10 +1836,13 @@ impl<'a> PgImport<'a> {
             return Ok(());
         };
         match worker.join() {
-            Ok((conn, outcome)) => {
+            Ok(Some((conn, outcome))) => {
                 *self.home = Some(conn);
                 outcome
             }
+            Ok(None) => Err(StoreError::Usage(
+                "the import's thread ended before it began".into(),
+            )),
             Err(panic) => std::panic::resume_unwind(panic),
         }
     }
