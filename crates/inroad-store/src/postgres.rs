@@ -1677,6 +1677,10 @@ const LEAD_COLUMNS: i16 = 16;
 
 type Work = Box<dyn FnOnce(&mut Db<'_, Transaction<'_>>) + Send>;
 
+/// How the import's thread ends: with the connection and the import's outcome (or
+/// with nothing, if it never got the connection).
+type Served = (Connection, Result<()>);
+
 /// What the import's thread is asked to do, in order.
 enum Job {
     /// New leads, as binary COPY tuples ([`encode_lead`]).
@@ -1701,9 +1705,7 @@ struct PgImport<'a> {
     home: &'a mut Option<Connection>,
     /// `None` once the import's thread has ended.
     jobs: Option<SyncSender<Job>>,
-    /// Ends with the connection and the import's outcome (`None`: it never got the
-    /// connection).
-    worker: Option<JoinHandle<Option<(Connection, Result<()>)>>>,
+    worker: Option<JoinHandle<Option<Served>>>,
     /// Unix seconds of the import, for every row it touches.
     now: i64,
     lists: HashMap<String, i64>,
@@ -2119,7 +2121,7 @@ impl Drop for PgImport<'_> {
 /// COPY of new leads open from the first new lead until anything else comes. Ends
 /// at the commit, at the first error, or when the import is dropped (rolling back);
 /// hands the connection back in any case.
-fn serve_import(mut conn: Connection, jobs: &Receiver<Job>) -> (Connection, Result<()>) {
+fn serve_import(mut conn: Connection, jobs: &Receiver<Job>) -> Served {
     let outcome = serve_jobs(&mut conn, jobs);
     (conn, outcome)
 }
