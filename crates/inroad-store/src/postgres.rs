@@ -1677,8 +1677,7 @@ const LEAD_COLUMNS: i16 = 16;
 
 type Work = Box<dyn FnOnce(&mut Db<'_, Transaction<'_>>) + Send>;
 
-/// How the import's thread ends: with the connection and the import's outcome (or
-/// with nothing, if it never got the connection).
+/// What the import's thread ends with: the connection and the import's outcome.
 type Served = (Connection, Result<()>);
 
 /// What the import's thread is asked to do, in order.
@@ -1705,6 +1704,7 @@ struct PgImport<'a> {
     home: &'a mut Option<Connection>,
     /// `None` once the import's thread has ended.
     jobs: Option<SyncSender<Job>>,
+    /// `None` inside if the thread never got the connection.
     worker: Option<JoinHandle<Option<Served>>>,
     /// Unix seconds of the import, for every row it touches.
     now: i64,
