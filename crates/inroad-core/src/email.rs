@@ -59,7 +59,8 @@ pub fn normalize_email(raw: &str) -> Result<String, EmailError> {
     }
     let mut address = String::with_capacity(raw.len());
     if local.is_ascii() {
-        address.extend(local.bytes().map(|b| char::from(b.to_ascii_lowercase())));
+        address.push_str(local);
+        address.make_ascii_lowercase();
     } else {
         address.extend(local.chars().flat_map(char::to_lowercase));
     }
@@ -94,7 +95,8 @@ fn push_host(out: &mut String, host: &str) -> bool {
     }
     let start = out.len();
     if host.is_ascii() {
-        out.extend(host.bytes().map(|b| char::from(b.to_ascii_lowercase())));
+        out.push_str(host);
+        out[start..].make_ascii_lowercase();
     } else {
         match idna::domain_to_ascii(host) {
             Ok(ascii) => out.push_str(&ascii),

@@ -40,8 +40,14 @@ fn name_key_into(lead: &Lead, buf: &mut String) -> bool {
     if lead.first_name.is_none() && lead.last_name.is_none() {
         return false;
     }
-    let lower = |buf: &mut String, part: &Option<String>| {
-        buf.extend(part.iter().flat_map(|p| p.chars()).flat_map(char::to_lowercase));
+    let lower = |buf: &mut String, part: &Option<String>| match part {
+        Some(part) if part.is_ascii() => {
+            let start = buf.len();
+            buf.push_str(part);
+            buf[start..].make_ascii_lowercase();
+        }
+        Some(part) => buf.extend(part.chars().flat_map(char::to_lowercase)),
+        None => {}
     };
     lower(buf, &lead.first_name);
     buf.push('\u{1f}');

@@ -5,6 +5,16 @@ use crate::email::normalize_host;
 /// Trims and collapses every run of whitespace (including newlines inside quoted
 /// cells) into one space, and drops control characters. `None` when nothing is left.
 pub fn clean_text(raw: &str) -> Option<String> {
+    // Most cells are printable ASCII with single inner spaces: already clean.
+    let mut previous = b' '; // so that a leading space is not clean
+    let clean = raw.bytes().all(|b| {
+        let ok = (b'!'..=b'~').contains(&b) || (b == b' ' && previous != b' ');
+        previous = b;
+        ok
+    }) && previous != b' ';
+    if clean {
+        return Some(raw.to_owned());
+    }
     let mut out = String::with_capacity(raw.len());
     for word in raw.split(|c: char| c.is_whitespace() || c.is_control()) {
         if word.is_empty() {
@@ -73,11 +83,18 @@ pub fn canonical_linkedin_url(raw: &str) -> Option<String> {
     let slug = segments.next()?;
     let mut url = String::with_capacity(CANONICAL.len() + slug.len());
     url.push_str(CANONICAL);
-    url.extend(slug.chars().flat_map(char::to_lowercase));
-    // Checked after lowercasing, which can add characters ('İ' → "i\u{307}").
-    let slug_ok = url[CANONICAL.len()..]
-        .chars()
-        .all(|c| c.is_alphanumeric() || matches!(c, '-' | '_' | '%' | '.'));
+    let slug_ok = if slug.is_ascii() {
+        url.push_str(slug);
+        url.make_ascii_lowercase();
+        slug.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'%' | b'.'))
+    } else {
+        url.extend(slug.chars().flat_map(char::to_lowercase));
+        // Checked after lowercasing, which can add characters ('İ' → "i\u{307}").
+        url[CANONICAL.len()..]
+            .chars()
+            .all(|c| c.is_alphanumeric() || matches!(c, '-' | '_' | '%' | '.'))
+    };
     slug_ok.then_some(url)
 }
 

@@ -17,13 +17,20 @@
 //! Integers are `bigint` in the schema and converted at this boundary.
 //!
 //! A lead import holds the `leads` table's write lock for its transaction (SQLite's
-//! `BEGIN IMMEDIATE`), hands out ids in blocks from the identity sequence, and sends
-//! new leads in batches by binary COPY straight into `leads`: the engine has already
-//! deduplicated them (the same `DedupIndex` for every backend), so a staging table
-//! would only copy them twice, and the unique email index still double-checks. List
-//! memberships, which may repeat or exist already, are staged in a temporary table by
-//! COPY and merged with one `INSERT … SELECT DISTINCT … ON CONFLICT DO NOTHING` at
-//! commit.
+//! `BEGIN IMMEDIATE`), hands out ids in blocks from the identity sequence, and streams
+//! new leads straight into `leads` through one binary COPY that stays open while only
+//! new leads come: the engine has already deduplicated them (the same `DedupIndex`
+//! for every backend), so a staging table would only copy them twice. The import's
+//! connection runs on a thread of its own for the import's length, so the server
+//! stores rows while the engine parses the next ones (a COPY finished per batch left
+//! the server idle half the time). Each lead is encoded once, from the engine's
+//! borrowed `Lead`, into its COPY tuple, which is also appended to an unnamed
+//! temporary file: reading back a lead the import inserted (a duplicate inside the
+//! file) decodes it from there, since any query must first close the COPY. A large
+//! import drops the unique email index and rebuilds it before COMMIT, as SQLite's
+//! does (random B-tree inserts were the server's largest cost). List memberships,
+//! which may repeat or exist already, are staged in a temporary table by COPY and
+//! merged with one `INSERT … SELECT DISTINCT … ON CONFLICT DO NOTHING` at commit.
 //!
 //! The engine calls the store from inside its tokio runtimes too (the verifier's
 //! checks, the web server's handlers), which is fine for blocking SQLite calls but not for
@@ -34,6 +41,10 @@
 
 use std::cell::{RefCell, RefMut};
 use std::collections::HashMap;
+use std::fs::File;
+use std::io::Write;
+use std::sync::mpsc::{Receiver, SyncSender};
+use std::thread::JoinHandle;
 use std::time::Duration;
 
 use inroad_core::identity::{name_key, KeyKind};
@@ -504,10 +515,7 @@ impl Store for PostgresStore {
     }
 
     fn begin_import(&mut self, expected_rows: u64) -> Result<Box<dyn LeadImport + '_>> {
-        let Some(Connection { client, statements }) = self.conn.get_mut() else {
-            unreachable!("the connection lives as long as the store")
-        };
-        PgImport::begin(client, statements, expected_rows)
+        PgImport::begin(self.conn.get_mut(), expected_rows)
             .map(|import| Box::new(import) as Box<dyn LeadImport>)
     }
 
@@ -1633,38 +1641,84 @@ impl Store for PostgresStore {
     }
 }
 
-/// New leads sent per COPY: large enough that a million-row import is ~100 COPYs,
-/// small enough that the buffer stays a few MB.
-const COPY_BATCH_ROWS: usize = 8192;
+/// Encoded new leads handed to the import's thread at a time.
+const CHUNK_BYTES: usize = 64 * 1024;
 
-/// Lead ids reserved per round trip, at most (fewer for a small import).
-const ID_BLOCK: u64 = 8192;
+/// Chunks waiting for the import's thread: with the socket's buffers, how far the
+/// engine may run ahead of the server.
+const CHUNKS_QUEUED: usize = 16;
 
-/// A lead inserted by the import and not yet copied to the server.
-struct PendingLead {
-    id: i64,
-    lead: Lead,
-    notes: Option<String>,
-}
+/// Lead ids reserved per round trip, at most (as many as the import expects, when
+/// fewer): each reservation closes the COPY. The sequence is set back to the last id
+/// used at commit; a rolled-back import skips the ids it reserved.
+const ID_BLOCK: u64 = 1 << 20;
+
+/// List memberships staged per COPY.
+const MEMBER_BATCH: usize = 1 << 16;
 
 /// Stored leads fetched per round trip by an import's reads (see `lead_read_ahead.sql`).
 const READ_AHEAD: i64 = 1024;
 
+/// Leads an import keeps as read (or changed) before it starts afresh.
+const READ_CACHE: usize = 16 * 1024;
+
 /// Identities sent at a time from the thread that reads them (see `for_each_identity`).
 const IDENTITY_BATCH: usize = 4096;
 
-/// An import transaction: new leads wait in `pending` (the engine may still read and
-/// fill them) and go to the server by binary COPY in batches; it rolls back on drop
-/// unless committed. Like the store, each driver call runs off any tokio runtime.
+/// A binary COPY's header (signature, flags, no extension) and trailer.
+const COPY_HEADER: &[u8] = b"PGCOPY\n\xff\r\n\0\0\0\0\0\0\0\0\0";
+const COPY_TRAILER: [u8; 2] = (-1i16).to_be_bytes();
+
+/// Marks a position in `PgImport::positions` whose lead has changed since.
+const CHANGED: u64 = 1 << 63;
+
+/// The columns of `lead_copy.sql`.
+const LEAD_COLUMNS: i16 = 16;
+
+type Work = Box<dyn FnOnce(&mut Db<'_, Transaction<'_>>) + Send>;
+
+/// What the import's thread ends with: the connection and the import's outcome.
+type Served = (Connection, Result<()>);
+
+/// What the import's thread is asked to do, in order.
+enum Job {
+    /// New leads, as binary COPY tuples ([`encode_lead`]).
+    Leads(Vec<u8>),
+    /// Anything else, once the leads sent before it are stored.
+    Run(Work),
+    Commit,
+}
+
+/// An import transaction. Its connection is lent to a thread of its own for the
+/// import's length ([`serve_import`]), which keeps one COPY of new leads open while
+/// only new leads come: the server stores them while the engine reads and
+/// deduplicates the next ones, and a read or an update (rare: a duplicate, a hash
+/// collision) closes the COPY first, so it sees them. New leads are encoded once,
+/// straight from the engine's borrowed `Lead`, into the COPY's binary tuples, which
+/// are also kept in an unnamed temporary file: `get` of a lead the import inserted
+/// (a duplicate inside the file) reads it back from there instead of closing the
+/// COPY for a round trip. The transaction rolls back when the import is dropped
+/// uncommitted; either way the connection goes back home.
 struct PgImport<'a> {
-    /// `None` once committed or rolled back.
-    tx: Option<Transaction<'a>>,
-    statements: &'a mut Statements,
+    /// Where the connection goes back (the store's slot).
+    home: &'a mut Option<Connection>,
+    /// `None` once the import's thread has ended.
+    jobs: Option<SyncSender<Job>>,
+    /// `None` inside if the thread never got the connection.
+    worker: Option<JoinHandle<Option<Served>>>,
     /// Unix seconds of the import, for every row it touches.
     now: i64,
     lists: HashMap<String, i64>,
-    /// In id order (ids are handed out in ascending blocks).
-    pending: Vec<PendingLead>,
+    /// New leads being encoded, not yet sent.
+    building: Vec<u8>,
+    /// The import's leads sent so far, as sent (created with the first).
+    sent: Option<File>,
+    sent_len: u64,
+    /// Per lead inserted, in id order: where its tuple starts in `sent` followed by
+    /// `building`, with [`CHANGED`] set once `update` changed it.
+    positions: Vec<u64>,
+    /// (first id, its index in `positions`) of each block of consecutive ids.
+    id_runs: Vec<(i64, usize)>,
     /// The next id to hand out and the last one reserved (`next > last`: none left).
     next_id: i64,
     last_reserved: i64,
@@ -1672,32 +1726,53 @@ struct PgImport<'a> {
     last_inserted: Option<i64>,
     /// Rows to reserve ids for at a time.
     id_block: i64,
-    /// Stored leads read ahead of `get` (kept up to date by `update`).
+    /// Stored leads as read ahead of `get`, or as last changed by `update`.
     read_ahead: HashMap<i64, Lead>,
-    /// The id `get` last read: reads ahead only follow a forward walk.
+    /// The id `get` last read from the server: reads ahead only follow a forward walk.
     last_read: i64,
     /// (list, lead) memberships not yet staged.
     members: Vec<(i64, i64)>,
     members_staged: bool,
+    /// The email index was dropped, to be rebuilt at commit (see
+    /// `import_defer_indexes.sql`).
+    defer_indexes: bool,
 }
 
 impl<'a> PgImport<'a> {
-    fn begin(
-        client: &'a mut Client,
-        statements: &'a mut Statements,
-        expected_rows: u64,
-    ) -> Result<PgImport<'a>> {
-        let tx = off_runtime(|| {
-            let mut tx = client.transaction()?;
-            tx.batch_execute(sql!("import_lock"))?;
-            Ok::<_, StoreError>(tx)
-        })?;
-        Ok(PgImport {
-            tx: Some(tx),
-            statements,
+    fn begin(home: &'a mut Option<Connection>, expected_rows: u64) -> Result<PgImport<'a>> {
+        let Some(conn) = home.take() else {
+            unreachable!("the connection lives as long as the store")
+        };
+        let (jobs, queue) = std::sync::mpsc::sync_channel(CHUNKS_QUEUED);
+        // The connection is handed over once the thread runs: if it cannot start,
+        // the store keeps its connection.
+        let (hand_over, handed) = std::sync::mpsc::sync_channel::<Connection>(1);
+        let worker = std::thread::Builder::new()
+            .name("inroad-pg-import".into())
+            .spawn(move || handed.recv().ok().map(|conn| serve_import(conn, &queue)));
+        let worker = match worker {
+            Ok(worker) => worker,
+            Err(e) => {
+                *home = Some(conn);
+                return Err(StoreError::Usage(format!(
+                    "cannot start the import's thread: {e}"
+                )));
+            }
+        };
+        if let Err(std::sync::mpsc::SendError(conn)) = hand_over.send(conn) {
+            *home = Some(conn);
+        }
+        let mut import = PgImport {
+            home,
+            jobs: Some(jobs),
+            worker: Some(worker),
             now: unix_now(),
             lists: HashMap::new(),
-            pending: Vec::new(),
+            building: Vec::new(),
+            sent: None,
+            sent_len: 0,
+            positions: Vec::new(),
+            id_runs: Vec::new(),
             next_id: 1,
             last_reserved: 0,
             last_inserted: None,
@@ -1706,104 +1781,164 @@ impl<'a> PgImport<'a> {
             last_read: i64::MAX,
             members: Vec::new(),
             members_staged: false,
-        })
+            defer_indexes: false,
+        };
+        // Answered once the transaction is open and holds its lock. Rebuilding costs
+        // a sort of the whole table: worth it when the import is large both in
+        // itself and next to what is stored (as in SQLite).
+        import.defer_indexes = import.call(move |db| {
+            let stored: i64 = db.query_one(sql!("lead_max_id"), &[])?.try_get(0)?;
+            let defer = expected_rows >= 20_000 && expected_rows.saturating_mul(2) >= stored.unsigned_abs();
+            if defer {
+                db.client.batch_execute(sql!("import_defer_indexes"))?;
+            }
+            Ok(defer)
+        })?;
+        Ok(import)
     }
 
-    fn tx(&mut self) -> &mut Transaction<'a> {
-        self.tx.as_mut().expect("an import is used only until it commits")
-    }
-
-    fn db(&mut self) -> Db<'_, Transaction<'a>> {
-        Db {
-            client: self.tx.as_mut().expect("an import is used only until it commits"),
-            statements: self.statements,
+    fn send(&mut self, job: Job) -> Result<()> {
+        let sent = self.jobs.as_ref().is_some_and(|jobs| jobs.send(job).is_ok());
+        if sent {
+            Ok(())
+        } else {
+            Err(self.stopped())
         }
     }
 
-    fn pending_index(&self, id: i64) -> Option<usize> {
-        self.pending.binary_search_by_key(&id, |p| p.id).ok()
+    /// Runs `work` on the import's thread after everything inserted so far is
+    /// stored, and returns its answer.
+    fn call<T: Send + 'static>(
+        &mut self,
+        work: impl FnOnce(&mut Db<'_, Transaction<'_>>) -> Result<T> + Send + 'static,
+    ) -> Result<T> {
+        self.send_building()?;
+        let (reply, answer) = std::sync::mpsc::sync_channel(1);
+        self.send(Job::Run(Box::new(move |db| {
+            let _ = reply.send(work(db));
+        })))?;
+        answer.recv().unwrap_or_else(|_| Err(self.stopped()))
     }
 
-    /// Sends the buffered leads and memberships to the server.
-    fn flush(&mut self) -> Result<()> {
-        if !self.pending.is_empty() {
-            let text = Type::TEXT;
-            let int8 = Type::INT8;
-            let types = [
-                int8.clone(),
-                text.clone(),
-                text.clone(),
-                text.clone(),
-                text.clone(),
-                text.clone(),
-                text.clone(),
-                text.clone(),
-                text.clone(),
-                text.clone(),
-                text.clone(),
-                text.clone(),
-                text.clone(),
-                text,
-                int8.clone(),
-                int8,
-            ];
-            let now = self.now;
-            let writer = self
-                .tx
-                .as_mut()
-                .expect("an open import")
-                .copy_in(sql!("lead_copy"))?;
-            let mut writer = BinaryCopyInWriter::new(writer, &types);
-            for p in &self.pending {
-                let lead = &p.lead;
-                writer.write(&[
-                    &p.id,
-                    &lead.email,
-                    &lead.first_name,
-                    &lead.last_name,
-                    &stored_full_name(lead),
-                    &lead.title,
-                    &lead.company,
-                    &lead.domain,
-                    &slug(lead),
-                    &lead.location,
-                    &lead.timezone,
-                    &lead.phone,
-                    &custom_json(lead),
-                    &p.notes,
-                    &now,
-                    &now,
-                ])?;
-            }
-            writer.finish()?;
-            self.pending.clear();
+    /// The import's thread has ended (on an error): takes the connection back and
+    /// returns the error.
+    fn stopped(&mut self) -> StoreError {
+        self.jobs = None;
+        match self.finish() {
+            Err(e) => e,
+            Ok(()) => StoreError::Usage("the import has already ended".into()),
         }
-        if !self.members.is_empty() {
-            if !self.members_staged {
-                self.tx().batch_execute(sql!("import_members_stage"))?;
-                self.members_staged = true;
+    }
+
+    /// Lets the import's thread end (committing if asked to before) and takes the
+    /// connection back: its outcome.
+    fn finish(&mut self) -> Result<()> {
+        self.jobs = None;
+        let Some(worker) = self.worker.take() else {
+            return Ok(());
+        };
+        match worker.join() {
+            Ok(Some((conn, outcome))) => {
+                *self.home = Some(conn);
+                outcome
             }
-            let writer = self
-                .tx
-                .as_mut()
-                .expect("an open import")
-                .copy_in(sql!("import_members_copy"))?;
+            Ok(None) => Err(StoreError::Usage(
+                "the import's thread ended before it began".into(),
+            )),
+            Err(panic) => std::panic::resume_unwind(panic),
+        }
+    }
+
+    /// Hands the leads encoded so far to the import's thread, and keeps them.
+    fn send_building(&mut self) -> Result<()> {
+        if self.building.is_empty() {
+            return Ok(());
+        }
+        let building = std::mem::replace(
+            &mut self.building,
+            Vec::with_capacity(CHUNK_BYTES + CHUNK_BYTES / 4),
+        );
+        let sent = match &mut self.sent {
+            Some(sent) => sent,
+            None => self.sent.insert(tempfile::tempfile().map_err(spill_error)?),
+        };
+        sent.write_all(&building).map_err(spill_error)?;
+        self.sent_len += building.len() as u64;
+        self.send(Job::Leads(building))
+    }
+
+    /// The index in `positions` of lead `id`, if this import inserted it.
+    fn own_row(&self, id: i64) -> Option<usize> {
+        let run = self
+            .id_runs
+            .partition_point(|&(first, _)| first <= id)
+            .checked_sub(1)?;
+        let (first, start) = self.id_runs[run];
+        let end = self
+            .id_runs
+            .get(run + 1)
+            .map_or(self.positions.len(), |&(_, next)| next);
+        let row = start + usize::try_from(id - first).ok()?;
+        (row < end).then_some(row)
+    }
+
+    /// Lead `id` as this import inserted it, unless it changed since (or is not one
+    /// of the import's own).
+    fn own(&self, id: i64) -> Result<Option<Lead>> {
+        let Some(row) = self.own_row(id) else {
+            return Ok(None);
+        };
+        let from = self.positions[row];
+        if from & CHANGED != 0 {
+            return Ok(None);
+        }
+        let to = self
+            .positions
+            .get(row + 1)
+            .map_or(self.sent_len + self.building.len() as u64, |&next| {
+                next & !CHANGED
+            });
+        if let Some(from_building) = from.checked_sub(self.sent_len) {
+            let tuple = usize::try_from(from_building)
+                .ok()
+                .and_then(|from| self.building.get(from..usize::try_from(to - self.sent_len).ok()?));
+            return tuple.map(decode_lead).transpose();
+        }
+        let mut tuple = vec![0; usize::try_from(to - from).unwrap_or_default()];
+        let sent = self
+            .sent
+            .as_ref()
+            .ok_or_else(|| StoreError::Corrupt("an import's sent leads are missing".into()))?;
+        std::os::unix::fs::FileExt::read_exact_at(sent, &mut tuple, from).map_err(spill_error)?;
+        decode_lead(&tuple).map(Some)
+    }
+
+    fn flush_members(&mut self) -> Result<()> {
+        if self.members.is_empty() {
+            return Ok(());
+        }
+        let members = std::mem::take(&mut self.members);
+        let stage = !self.members_staged;
+        self.members_staged = true;
+        self.call(move |db| {
+            if stage {
+                db.client.batch_execute(sql!("import_members_stage"))?;
+            }
+            let writer = db.client.copy_in(sql!("import_members_copy"))?;
             let mut writer = BinaryCopyInWriter::new(writer, &[Type::INT8, Type::INT8]);
-            for (list_id, lead_id) in &self.members {
+            for (list_id, lead_id) in &members {
                 writer.write(&[list_id, lead_id])?;
             }
             writer.finish()?;
-            self.members.clear();
-        }
-        Ok(())
+            Ok(())
+        })
     }
 
     fn next_id(&mut self) -> Result<i64> {
         if self.next_id > self.last_reserved {
             let block = self.id_block;
-            let last: i64 = off_runtime(|| {
-                self.db()
-                    .query_one(sql!("lead_reserve_ids"), &[&block])?
+            let last: i64 = self.call(move |db| {
+                db.query_one(sql!("lead_reserve_ids"), &[&block])?
                     .try_get(0)
                     .map_err(StoreError::from)
             })?;
@@ -1818,70 +1953,72 @@ impl<'a> PgImport<'a> {
 
 impl LeadImport for PgImport<'_> {
     fn for_each_identity(&mut self, f: &mut dyn FnMut(i64, &Lead)) -> Result<()> {
-        off_runtime(|| self.flush())?;
-        let statement = off_runtime(|| self.db().statement(sql!("lead_identities")))?;
-        let tx = self.tx();
-        // Rows are read and decoded on a thread of their own (off any runtime) and
-        // handed over in batches, so `f` (not `Send`) runs here, the index is built
-        // while the next rows arrive, and a million leads are never held at once.
+        // Rows are read and decoded on the import's thread and handed over in batches,
+        // so `f` (not `Send`) runs here, the index is built while the next rows
+        // arrive, and a million leads are never held at once.
         let (batches, received) = std::sync::mpsc::sync_channel::<Result<Vec<(i64, Lead)>>>(2);
-        std::thread::scope(|scope| {
-            scope.spawn(move || {
-                let mut read = || -> Result<()> {
-                    let mut rows = tx.query_raw(&statement, std::iter::empty::<i64>())?;
-                    let mut batch = Vec::with_capacity(IDENTITY_BATCH);
-                    while let Some(row) = postgres::fallible_iterator::FallibleIterator::next(&mut rows)? {
-                        let lead = Lead {
-                            email: row.try_get(1)?,
-                            linkedin_url: row.try_get::<_, Option<String>>(2)?.map(url_from_slug),
-                            first_name: row.try_get(3)?,
-                            last_name: row.try_get(4)?,
-                            domain: row.try_get(5)?,
-                            company: row.try_get(6)?,
-                            ..Lead::default()
-                        };
-                        batch.push((row.try_get(0)?, lead));
-                        if batch.len() == IDENTITY_BATCH {
-                            let full = std::mem::replace(&mut batch, Vec::with_capacity(IDENTITY_BATCH));
-                            if batches.send(Ok(full)).is_err() {
-                                return Ok(());
-                            }
+        self.send_building()?;
+        self.send(Job::Run(Box::new(move |db| {
+            let mut read = || -> Result<()> {
+                let statement = db.statement(sql!("lead_identities"))?;
+                let mut rows = db.client.query_raw(&statement, std::iter::empty::<i64>())?;
+                let mut batch = Vec::with_capacity(IDENTITY_BATCH);
+                while let Some(row) = postgres::fallible_iterator::FallibleIterator::next(&mut rows)? {
+                    let lead = Lead {
+                        email: row.try_get(1)?,
+                        linkedin_url: row.try_get::<_, Option<String>>(2)?.map(url_from_slug),
+                        first_name: row.try_get(3)?,
+                        last_name: row.try_get(4)?,
+                        domain: row.try_get(5)?,
+                        company: row.try_get(6)?,
+                        ..Lead::default()
+                    };
+                    batch.push((row.try_get(0)?, lead));
+                    if batch.len() == IDENTITY_BATCH {
+                        let full = std::mem::replace(&mut batch, Vec::with_capacity(IDENTITY_BATCH));
+                        if batches.send(Ok(full)).is_err() {
+                            return Ok(());
                         }
                     }
-                    let _ = batches.send(Ok(batch));
-                    Ok(())
-                };
-                if let Err(e) = read() {
-                    let _ = batches.send(Err(e));
                 }
-            });
-            for batch in received {
-                for (id, lead) in batch? {
-                    f(id, &lead);
-                }
+                let _ = batches.send(Ok(batch));
+                Ok(())
+            };
+            if let Err(e) = read() {
+                let _ = batches.send(Err(e));
             }
-            Ok(())
-        })
+        })))?;
+        for batch in received {
+            for (id, lead) in batch? {
+                f(id, &lead);
+            }
+        }
+        // The batches also end if the import's thread stopped: this says whether it did.
+        self.call(|_| Ok(()))
     }
 
     fn get(&mut self, id: i64) -> Result<Lead> {
-        if let Some(i) = self.pending_index(id) {
-            return Ok(self.pending[i].lead.clone());
-        }
         if let Some(lead) = self.read_ahead.get(&id) {
-            self.last_read = id;
             return Ok(lead.clone());
+        }
+        if let Some(lead) = self.own(id)? {
+            return Ok(lead);
         }
         // A walk forward through the stored leads (a re-import of a file) reads ahead;
         // a lone read (a duplicate inside the file) fetches just the one lead.
         let walking = (self.last_read..self.last_read.saturating_add(READ_AHEAD)).contains(&id);
         self.last_read = id;
         let count: i64 = if walking { READ_AHEAD } else { 1 };
-        let rows = off_runtime(|| self.db().query(sql!("lead_read_ahead"), &[&id, &count]))?;
-        self.read_ahead.clear();
-        for row in &rows {
-            self.read_ahead.insert(row.try_get(0)?, lead_from_row(row, 1)?);
+        let read = self.call(move |db| {
+            db.query(sql!("lead_read_ahead"), &[&id, &count])?
+                .iter()
+                .map(|row| Ok((row.try_get(0)?, lead_from_row(row, 1)?)))
+                .collect::<Result<Vec<(i64, Lead)>>>()
+        })?;
+        if self.read_ahead.len() + read.len() > READ_CACHE {
+            self.read_ahead.clear();
         }
+        self.read_ahead.extend(read);
         self.read_ahead
             .get(&id)
             .cloned()
@@ -1889,32 +2026,41 @@ impl LeadImport for PgImport<'_> {
     }
 
     fn find(&mut self, kind: KeyKind, lead: &Lead) -> Result<Option<i64>> {
-        off_runtime(|| self.find_stored(kind, lead))
+        // Rare (a hash collision in the engine's index), so a round trip costs little.
+        let lead = lead.clone();
+        self.call(move |db| find_stored(db, kind, &lead))
     }
 
     fn insert(&mut self, lead: &Lead, notes: Option<&str>) -> Result<i64> {
         let id = self.next_id()?;
-        self.pending.push(PendingLead {
-            id,
-            lead: lead.clone(),
-            notes: notes.map(str::to_owned),
-        });
+        let position = self.sent_len + self.building.len() as u64;
+        encode_lead(&mut self.building, id, lead, notes, self.now)?;
+        let row = self.positions.len();
+        let follows = self
+            .id_runs
+            .last()
+            .is_some_and(|&(first, start)| id - first == (row - start) as i64);
+        if !follows {
+            self.id_runs.push((id, row));
+        }
+        self.positions.push(position);
         self.last_inserted = Some(id);
-        if self.pending.len() >= COPY_BATCH_ROWS {
-            off_runtime(|| self.flush())?;
+        if self.building.len() >= CHUNK_BYTES {
+            self.send_building()?;
         }
         Ok(id)
     }
 
     fn update(&mut self, id: i64, lead: &Lead) -> Result<()> {
-        if let Some(i) = self.pending_index(id) {
-            self.pending[i].lead = lead.clone();
-            return Ok(());
+        let (now, changed) = (self.now, lead.clone());
+        self.call(move |db| update_stored(db, id, &changed, now))?;
+        if let Some(row) = self.own_row(id) {
+            self.positions[row] |= CHANGED;
         }
-        off_runtime(|| self.update_stored(id, lead))?;
-        if let Some(cached) = self.read_ahead.get_mut(&id) {
-            *cached = lead.clone();
+        if self.read_ahead.len() >= READ_CACHE {
+            self.read_ahead.clear();
         }
+        self.read_ahead.insert(id, lead.clone());
         Ok(())
     }
 
@@ -1923,10 +2069,9 @@ impl LeadImport for PgImport<'_> {
             Some(list_id) => *list_id,
             None => {
                 // What SQLite's TEXT column holds for the import's unix seconds.
-                let created_at = self.now.to_string();
-                let list_id: i64 = off_runtime(|| {
-                    self.db()
-                        .query_one(sql!("list_upsert"), &[&list, &created_at])?
+                let (name, created_at) = (list.to_owned(), self.now.to_string());
+                let list_id: i64 = self.call(move |db| {
+                    db.query_one(sql!("list_upsert"), &[&name, &created_at])?
                         .try_get(0)
                         .map_err(StoreError::from)
                 })?;
@@ -1935,91 +2080,250 @@ impl LeadImport for PgImport<'_> {
             }
         };
         self.members.push((list_id, id));
-        if self.members.len() >= COPY_BATCH_ROWS {
-            // Memberships of leads not yet copied are fine: the staging table has no
+        if self.members.len() >= MEMBER_BATCH {
+            // Memberships of leads not yet stored are fine: the staging table has no
             // foreign keys, and the merge at commit runs after the last lead is in.
-            off_runtime(|| self.flush())?;
+            self.flush_members()?;
         }
         Ok(())
     }
 
     fn commit(mut self: Box<Self>) -> Result<()> {
-        off_runtime(move || {
-            self.flush()?;
-            if self.members_staged {
-                self.db().execute(sql!("import_members_apply"), &[])?;
+        self.flush_members()?;
+        let (members_staged, last_inserted, defer_indexes) =
+            (self.members_staged, self.last_inserted, self.defer_indexes);
+        self.call(move |db| {
+            if defer_indexes {
+                db.client.batch_execute(sql!("import_restore_indexes"))?;
             }
-            if let Some(last) = self.last_inserted {
-                self.db().query_one(sql!("lead_ids_sync"), &[&last])?;
+            if members_staged {
+                db.execute(sql!("import_members_apply"), &[])?;
             }
-            let tx = self.tx.take().expect("an import commits once");
-            tx.commit()?;
+            if let Some(last) = last_inserted {
+                db.query_one(sql!("lead_ids_sync"), &[&last])?;
+            }
             Ok(())
-        })
-    }
-}
-
-impl PgImport<'_> {
-    /// `find` once the buffered leads are in: one query sees everything.
-    fn find_stored(&mut self, kind: KeyKind, lead: &Lead) -> Result<Option<i64>> {
-        // Rare (a hash collision in the engine's index), so flushing early costs little.
-        self.flush()?;
-        let found = match kind {
-            KeyKind::Email => self.db().query_opt(sql!("lead_by_email"), &[&lead.email])?,
-            KeyKind::Linkedin => self.db().query_opt(sql!("lead_by_linkedin"), &[&slug(lead)])?,
-            KeyKind::Name => {
-                // A scan compared in Rust keeps one definition of the key.
-                let wanted = name_key(lead);
-                let mut found = None;
-                for row in self.db().query(sql!("lead_names"), &[])? {
-                    let stored = Lead {
-                        first_name: row.try_get(1)?,
-                        last_name: row.try_get(2)?,
-                        domain: row.try_get(3)?,
-                        company: row.try_get(4)?,
-                        ..Lead::default()
-                    };
-                    if name_key(&stored) == wanted {
-                        found = Some(row);
-                        break;
-                    }
-                }
-                found
-            }
-        };
-        found.map(|r| Ok(r.try_get(0)?)).transpose()
-    }
-
-    fn update_stored(&mut self, id: i64, lead: &Lead) -> Result<()> {
-        let now = self.now;
-        self.db().execute(
-            sql!("lead_update"),
-            &[
-                &id,
-                &lead.email,
-                &lead.first_name,
-                &lead.last_name,
-                &stored_full_name(lead),
-                &lead.title,
-                &lead.company,
-                &lead.domain,
-                &slug(lead),
-                &lead.location,
-                &lead.timezone,
-                &lead.phone,
-                &custom_json(lead),
-                &now,
-            ],
-        )?;
-        Ok(())
+        })?;
+        self.send(Job::Commit)?;
+        self.finish()
     }
 }
 
 impl Drop for PgImport<'_> {
     fn drop(&mut self) {
-        // Not committed: the rollback blocks on the driver's runtime too.
-        if let Some(tx) = self.tx.take() {
-            off_runtime(move || drop(tx));
+        // Not committed: the import's thread rolls back once it sees no more jobs.
+        // An error here was reported by the call that met it.
+        let _ = self.finish();
+    }
+}
+
+/// The import's thread: opens the transaction and runs the jobs in order, keeping a
+/// COPY of new leads open from the first new lead until anything else comes. Ends
+/// at the commit, at the first error, or when the import is dropped (rolling back);
+/// hands the connection back in any case.
+fn serve_import(mut conn: Connection, jobs: &Receiver<Job>) -> Served {
+    let outcome = serve_jobs(&mut conn, jobs);
+    (conn, outcome)
+}
+
+fn serve_jobs(conn: &mut Connection, jobs: &Receiver<Job>) -> Result<()> {
+    let Connection { client, statements } = conn;
+    let mut tx = client.transaction()?;
+    tx.batch_execute(sql!("import_lock"))?;
+    let copy = Db {
+        client: &mut tx,
+        statements,
+    }
+    .statement(sql!("lead_copy"))?;
+    let mut next = jobs.recv();
+    loop {
+        match next {
+            // The import was dropped uncommitted: dropping `tx` rolls back.
+            Err(_) => return Ok(()),
+            Ok(Job::Commit) => return Ok(tx.commit()?),
+            Ok(Job::Run(work)) => {
+                work(&mut Db {
+                    client: &mut tx,
+                    statements,
+                });
+                next = jobs.recv();
+            }
+            Ok(Job::Leads(first)) => {
+                let mut writer = tx.copy_in(&copy)?;
+                writer.write_all(COPY_HEADER).map_err(copy_error)?;
+                let mut chunk = first;
+                next = loop {
+                    writer.write_all(&chunk).map_err(copy_error)?;
+                    // Out to the server now, not with the next chunk.
+                    writer.flush().map_err(copy_error)?;
+                    match jobs.recv() {
+                        Ok(Job::Leads(more)) => chunk = more,
+                        other => break other,
+                    }
+                };
+                writer.write_all(&COPY_TRAILER).map_err(copy_error)?;
+                writer.finish()?;
+            }
         }
     }
+}
+
+fn spill_error(e: std::io::Error) -> StoreError {
+    StoreError::Usage(format!("the import's temporary file: {e}"))
+}
+
+/// The driver's error behind a failed write to a COPY.
+fn copy_error(e: std::io::Error) -> StoreError {
+    match e.downcast::<postgres::Error>() {
+        Ok(e) => StoreError::Postgres(e),
+        Err(e) => StoreError::Usage(format!("writing to the database: {e}")),
+    }
+}
+
+/// Appends lead `id` to `out` as a tuple of a binary COPY into `lead_copy.sql`'s
+/// columns; on an error, `out` is as it was.
+fn encode_lead(out: &mut Vec<u8>, id: i64, lead: &Lead, notes: Option<&str>, now: i64) -> Result<()> {
+    let start = out.len();
+    out.extend_from_slice(&LEAD_COLUMNS.to_be_bytes());
+    put_int8(out, id);
+    let custom = custom_json(lead);
+    let texts = [
+        lead.email.as_deref(),
+        lead.first_name.as_deref(),
+        lead.last_name.as_deref(),
+        stored_full_name(lead),
+        lead.title.as_deref(),
+        lead.company.as_deref(),
+        lead.domain.as_deref(),
+        slug(lead),
+        lead.location.as_deref(),
+        lead.timezone.as_deref(),
+        lead.phone.as_deref(),
+        custom.as_deref(),
+        notes,
+    ];
+    for text in texts {
+        let Some(text) = text else {
+            out.extend_from_slice(&(-1i32).to_be_bytes());
+            continue;
+        };
+        let Ok(len) = i32::try_from(text.len()) else {
+            out.truncate(start);
+            return Err(StoreError::Usage(format!(
+                "a value of {} bytes is too long to store",
+                text.len()
+            )));
+        };
+        out.extend_from_slice(&len.to_be_bytes());
+        out.extend_from_slice(text.as_bytes());
+    }
+    put_int8(out, now);
+    put_int8(out, now);
+    Ok(())
+}
+
+fn put_int8(out: &mut Vec<u8>, value: i64) {
+    out.extend_from_slice(&8i32.to_be_bytes());
+    out.extend_from_slice(&value.to_be_bytes());
+}
+
+/// The lead in a tuple from [`encode_lead`], as reading it back from the table
+/// would give it.
+fn decode_lead(tuple: &[u8]) -> Result<Lead> {
+    let mut fields = TupleFields(tuple.get(2..).unwrap_or_default());
+    fields.next()?; // the id
+    let mut lead = Lead {
+        email: fields.text()?,
+        first_name: fields.text()?,
+        last_name: fields.text()?,
+        full_name: fields.text()?,
+        title: fields.text()?,
+        company: fields.text()?,
+        domain: fields.text()?,
+        linkedin_url: fields.text()?.map(url_from_slug),
+        location: fields.text()?,
+        timezone: fields.text()?,
+        phone: fields.text()?,
+        custom: custom_from_json(fields.text()?)?,
+    };
+    restore_full_name(&mut lead);
+    Ok(lead)
+}
+
+/// The fields of a binary COPY tuple, after its field count.
+struct TupleFields<'a>(&'a [u8]);
+
+impl<'a> TupleFields<'a> {
+    fn next(&mut self) -> Result<Option<&'a [u8]>> {
+        let corrupt = || StoreError::Corrupt("an import's encoded lead is cut short".into());
+        let (len, rest) = self.0.split_first_chunk::<4>().ok_or_else(corrupt)?;
+        let Ok(len) = usize::try_from(i32::from_be_bytes(*len)) else {
+            self.0 = rest;
+            return Ok(None); // -1: NULL
+        };
+        let (value, rest) = rest.split_at_checked(len).ok_or_else(corrupt)?;
+        self.0 = rest;
+        Ok(Some(value))
+    }
+
+    fn text(&mut self) -> Result<Option<String>> {
+        self.next()?
+            .map(|value| {
+                std::str::from_utf8(value)
+                    .map(str::to_owned)
+                    .map_err(|_| StoreError::Corrupt("an import's encoded lead is not UTF-8".into()))
+            })
+            .transpose()
+    }
+}
+
+/// `find` of an import, with every lead it inserted stored: one query sees them all.
+fn find_stored(db: &mut Db<'_, Transaction<'_>>, kind: KeyKind, lead: &Lead) -> Result<Option<i64>> {
+    let found = match kind {
+        KeyKind::Email => db.query_opt(sql!("lead_by_email"), &[&lead.email])?,
+        KeyKind::Linkedin => db.query_opt(sql!("lead_by_linkedin"), &[&slug(lead)])?,
+        KeyKind::Name => {
+            // A scan compared in Rust keeps one definition of the key.
+            let wanted = name_key(lead);
+            let mut found = None;
+            for row in db.query(sql!("lead_names"), &[])? {
+                let stored = Lead {
+                    first_name: row.try_get(1)?,
+                    last_name: row.try_get(2)?,
+                    domain: row.try_get(3)?,
+                    company: row.try_get(4)?,
+                    ..Lead::default()
+                };
+                if name_key(&stored) == wanted {
+                    found = Some(row);
+                    break;
+                }
+            }
+            found
+        }
+    };
+    found.map(|r| Ok(r.try_get(0)?)).transpose()
+}
+
+fn update_stored(db: &mut Db<'_, Transaction<'_>>, id: i64, lead: &Lead, now: i64) -> Result<()> {
+    db.execute(
+        sql!("lead_update"),
+        &[
+            &id,
+            &lead.email,
+            &lead.first_name,
+            &lead.last_name,
+            &stored_full_name(lead),
+            &lead.title,
+            &lead.company,
+            &lead.domain,
+            &slug(lead),
+            &lead.location,
+            &lead.timezone,
+            &lead.phone,
+            &custom_json(lead),
+            &now,
+        ],
+    )?;
+    Ok(())
 }

@@ -262,7 +262,8 @@ fn commit_makes_leads_visible_with_all_fields() {
 
 #[test]
 fn a_large_import_is_complete_with_dense_ids_and_sees_its_own_writes() {
-    // More rows than a bulk backend buffers or sends at once (PostgreSQL: 8,192 per COPY).
+    // More rows than a bulk backend buffers at once (PostgreSQL hands its COPY 64 KiB
+    // of leads at a time), and a large import for the deferred email index.
     const N: u32 = 20_000;
     for (name, mut store, _guard) in backends() {
         let leads: Vec<Lead> = (0..N).map(|n| email_lead(&format!("p{n}@bulk.test"))).collect();
