@@ -3,8 +3,9 @@
 # (email, LinkedIn invitation, LinkedIn message, email) of LEADS leads over 50 mailboxes
 # (half of them warming up) and 10 LinkedIn accounts, beside the anchor measured in the
 # same run: `sqlite3` reading the enrolments with their leads once (what the forecast
-# starts from). Prints both times, their ratio, the forecast's dates, and whether the goal
-# (<= 2 s) is met. Exits 0 whatever the goal's outcome; non-zero only if a command fails.
+# starts from); each RUNS times (default 3), the medians compared. Prints both times,
+# their ratio, the forecast's dates, and whether the goal (<= 2 s) is met. Exits 0
+# whatever the goal's outcome; non-zero only if a command fails.
 set -euo pipefail
 
 leads="${1:-100000}"
@@ -74,20 +75,30 @@ TOML
 "$inroad" --db "$db" campaign enroll bench --list all --allow-unverified 2>/dev/null
 "$inroad" --db "$db" campaign start bench 2>/dev/null
 
-start=$(date +%s.%N)
-"$inroad" --db "$db" forecast bench --now 2026-12-07T08:00:00Z --json >"$tmp/forecast.json"
-end=$(date +%s.%N)
-anchor_start=$(date +%s.%N)
-sqlite3 "$db" "SELECT count(*), sum(e.next_due), sum(length(l.email)) FROM enrolments e
-               JOIN leads l ON l.id = e.lead_id WHERE e.state IN ('active', 'linkedin')" >/dev/null
-anchor_end=$(date +%s.%N)
+# Each side runs RUNS times (default 3), interleaved; the medians are compared (this
+# machine's speed drifts from run to run more than a single run can tell).
+: >"$tmp/inroad.runs"
+: >"$tmp/anchor.runs"
+for _ in $(seq "${RUNS:-3}"); do
+    start=$(date +%s.%N)
+    "$inroad" --db "$db" forecast bench --now 2026-12-07T08:00:00Z --json >"$tmp/forecast.json"
+    end=$(date +%s.%N)
+    awk -v a="$start" -v b="$end" 'BEGIN { printf "%.3f\n", b - a }' >>"$tmp/inroad.runs"
+    start=$(date +%s.%N)
+    sqlite3 "$db" "SELECT count(*), sum(e.next_due), sum(length(l.email)) FROM enrolments e
+                   JOIN leads l ON l.id = e.lead_id WHERE e.state IN ('active', 'linkedin')" >/dev/null
+    end=$(date +%s.%N)
+    awk -v a="$start" -v b="$end" 'BEGIN { printf "%.3f\n", b - a }' >>"$tmp/anchor.runs"
+done
 
-python3 - "$tmp/forecast.json" "$start" "$end" "$anchor_start" "$anchor_end" <<'PY'
-import json, sys
+python3 - "$tmp/forecast.json" "$tmp/inroad.runs" "$tmp/anchor.runs" <<'PY'
+import json, statistics, sys
 f = json.load(open(sys.argv[1]))
-took = float(sys.argv[3]) - float(sys.argv[2])
-anchor = float(sys.argv[5]) - float(sys.argv[4])
-print(f"inroad forecast             {took:.2f} s ({f['leads']} leads, {f['touches']} touches forecast, "
+runs = [float(line) for line in open(sys.argv[2])]
+took = statistics.median(runs)
+anchor = statistics.median(float(line) for line in open(sys.argv[3]))
+print(f"inroad forecast             {took:.2f} s median of {len(runs)} "
+      f"({' / '.join(f'{r:.2f}' for r in runs)}; {f['leads']} leads, {f['touches']} touches forecast, "
       f"{f['touches'] / took:.0f} a second)")
 print(f"sqlite3 enrolments (anchor) {anchor:.2f} s")
 print(f"ratio inroad/anchor         {took / anchor:.1f}")
