@@ -6,7 +6,6 @@
 mod backend;
 use backend::WithDb;
 
-use std::collections::HashMap;
 use std::path::Path;
 use std::process::{Command, Stdio};
 
@@ -156,16 +155,7 @@ fn killing_the_worker_never_sends_a_step_twice() {
     drop(sink);
 
     // What smtp-sink received: never two messages to one lead.
-    let mut per_recipient: HashMap<String, u32> = HashMap::new();
-    for entry in std::fs::read_dir(&dump).unwrap() {
-        let text = std::fs::read_to_string(entry.unwrap().path()).unwrap();
-        let to = text
-            .lines()
-            .find_map(|l| l.strip_prefix("To: "))
-            .expect("a To header")
-            .to_owned();
-        *per_recipient.entry(to).or_default() += 1;
-    }
+    let per_recipient = sink::messages_per_recipient(&dump);
     let twice: Vec<_> = per_recipient.iter().filter(|(_, n)| **n > 1).collect();
     assert!(twice.is_empty(), "leads that got the step twice: {twice:?}");
 

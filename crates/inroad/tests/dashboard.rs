@@ -12,7 +12,6 @@
 mod backend;
 use backend::{inroad, json, WithDb};
 
-use std::io::{BufRead, BufReader};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -137,23 +136,7 @@ fn seed(dir: &Path) -> PathBuf {
 
 /// `inroad serve` on a free port, its DNS at `dns`; returns it and its address.
 fn serve(db: &Path, dns: SocketAddr) -> (Killed, SocketAddr) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_inroad"))
-        .db(db)
-        .args(["serve", "--listen", "127.0.0.1:0", "--dns", &dns.to_string()])
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("starts");
-    let mut stderr = BufReader::new(child.stderr.take().unwrap());
-    let mut line = String::new();
-    stderr.read_line(&mut line).unwrap();
-    let address = line
-        .trim()
-        .strip_prefix("listening on http://")
-        .unwrap_or_else(|| panic!("unexpected first line: {line:?}"))
-        .parse()
-        .unwrap();
+    let (child, mut stderr, address) = backend::serve(db, &["--dns", &dns.to_string()]);
     // Keep reading its log so that the server never blocks on a full pipe.
     std::thread::spawn(move || std::io::copy(&mut stderr, &mut std::io::sink()));
     (Killed(child), address)

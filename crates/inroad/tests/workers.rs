@@ -5,7 +5,7 @@
 //! mailboxes are taken over by live workers once its leases expire — measured from the
 //! lease rows, by the database's clock.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::process::{Child, Command, Stdio};
@@ -343,16 +343,7 @@ fn four_workers_share_the_mailboxes_and_take_over_a_killed_ones() {
     drop(sink);
 
     // smtp-sink: never two messages to one lead.
-    let mut per_recipient: HashMap<String, u32> = HashMap::new();
-    for entry in std::fs::read_dir(&dump).unwrap() {
-        let text = std::fs::read_to_string(entry.unwrap().path()).unwrap();
-        let to = text
-            .lines()
-            .find_map(|l| l.strip_prefix("To: "))
-            .expect("a To header")
-            .to_owned();
-        *per_recipient.entry(to).or_default() += 1;
-    }
+    let per_recipient = sink::messages_per_recipient(&dump);
     let twice: Vec<_> = per_recipient.iter().filter(|(_, n)| **n > 1).collect();
     assert!(twice.is_empty(), "leads that got the step twice: {twice:?}");
 

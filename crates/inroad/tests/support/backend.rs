@@ -12,8 +12,10 @@
 
 use std::collections::HashMap;
 use std::ffi::OsString;
+use std::io::{BufRead, BufReader};
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::{Child, ChildStderr, Command, Output, Stdio};
 use std::sync::Mutex;
 
 use inroad_testkit::PgDatabase;
@@ -126,4 +128,29 @@ pub fn query_i64(path: &Path, sql: &str) -> i64 {
         .unwrap_or_else(|| panic!("{sql}: NULL"))
         .parse()
         .unwrap_or_else(|e| panic!("{sql}: {e}"))
+}
+
+/// `inroad serve` on a free loopback port over the database at `db` (with `args` after
+/// `serve --listen 127.0.0.1:0`), once it says where it listens: the process, the rest of
+/// its log, and that address.
+pub fn serve(db: &Path, args: &[&str]) -> (Child, BufReader<ChildStderr>, SocketAddr) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_inroad"))
+        .db(db)
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("starts");
+    let mut stderr = BufReader::new(child.stderr.take().unwrap());
+    let mut line = String::new();
+    stderr.read_line(&mut line).unwrap();
+    let address = line
+        .trim()
+        .strip_prefix("listening on http://")
+        .unwrap_or_else(|| panic!("unexpected first line: {line:?}"))
+        .parse()
+        .unwrap();
+    (child, stderr, address)
 }

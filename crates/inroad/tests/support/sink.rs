@@ -1,5 +1,6 @@
 //! Postfix's smtp-sink as a test server (shared by the sending tests).
 
+use std::collections::HashMap;
 use std::net::{TcpListener, TcpStream};
 use std::path::Path;
 use std::process::{Child, Command};
@@ -51,4 +52,21 @@ impl Drop for Sink {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// How many messages each recipient (the `To:` header) got, over everything smtp-sink
+/// wrote into `dump`.
+#[allow(dead_code)] // smtp.rs reads the messages themselves
+pub fn messages_per_recipient(dump: &Path) -> HashMap<String, u32> {
+    let mut per_recipient: HashMap<String, u32> = HashMap::new();
+    for entry in std::fs::read_dir(dump).unwrap() {
+        let text = std::fs::read_to_string(entry.unwrap().path()).unwrap();
+        let to = text
+            .lines()
+            .find_map(|l| l.strip_prefix("To: "))
+            .expect("a To header")
+            .to_owned();
+        *per_recipient.entry(to).or_default() += 1;
+    }
+    per_recipient
 }
