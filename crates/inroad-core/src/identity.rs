@@ -156,6 +156,17 @@ pub struct DedupIndex {
 }
 
 impl DedupIndex {
+    /// An index with room for `leads` leads' keys: growing a map rehashes every
+    /// entry, and for a moment holds the old table beside the new one.
+    pub fn with_capacity(leads: usize) -> DedupIndex {
+        let map = || HashIndex::with_capacity_and_hasher(leads, BuildHasherDefault::default());
+        DedupIndex {
+            email: map(),
+            linkedin: map(),
+            name: map(),
+        }
+    }
+
     fn map(&mut self, kind: KeyKind) -> &mut HashIndex {
         match kind {
             KeyKind::Email => &mut self.email,

@@ -57,6 +57,9 @@ pub fn rejects_path(file: &Path) -> PathBuf {
 
 const BATCH_ROWS: usize = 512;
 const HEAD_BYTES: usize = 64 * 1024;
+/// The most rows the dedup index is sized for up front (some 300 MB of address
+/// space, touched only as it fills).
+const PRESIZED_ROWS_MAX: u64 = 1 << 23;
 
 /// A parsed row on its way to the writer.
 struct ParsedRow {
@@ -339,7 +342,10 @@ fn write_rows(
     progress: &mut dyn FnMut(u64, u64),
 ) -> Result<ImportReport, ReadOrWrite> {
     let mut tx = store.begin_import(expected_rows)?;
-    let mut index = DedupIndex::default();
+    // Sized for the file's rows as estimated from its first lines (bounded, as an
+    // odd head can mislead); stored leads on top, if any, grow it.
+    let presized = expected_rows.min(PRESIZED_ROWS_MAX) as usize;
+    let mut index = DedupIndex::with_capacity(presized);
     tx.for_each_identity(&mut |id, lead| index.insert(&IdentityHashes::of(lead), id))?;
     let mut report = ImportReport {
         dry_run: options.dry_run,

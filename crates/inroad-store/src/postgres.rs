@@ -1659,6 +1659,14 @@ const MEMBER_BATCH: usize = 1 << 16;
 /// Stored leads fetched per round trip by an import's reads (see `lead_read_ahead.sql`).
 const READ_AHEAD: i64 = 1024;
 
+/// An import of at least this many rows is large: it may defer index builds (see
+/// `import_defer_indexes.sql`, `import_defer_primary_key.sql`).
+const LARGE_IMPORT_ROWS: u64 = 20_000;
+
+/// Changes to its own leads an import keeps waiting for the primary key, at most;
+/// one more brings the key back early.
+const WAITING_UPDATES_MAX: usize = 4096;
+
 /// Leads an import keeps as read (or changed) before it starts afresh.
 const READ_CACHE: usize = 16 * 1024;
 
@@ -1736,6 +1744,11 @@ struct PgImport<'a> {
     /// The email index was dropped, to be rebuilt at commit (see
     /// `import_defer_indexes.sql`).
     defer_indexes: bool,
+    /// The primary key (and the foreign keys on it) was dropped, to be rebuilt at
+    /// commit or once too many changes wait (see `import_defer_primary_key.sql`).
+    defer_primary_key: bool,
+    /// Changes to the import's own leads, kept here while the primary key is away.
+    waiting_updates: HashMap<i64, Lead>,
 }
 
 impl<'a> PgImport<'a> {
@@ -1782,17 +1795,24 @@ impl<'a> PgImport<'a> {
             members: Vec::new(),
             members_staged: false,
             defer_indexes: false,
+            defer_primary_key: false,
+            waiting_updates: HashMap::new(),
         };
         // Answered once the transaction is open and holds its lock. Rebuilding costs
         // a sort of the whole table: worth it when the import is large both in
         // itself and next to what is stored (as in SQLite).
-        import.defer_indexes = import.call(move |db| {
+        (import.defer_indexes, import.defer_primary_key) = import.call(move |db| {
             let stored: i64 = db.query_one(sql!("lead_max_id"), &[])?.try_get(0)?;
-            let defer = expected_rows >= 20_000 && expected_rows.saturating_mul(2) >= stored.unsigned_abs();
-            if defer {
+            let large = expected_rows >= LARGE_IMPORT_ROWS;
+            let defer_indexes = large && expected_rows.saturating_mul(2) >= stored.unsigned_abs();
+            let defer_primary_key = large && stored == 0;
+            if defer_indexes {
                 db.client.batch_execute(sql!("import_defer_indexes"))?;
             }
-            Ok(defer)
+            if defer_primary_key {
+                db.client.batch_execute(sql!("import_defer_primary_key"))?;
+            }
+            Ok((defer_indexes, defer_primary_key))
         })?;
         Ok(import)
     }
@@ -1934,6 +1954,23 @@ impl<'a> PgImport<'a> {
         })
     }
 
+    /// Brings the primary key back (if it was away) and applies the changes that
+    /// waited for it.
+    fn restore_primary_key(&mut self) -> Result<()> {
+        if !self.defer_primary_key {
+            return Ok(());
+        }
+        self.defer_primary_key = false;
+        let (waiting, now) = (std::mem::take(&mut self.waiting_updates), self.now);
+        self.call(move |db| {
+            db.client.batch_execute(sql!("import_restore_primary_key"))?;
+            for (id, lead) in &waiting {
+                update_stored(db, *id, lead, now)?;
+            }
+            Ok(())
+        })
+    }
+
     fn next_id(&mut self) -> Result<i64> {
         if self.next_id > self.last_reserved {
             let block = self.id_block;
@@ -1998,7 +2035,7 @@ impl LeadImport for PgImport<'_> {
     }
 
     fn get(&mut self, id: i64) -> Result<Lead> {
-        if let Some(lead) = self.read_ahead.get(&id) {
+        if let Some(lead) = self.waiting_updates.get(&id).or_else(|| self.read_ahead.get(&id)) {
             return Ok(lead.clone());
         }
         if let Some(lead) = self.own(id)? {
@@ -2052,11 +2089,21 @@ impl LeadImport for PgImport<'_> {
     }
 
     fn update(&mut self, id: i64, lead: &Lead) -> Result<()> {
-        let (now, changed) = (self.now, lead.clone());
-        self.call(move |db| update_stored(db, id, &changed, now))?;
-        if let Some(row) = self.own_row(id) {
+        let own_row = self.own_row(id);
+        if let Some(row) = own_row {
             self.positions[row] |= CHANGED;
         }
+        if self.defer_primary_key && own_row.is_some() {
+            // Without the primary key, an UPDATE by id would scan the table.
+            self.waiting_updates.insert(id, lead.clone());
+            if self.waiting_updates.len() > WAITING_UPDATES_MAX {
+                self.restore_primary_key()?;
+            }
+            return Ok(());
+        }
+        self.restore_primary_key()?;
+        let (now, changed) = (self.now, lead.clone());
+        self.call(move |db| update_stored(db, id, &changed, now))?;
         if self.read_ahead.len() >= READ_CACHE {
             self.read_ahead.clear();
         }
@@ -2090,6 +2137,7 @@ impl LeadImport for PgImport<'_> {
 
     fn commit(mut self: Box<Self>) -> Result<()> {
         self.flush_members()?;
+        self.restore_primary_key()?;
         let (members_staged, last_inserted, defer_indexes) =
             (self.members_staged, self.last_inserted, self.defer_indexes);
         self.call(move |db| {

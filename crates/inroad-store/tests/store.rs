@@ -321,6 +321,63 @@ fn a_large_import_is_complete_with_dense_ids_and_sees_its_own_writes() {
 }
 
 #[test]
+fn a_first_large_import_may_change_thousands_of_its_own_leads() {
+    // Into an empty table a bulk backend may build its keys after the load; changes
+    // to the import's own leads must then still be seen, and stored, however many
+    // (PostgreSQL keeps 4,096 waiting, then brings its primary key back early).
+    const N: usize = 12_000;
+    const CHANGED: usize = 5_000;
+    for (name, mut store, _guard) in backends() {
+        let leads: Vec<Lead> = (0..N).map(|n| email_lead(&format!("own{n}@bulk.test"))).collect();
+        let mut tx = store.begin_import(1_000_000).unwrap();
+        let mut ids: Vec<i64> = leads[..N / 2]
+            .iter()
+            .map(|l| tx.insert(l, None).unwrap())
+            .collect();
+        let change = |tx: &mut Box<dyn inroad_store::LeadImport + '_>, id: i64, title: &str| {
+            let mut lead = tx.get(id).unwrap();
+            lead.title = s(title);
+            tx.update(id, &lead).unwrap();
+            assert_eq!(tx.get(id).unwrap().title.as_deref(), Some(title), "{name}: {id}");
+        };
+        for &id in &ids[..CHANGED] {
+            change(&mut tx, id, "first");
+        }
+        // Changed twice: the later change wins.
+        for &id in &ids[..10] {
+            change(&mut tx, id, "second");
+        }
+        ids.extend(leads[N / 2..].iter().map(|l| tx.insert(l, None).unwrap()));
+        change(&mut tx, ids[N - 1], "last");
+        tx.commit().unwrap();
+
+        assert_eq!(store.count_leads(None).unwrap(), N as u64, "{name}");
+        let stored = all_leads(store.as_ref(), None);
+        let titles: Vec<Option<&str>> = stored.iter().map(|l| l.lead.title.as_deref()).collect();
+        let mut want = vec![None; N];
+        want[..CHANGED].fill(Some("first"));
+        want[..10].fill(Some("second"));
+        want[N - 1] = Some("last");
+        assert_eq!(titles, want, "{name}");
+        assert_eq!(stored[N / 2].lead.email, leads[N / 2].email, "{name}");
+
+        // The keys are back: a duplicate email and a membership of no lead both fail
+        // (at once or at commit).
+        let failed = {
+            let mut tx = store.begin_import(1).unwrap();
+            tx.insert(&leads[0], None).is_err() || tx.commit().is_err()
+        };
+        assert!(failed, "{name}: the email is unique again");
+        let failed = {
+            let mut tx = store.begin_import(1).unwrap();
+            tx.add_to_list("nobody", ids[N - 1] + 1_000).is_err() || tx.commit().is_err()
+        };
+        assert!(failed, "{name}: list members reference leads again");
+        assert_eq!(store.count_leads(None).unwrap(), N as u64, "{name}");
+    }
+}
+
+#[test]
 fn updates_inside_an_import_are_committed() {
     for (name, mut store, _guard) in backends() {
         let ids = import(store.as_mut(), &[full_lead(1)], None);

@@ -23,6 +23,12 @@ use clap::{CommandFactory, Parser};
 
 use cli::{Cli, Command};
 
+/// mimalloc rather than glibc's allocator: an import allocates a few strings per cell
+/// on one thread and frees them on another, where glibc's arenas cost a fifth of the
+/// engine's CPU (docs/BENCHMARKS.md, "Into PostgreSQL").
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match run(cli) {
