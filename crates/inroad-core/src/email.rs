@@ -46,14 +46,11 @@ pub fn normalize_email(raw: &str) -> Result<String, EmailError> {
     if local.is_empty() {
         return Err(EmailError::EmptyLocal);
     }
-    let local_ok = local.split('.').all(|atom| {
-        !atom.is_empty()
-            && atom.chars().all(|c| {
-                c.is_alphanumeric()
-                    || ATEXT_SPECIALS.contains(c)
-                    || (!c.is_ascii() && !c.is_whitespace() && !c.is_control())
-            })
-    });
+    let local_ok = if local.is_ascii() {
+        is_ascii_dot_atom(local.as_bytes())
+    } else {
+        is_dot_atom(local)
+    };
     if !local_ok {
         return Err(EmailError::BadLocal);
     }
@@ -86,9 +83,82 @@ pub fn normalize_host(host: &str) -> Option<String> {
     push_host(&mut out, host).then_some(out)
 }
 
+/// Whether `local` is a dot-atom: atoms of letters, digits (any script), non-ASCII
+/// symbols and [`ATEXT_SPECIALS`], joined by single dots.
+fn is_dot_atom(local: &str) -> bool {
+    local.split('.').all(|atom| {
+        !atom.is_empty()
+            && atom.chars().all(|c| {
+                c.is_alphanumeric()
+                    || ATEXT_SPECIALS.contains(c)
+                    || (!c.is_ascii() && !c.is_whitespace() && !c.is_control())
+            })
+    })
+}
+
+/// [`is_dot_atom`] for an ASCII local part, in one pass over its bytes (the common
+/// case, and the one that splitting on dots and searching the specials made slow).
+fn is_ascii_dot_atom(local: &[u8]) -> bool {
+    let mut previous = b'.'; // so that a leading dot is refused, like an empty first atom
+    local.iter().all(|&b| {
+        let ok = if b == b'.' {
+            previous != b'.'
+        } else {
+            b.is_ascii_alphanumeric() || ATEXT_SPECIALS.as_bytes().contains(&b)
+        };
+        previous = b;
+        ok
+    }) && previous != b'.'
+}
+
 /// Appends the normalised host to `out`; false (with `out` in an unspecified state
 /// past its original length) when the host is not valid.
 fn push_host(out: &mut String, host: &str) -> bool {
+    match push_plain_host(out, host) {
+        Some(valid) => valid,
+        None => push_any_host(out, host),
+    }
+}
+
+/// [`push_host`] for the common host made only of ASCII letters, digits, '-' and
+/// '.', in one pass over its bytes. Such a host has nothing to trim but trailing
+/// dots and needs no IDNA, so checking its labels as they go by answers as the
+/// general path would. `None` (and `out` untouched) when the host holds any other
+/// byte: [`push_any_host`] decides.
+fn push_plain_host(out: &mut String, host: &str) -> Option<bool> {
+    let end = host.bytes().rposition(|b| b != b'.').map_or(0, |last| last + 1);
+    // Without its trailing dots (what follows `end` is ASCII: a char boundary).
+    let host = &host[..end];
+    let bytes = host.as_bytes();
+    let label_ok = |l: &[u8]| !l.is_empty() && l.len() <= 63 && l[0] != b'-' && l[l.len() - 1] != b'-';
+    let mut labels_ok = true;
+    let mut label_start = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        match b {
+            b'.' => {
+                labels_ok &= label_ok(&bytes[label_start..i]);
+                label_start = i + 1;
+            }
+            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'-' => {}
+            _ => return None,
+        }
+    }
+    let tld = &bytes[label_start..];
+    let has_dot = label_start > 0;
+    // Letters only, or an IDNA label; compared before lowercasing, so case-insensitively.
+    let tld_ok = (tld.len() >= 2 && tld.iter().all(u8::is_ascii_alphabetic))
+        || tld.get(..4).is_some_and(|p| p.eq_ignore_ascii_case(b"xn--"));
+    let valid = bytes.len() <= 253 && has_dot && labels_ok && label_ok(tld) && tld_ok;
+    if valid {
+        let start = out.len();
+        out.push_str(host);
+        out[start..].make_ascii_lowercase();
+    }
+    Some(valid)
+}
+
+/// [`push_host`] for any host: trimmed, internationalised names through IDNA.
+fn push_any_host(out: &mut String, host: &str) -> bool {
     let host = host.trim().trim_end_matches('.');
     if host.is_empty() || host.len() > 253 || host.chars().any(char::is_whitespace) {
         return false;

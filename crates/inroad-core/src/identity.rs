@@ -40,14 +40,10 @@ fn name_key_into(lead: &Lead, buf: &mut String) -> bool {
     if lead.first_name.is_none() && lead.last_name.is_none() {
         return false;
     }
-    let lower = |buf: &mut String, part: &Option<String>| match part {
-        Some(part) if part.is_ascii() => {
-            let start = buf.len();
-            buf.push_str(part);
-            buf[start..].make_ascii_lowercase();
+    let lower = |buf: &mut String, part: &Option<String>| {
+        if let Some(part) = part {
+            push_lowercase(buf, part);
         }
-        Some(part) => buf.extend(part.chars().flat_map(char::to_lowercase)),
-        None => {}
     };
     lower(buf, &lead.first_name);
     buf.push('\u{1f}');
@@ -62,6 +58,26 @@ fn name_key_into(lead: &Lead, buf: &mut String) -> bool {
         (None, None) => return false,
     }
     true
+}
+
+/// Appends `text` lowercased char by char (`char::to_lowercase`, so a final 'Σ' is
+/// 'σ', not the 'ς' of `str::to_lowercase`: keys must stay as they were made).
+fn push_lowercase(buf: &mut String, text: &str) {
+    if text.is_ascii() {
+        let start = buf.len();
+        buf.push_str(text);
+        buf[start..].make_ascii_lowercase();
+        return;
+    }
+    // Accented names are mostly ASCII letters: those skip the case-mapping iterator.
+    buf.reserve(text.len());
+    for c in text.chars() {
+        if c.is_ascii() {
+            buf.push(c.to_ascii_lowercase());
+        } else {
+            buf.extend(c.to_lowercase());
+        }
+    }
 }
 
 /// The key of one kind, as text.

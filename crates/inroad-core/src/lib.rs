@@ -10,6 +10,8 @@
 pub mod campaign;
 pub mod domain_auth;
 pub mod email;
+#[cfg(test)]
+mod equivalence;
 pub mod finder;
 pub mod flags;
 pub mod headers;

@@ -33,14 +33,11 @@ pub fn clean_text(raw: &str) -> Option<String> {
 /// domain (a bare suffix, an unknown top-level domain, an IP address, junk).
 pub fn registrable_domain(raw: &str) -> Option<String> {
     let raw = raw.trim();
-    let rest = match raw.find("://") {
+    let rest = match find_scheme_separator(raw) {
         Some(i) => &raw[i + 3..],
         None => raw.strip_prefix("//").unwrap_or(raw),
     };
-    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
-    let host_port = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
-    let host = host_port.split(':').next().unwrap_or_default();
-    let mut host = normalize_host(host)?;
+    let mut host = normalize_host(url_host(rest))?;
     let domain = psl::domain(host.as_bytes())?;
     if !domain.suffix().is_known() {
         return None;
@@ -49,6 +46,39 @@ pub fn registrable_domain(raw: &str) -> Option<String> {
     let keep = domain.as_bytes().len();
     host.drain(..host.len() - keep);
     Some(host)
+}
+
+/// Where the first "://" starts, as `str::find("://")` answers, without building a
+/// substring searcher on every call: each ':' is checked for the two slashes after it.
+fn find_scheme_separator(s: &str) -> Option<usize> {
+    let bytes = s.as_bytes();
+    let mut from = 0;
+    while let Some(offset) = bytes[from..].iter().position(|&b| b == b':') {
+        let colon = from + offset;
+        if bytes[colon + 1..].starts_with(b"//") {
+            return Some(colon);
+        }
+        from = colon + 1;
+    }
+    None
+}
+
+/// The host of a URL whose scheme is cut off: its authority (up to the first '/',
+/// '?' or '#'), after any userinfo (up to the last '@'), before any port (the first
+/// ':' after that). One pass over the bytes: the delimiters are ASCII, so every cut
+/// is a char boundary.
+fn url_host(rest: &str) -> &str {
+    let mut host_start = 0;
+    let mut port_colon = None;
+    for (i, b) in rest.bytes().enumerate() {
+        match b {
+            b'/' | b'?' | b'#' => return &rest[host_start..port_colon.unwrap_or(i)],
+            b'@' => (host_start, port_colon) = (i + 1, None),
+            b':' if port_colon.is_none() => port_colon = Some(i),
+            _ => {}
+        }
+    }
+    &rest[host_start..port_colon.unwrap_or(rest.len())]
 }
 
 /// What every canonical LinkedIn profile URL starts with; the slug follows.
@@ -74,28 +104,51 @@ pub fn canonical_linkedin_url(raw: &str) -> Option<String> {
     if !host_ok {
         return None;
     }
-    let path = path.split(['?', '#']).next().unwrap_or_default();
-    let mut segments = path.split('/').filter(|s| !s.is_empty());
-    let kind = segments.next()?;
+    let (kind, path) = first_path_segment(path)?;
     if !kind.eq_ignore_ascii_case("in") && !kind.eq_ignore_ascii_case("pub") {
         return None;
     }
-    let slug = segments.next()?;
+    let (slug, _) = first_path_segment(path)?;
+    // The common slug is ASCII and already lowercase: one pass checks it before
+    // anything is allocated, and tells whether lowercasing is needed at all.
+    let mut has_uppercase = false;
+    let mut is_ascii = true;
+    for b in slug.bytes() {
+        match b {
+            b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'%' | b'.' => {}
+            b'A'..=b'Z' => has_uppercase = true,
+            // Other ASCII stays itself when lowercased: refused whatever else is there.
+            0..=0x7f => return None,
+            _ => is_ascii = false,
+        }
+    }
     let mut url = String::with_capacity(CANONICAL.len() + slug.len());
     url.push_str(CANONICAL);
-    let slug_ok = if slug.is_ascii() {
+    if is_ascii {
         url.push_str(slug);
-        url.make_ascii_lowercase();
-        slug.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'%' | b'.'))
-    } else {
-        url.extend(slug.chars().flat_map(char::to_lowercase));
-        // Checked after lowercasing, which can add characters ('İ' → "i\u{307}").
-        url[CANONICAL.len()..]
-            .chars()
-            .all(|c| c.is_alphanumeric() || matches!(c, '-' | '_' | '%' | '.'))
-    };
+        if has_uppercase {
+            url[CANONICAL.len()..].make_ascii_lowercase();
+        }
+        return Some(url);
+    }
+    url.extend(slug.chars().flat_map(char::to_lowercase));
+    // Checked after lowercasing, which can add characters ('İ' → "i\u{307}").
+    let slug_ok = url[CANONICAL.len()..]
+        .chars()
+        .all(|c| c.is_alphanumeric() || matches!(c, '-' | '_' | '%' | '.'));
     slug_ok.then_some(url)
+}
+
+/// The first non-empty segment of a URL path, and the path after it. The path ends
+/// at the first '?' or '#', so a segment ends there too and none follows it.
+fn first_path_segment(path: &str) -> Option<(&str, &str)> {
+    let start = path.bytes().position(|b| b != b'/')?;
+    let path = &path[start..];
+    let end = path
+        .bytes()
+        .position(|b| matches!(b, b'/' | b'?' | b'#'))
+        .unwrap_or(path.len());
+    (end > 0).then(|| path.split_at(end))
 }
 
 fn strip_prefix_ignore_case<'a>(s: &'a str, prefix: &str) -> Option<&'a str> {
