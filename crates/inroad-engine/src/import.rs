@@ -1,9 +1,10 @@
 //! `inroad leads import`: any export, any size, all or nothing.
 //!
-//! Two threads share the work: one reads and normalises rows (CSV parsing, email,
-//! domain and URL rules), the other deduplicates and writes them inside a single
-//! store transaction. Rows travel in small batches over a bounded channel, so memory
-//! stays flat whatever the file size. Deduplication uses an in-memory index of
+//! Threads share the work: one parses the CSV into batches of records, a few
+//! normalise them (email, domain and URL rules: most of the CPU), taking batches in
+//! turn, and one deduplicates and writes them, in file order, inside a single store
+//! transaction. Batches travel over bounded channels, so memory stays flat whatever
+//! the file size. Deduplication uses an in-memory index of
 //! hashed identity keys seeded from the database ([`DedupIndex`]); a hit is
 //! confirmed against the stored lead before it counts.
 
@@ -56,6 +57,8 @@ pub fn rejects_path(file: &Path) -> PathBuf {
 }
 
 const BATCH_ROWS: usize = 512;
+/// Normaliser threads at most (one per core up to this).
+const MAX_NORMALIZERS: usize = 4;
 const HEAD_BYTES: usize = 64 * 1024;
 /// The most rows the dedup index is sized for up front (some 300 MB of address
 /// space, touched only as it fills).
@@ -67,6 +70,18 @@ struct ParsedRow {
     outcome: Result<(NormalizedRow, IdentityHashes), String>,
     /// The original cells, kept only for rows that end in the rejects file.
     raw: Option<csv::ByteRecord>,
+}
+
+/// Records as parsed, on their way to a normaliser, which sends the batch back to
+/// be filled again (the records keep their buffers).
+#[derive(Default)]
+struct RawBatch {
+    /// The first `len` hold this batch's rows; the rest are spare buffers.
+    records: Vec<csv::ByteRecord>,
+    lines: Vec<u64>,
+    len: usize,
+    bytes_read: u64,
+    last: bool,
 }
 
 struct Batch {
@@ -144,25 +159,45 @@ pub fn import_leads(
 
     let rejects_file = rejects_path(path);
     let mut rejects = RejectsWriter::new(rejects_file.clone(), headers);
+    let normalizers = std::thread::available_parallelism().map_or(1, |n| n.get().min(MAX_NORMALIZERS));
     let result = std::thread::scope(|scope| {
-        let (sender, receiver) = sync_channel::<Batch>(8);
-        let (used_sender, used_receiver) = sync_channel::<Vec<ParsedRow>>(8);
+        let spawn_error =
+            |e: std::io::Error| ReadOrWrite::Other(Error::Io(format!("cannot start a reader thread: {e}")));
+        let (recycle, recycled) = sync_channel::<RawBatch>(normalizers * 4);
+        let mut inboxes = Vec::new();
+        let mut lanes = Vec::new();
+        for n in 0..normalizers {
+            let (to_normalizer, inbox) = sync_channel::<RawBatch>(2);
+            let (outbox, from_normalizer) = sync_channel::<Batch>(4);
+            let (give_back, used) = sync_channel::<Vec<ParsedRow>>(4);
+            let (map, recycle) = (&map, recycle.clone());
+            std::thread::Builder::new()
+                .name(format!("import-normalize-{n}"))
+                .spawn_scoped(scope, move || {
+                    normalize_batches(map, &inbox, &outbox, &recycle, &used)
+                })
+                .map_err(spawn_error)?;
+            inboxes.push(to_normalizer);
+            lanes.push((from_normalizer, give_back));
+        }
+        drop(recycle);
         let line_base = layout.lines_skipped;
         let reader_thread = std::thread::Builder::new()
             .name("import-reader".into())
             .spawn_scoped(scope, move || {
-                read_rows(reader, &map, line_base, sender, used_receiver)
+                read_records(reader, line_base, &inboxes, &recycled)
             })
-            .map_err(|e| ReadOrWrite::Other(Error::Io(format!("cannot start the reader thread: {e}"))))?;
+            .map_err(spawn_error)?;
         let written = write_rows(
             store,
-            (receiver, used_sender),
+            &lanes,
             options,
             &mut rejects,
             (expected_rows, total),
             progress,
         );
-        let read = reader_thread.join().expect("the row reader does not panic");
+        drop(lanes); // a normaliser still sending (the writer failed) stops
+        let read = reader_thread.join().expect("the record reader does not panic");
         // A read error also ends the writer early; report the read error first.
         read.and(written)
     });
@@ -269,73 +304,93 @@ fn utf8_cells(record: &csv::ByteRecord) -> Option<impl Iterator<Item = &str>> {
         .then(|| (0..record.len()).map(move |i| record.range(i).and_then(|r| all.get(r)).unwrap_or_default()))
 }
 
-/// The reader thread: parse and normalise, in batches, in file order.
-fn read_rows(
+/// The reader thread: parses records in batches, in file order, and deals the
+/// batches to the normalisers in turn (batch k to normaliser k mod n, which is how
+/// the writer takes them back in order).
+fn read_records(
     mut reader: csv::Reader<LineIndex<File>>,
-    map: &ColumnMap,
     line_base: u64,
-    sender: SyncSender<Batch>,
-    used: Receiver<Vec<ParsedRow>>,
+    normalizers: &[SyncSender<RawBatch>],
+    recycled: &Receiver<RawBatch>,
 ) -> Result<(), ReadOrWrite> {
-    let mut batch = Vec::with_capacity(BATCH_ROWS);
-    let mut bytes = csv::ByteRecord::new();
-    loop {
-        let more = reader.read_byte_record(&mut bytes).map_err(ReadOrWrite::Read)?;
-        if more {
-            if bytes.iter().all(|cell| cell.iter().all(u8::is_ascii_whitespace)) {
-                continue; // a blank line (or a row of empty cells), not a lead
+    for normalizer in normalizers.iter().cycle() {
+        let mut batch = recycled.try_recv().unwrap_or_default();
+        batch.len = 0;
+        batch.lines.clear();
+        let mut more = true;
+        while more && batch.len < BATCH_ROWS {
+            if batch.len == batch.records.len() {
+                batch.records.push(csv::ByteRecord::new());
             }
-            let start = bytes.position().map_or(0, |p| p.byte());
-            let line = line_base + reader.get_mut().line_at(start);
-            match utf8_cells(&bytes) {
-                Some(cells) => {
-                    let outcome = normalize_row(map, cells).map(|row| {
-                        let hashes = IdentityHashes::of(&row.lead);
-                        (row, hashes)
-                    });
-                    let raw = outcome.is_err().then(|| bytes.clone());
-                    batch.push(ParsedRow { line, outcome, raw });
-                }
-                None => {
-                    let reason = "not valid UTF-8: save the file as UTF-8".to_owned();
-                    batch.push(ParsedRow {
-                        line,
-                        outcome: Err(reason),
-                        raw: Some(bytes.clone()),
-                    });
-                }
+            let record = &mut batch.records[batch.len];
+            more = reader.read_byte_record(record).map_err(ReadOrWrite::Read)?;
+            if !more || record.iter().all(|cell| cell.iter().all(u8::is_ascii_whitespace)) {
+                continue; // the end, or a blank line (or a row of empty cells): not a lead
             }
+            let start = record.position().map_or(0, |p| p.byte());
+            batch.lines.push(line_base + reader.get_mut().line_at(start));
+            batch.len += 1;
         }
-        if batch.len() == BATCH_ROWS || !more {
-            let bytes_read = reader.position().byte();
-            let rows = std::mem::replace(&mut batch, Vec::with_capacity(BATCH_ROWS));
-            if sender
-                .send(Batch {
-                    rows,
-                    bytes_read,
-                    last: !more,
-                })
-                .is_err()
-            {
-                return Ok(()); // the writer stopped; its error is the one to report
-            }
-            // Freed here, where they were allocated, the strings go back to this
-            // thread's allocator caches instead of contending for them from the
-            // writer: it nearly halves the cost of allocation in an import.
-            while let Ok(rows) = used.try_recv() {
-                drop(rows);
-            }
-        }
-        if !more {
+        batch.bytes_read = reader.position().byte();
+        batch.last = !more;
+        if normalizer.send(batch).is_err() || !more {
+            // Sent the last batch, or the writer stopped (its error is the one to report).
             return Ok(());
         }
     }
+    Ok(())
+}
+
+/// A normaliser thread: turns each batch of records into rows for the writer.
+fn normalize_batches(
+    map: &ColumnMap,
+    inbox: &Receiver<RawBatch>,
+    outbox: &SyncSender<Batch>,
+    recycle: &SyncSender<RawBatch>,
+    used: &Receiver<Vec<ParsedRow>>,
+) {
+    for raw in inbox {
+        let records = raw.records[..raw.len].iter().zip(&raw.lines);
+        let rows = records
+            .map(|(record, &line)| parse_row(map, record, line))
+            .collect();
+        let batch = Batch {
+            rows,
+            bytes_read: raw.bytes_read,
+            last: raw.last,
+        };
+        if outbox.send(batch).is_err() {
+            return;
+        }
+        let _ = recycle.try_send(raw);
+        // Freed here, where they were allocated, the strings go back to this
+        // thread's allocator pages instead of being handed back across threads.
+        while let Ok(rows) = used.try_recv() {
+            drop(rows);
+        }
+    }
+}
+
+fn parse_row(map: &ColumnMap, record: &csv::ByteRecord, line: u64) -> ParsedRow {
+    let Some(cells) = utf8_cells(record) else {
+        return ParsedRow {
+            line,
+            outcome: Err("not valid UTF-8: save the file as UTF-8".to_owned()),
+            raw: Some(record.clone()),
+        };
+    };
+    let outcome = normalize_row(map, cells).map(|row| {
+        let hashes = IdentityHashes::of(&row.lead);
+        (row, hashes)
+    });
+    let raw = outcome.is_err().then(|| record.clone());
+    ParsedRow { line, outcome, raw }
 }
 
 /// The writer side: dedup and write every row inside one transaction.
 fn write_rows(
     store: &mut dyn Store,
-    (receiver, used): (Receiver<Batch>, SyncSender<Vec<ParsedRow>>),
+    lanes: &[(Receiver<Batch>, SyncSender<Vec<ParsedRow>>)],
     options: &ImportOptions,
     rejects: &mut RejectsWriter,
     (expected_rows, total_bytes): (u64, u64),
@@ -352,7 +407,11 @@ fn write_rows(
         ..ImportReport::default()
     };
     let mut read_to_end = false;
-    for batch in receiver {
+    // Batch k comes from normaliser k mod n (see read_records), until the last.
+    for (receiver, used) in lanes.iter().cycle() {
+        let Ok(batch) = receiver.recv() else {
+            break; // the reader stopped early: its error is reported
+        };
         read_to_end = batch.last;
         for row in &batch.rows {
             report.rows += 1;
@@ -370,8 +429,12 @@ fn write_rows(
             }
         }
         progress(batch.bytes_read, total_bytes);
-        // Back to the reader to be freed (see read_rows); if it lags, freed here.
+        // Back to its normaliser to be freed (see normalize_batches); if it lags,
+        // freed here.
         let _ = used.try_send(batch.rows);
+        if read_to_end {
+            break;
+        }
     }
     if !read_to_end {
         // The reader failed (its error is reported); roll back by dropping `tx`.
@@ -561,7 +624,7 @@ mod tests {
             drop(sender);
             let result = write_rows(
                 store.as_mut(),
-                (receiver, used),
+                &[(receiver, used)],
                 &ImportOptions::default(),
                 &mut rejects,
                 (1, 10),

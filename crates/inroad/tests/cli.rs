@@ -685,6 +685,39 @@ fn rejected_line_numbers_after_blank_line() {
     );
 }
 
+/// A file of many batches (512 rows each) goes through several normaliser threads at
+/// once: the writer still takes the rows in file order. Ids ascend with the lines,
+/// the first of two duplicates wins, and rejects keep their physical line numbers.
+#[test]
+fn a_file_of_many_batches_is_written_in_file_order() {
+    let ws = Ws::new();
+    let mut csv = String::from("Email,First Name,Last Name,Company,Title\n");
+    let (mut kept, mut rejected) = (Vec::new(), Vec::new());
+    for n in 0..5_000u64 {
+        if n % 997 == 0 {
+            csv.push_str("nobody,,,,\n");
+            rejected.push(n + 2);
+        } else if n % 1_000 == 999 {
+            // The same person as 900 rows before, with another title.
+            csv.push_str(&format!("p{0}@acme.com,P,{0},Acme,later\n", n - 900));
+        } else {
+            csv.push_str(&format!("p{n}@acme.com,P,{n},Acme,first\n"));
+            kept.push(format!("p{n}@acme.com"));
+        }
+    }
+    let file = ws.write("batches.csv", &csv);
+    let report = ws.import(&file, &[]);
+    assert_eq!(report.counts(), [5_000, 4_989, 0, 5, 6]);
+    assert_eq!(rejected_lines(&report), rejected);
+    let (_, rows) = ws.export();
+    let emails: Vec<&str> = rows.iter().map(|r| r["email"].as_str()).collect();
+    assert_eq!(emails, kept, "leads in file order");
+    assert!(
+        rows.iter().all(|r| r["title"] == "first"),
+        "the first duplicate wins"
+    );
+}
+
 const CONNECTIONS_PREAMBLE: &str = "Notes:\n\
 \"When exporting your connection data, you may notice that some of the email addresses are missing. \
 You will only see email addresses for connections who have allowed their connections to see or download \
