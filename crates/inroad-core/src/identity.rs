@@ -11,6 +11,7 @@
 //! itself, so a million leads cost tens of megabytes. A hash hit is only a
 //! candidate: the caller confirms it against the stored lead with [`matches`].
 
+use std::collections::hash_map::{Entry, VacantEntry};
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 
@@ -163,6 +164,27 @@ impl Hasher for PassThroughHasher {
 
 type HashIndex = HashMap<u64, i64, BuildHasherDefault<PassThroughHasher>>;
 
+/// The answer of [`DedupIndex::lookup`].
+pub enum Lookup<'a> {
+    /// Leads holding some of the keys, strongest key first: candidates, which a
+    /// caller confirms against the stored lead (a hash may collide).
+    Held(Vec<(KeyKind, i64)>),
+    /// No lead holds any of the keys.
+    Free(FreeKeys<'a>),
+}
+
+/// The places of a new lead's keys in the index, until the lead has its id.
+pub struct FreeKeys<'a>([Option<VacantEntry<'a, u64, i64>>; 3]);
+
+impl FreeKeys<'_> {
+    /// Files the keys under `id`.
+    pub fn file(self, id: i64) {
+        for place in self.0.into_iter().flatten() {
+            place.insert(id);
+        }
+    }
+}
+
 /// In-memory index of lead ids by hashed identity key.
 #[derive(Default)]
 pub struct DedupIndex {
@@ -191,17 +213,36 @@ impl DedupIndex {
         }
     }
 
-    /// Candidate lead ids for a lead with these keys, strongest key first.
-    pub fn candidates(&self, hashes: &IdentityHashes) -> impl Iterator<Item = (KeyKind, i64)> + '_ {
-        let hashes = *hashes;
-        KINDS.into_iter().filter_map(move |kind| {
-            let map = match kind {
-                KeyKind::Email => &self.email,
-                KeyKind::Linkedin => &self.linkedin,
-                KeyKind::Name => &self.name,
+    /// What the index holds for a lead with these keys, with one probe per key:
+    /// a probe into a map of a million leads is a cache miss, and a new lead (the
+    /// common case) files its keys in the places this probe found.
+    pub fn lookup(&mut self, hashes: &IdentityHashes) -> Lookup<'_> {
+        let DedupIndex {
+            email,
+            linkedin,
+            name,
+        } = self;
+        let maps = [
+            (KeyKind::Email, email),
+            (KeyKind::Linkedin, linkedin),
+            (KeyKind::Name, name),
+        ];
+        let mut held = Vec::new();
+        let mut free = [None, None, None];
+        for (place, (kind, map)) in free.iter_mut().zip(maps) {
+            let Some(hash) = hashes.get(kind) else {
+                continue;
             };
-            map.get(&hashes.get(kind)?).map(|id| (kind, *id))
-        })
+            match map.entry(hash) {
+                Entry::Occupied(holder) => held.push((kind, *holder.get())),
+                Entry::Vacant(vacant) => *place = Some(vacant),
+            }
+        }
+        if held.is_empty() {
+            Lookup::Free(FreeKeys(free))
+        } else {
+            Lookup::Held(held)
+        }
     }
 
     /// Files every key under `id`, without displacing an earlier holder.
@@ -277,9 +318,18 @@ mod tests {
             "Smith",
             "acme.com",
         );
-        let found: Vec<_> = index.candidates(&IdentityHashes::of(&b)).collect();
+        let Lookup::Held(found) = index.lookup(&IdentityHashes::of(&b)) else {
+            panic!("a's keys are held");
+        };
         assert_eq!(found, vec![(KeyKind::Linkedin, 7), (KeyKind::Name, 7)]);
         let c = lead(Some("x@y.com"), None, "A", "B", "c.com");
-        assert_eq!(index.candidates(&IdentityHashes::of(&c)).count(), 0);
+        let Lookup::Free(keys) = index.lookup(&IdentityHashes::of(&c)) else {
+            panic!("c's keys are free");
+        };
+        keys.file(8);
+        let Lookup::Held(found) = index.lookup(&IdentityHashes::of(&c)) else {
+            panic!("c's keys are filed");
+        };
+        assert_eq!(found, vec![(KeyKind::Email, 8), (KeyKind::Name, 8)]);
     }
 }

@@ -14,7 +14,7 @@ use std::io::{Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
 
-use inroad_core::identity::{key, matches, DedupIndex, IdentityHashes, KeyKind};
+use inroad_core::identity::{key, matches, DedupIndex, IdentityHashes, KeyKind, Lookup};
 use inroad_core::row::{normalize_row, ColumnMap, NormalizedRow, Override};
 use inroad_core::{Field, Lead};
 use inroad_store::{LeadImport, Store};
@@ -458,11 +458,19 @@ fn write_lead(
     hashes: &IdentityHashes,
     report: &mut ImportReport,
 ) -> Result<i64, ReadOrWrite> {
-    let NormalizedRow { lead, notes, dropped } = row;
+    let NormalizedRow { lead, dropped, .. } = row;
     if *dropped > 0 {
         report.values_dropped += 1;
     }
-    if let Some((id, mut stored)) = find_duplicate(tx, index, lead, hashes)? {
+    let held = match index.lookup(hashes) {
+        Lookup::Free(keys) => {
+            let id = insert_lead(tx, row, report)?;
+            keys.file(id);
+            return Ok(id);
+        }
+        Lookup::Held(held) => held,
+    };
+    if let Some((id, mut stored)) = find_duplicate(tx, &held, lead)? {
         report.duplicates += 1;
         let mut keep_empty = Vec::new();
         for (field, kind) in [
@@ -480,20 +488,31 @@ fn write_lead(
         }
         return Ok(id);
     }
-    let notes = (!notes.is_empty()).then(|| notes.join("; "));
-    let id = tx.insert(lead, notes.as_deref())?;
+    // Every candidate was another lead whose key's hash collides with this one's.
+    let id = insert_lead(tx, row, report)?;
     index.insert(hashes, id);
+    Ok(id)
+}
+
+fn insert_lead(
+    tx: &mut dyn LeadImport,
+    row: &NormalizedRow,
+    report: &mut ImportReport,
+) -> Result<i64, ReadOrWrite> {
+    let notes = (!row.notes.is_empty()).then(|| row.notes.join("; "));
+    let id = tx.insert(&row.lead, notes.as_deref())?;
     report.imported += 1;
     Ok(id)
 }
 
+/// The stored lead among `held` (candidates from the index, strongest key first)
+/// that `lead` duplicates, if any.
 fn find_duplicate(
     tx: &mut dyn LeadImport,
-    index: &DedupIndex,
+    held: &[(KeyKind, i64)],
     lead: &Lead,
-    hashes: &IdentityHashes,
 ) -> Result<Option<(i64, Lead)>, ReadOrWrite> {
-    for (kind, id) in index.candidates(hashes) {
+    for &(kind, id) in held {
         let stored = tx.get(id)?;
         if matches(&stored, lead, kind) {
             return Ok(Some((id, stored)));
