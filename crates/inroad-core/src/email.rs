@@ -37,7 +37,7 @@ const ATEXT_SPECIALS: &str = "!#$%&'*+-/=?^_`{|}~";
 /// Returns the address lowercased, with an internationalised domain in punycode, or
 /// why it is not a usable address. A `mailto:` prefix is tolerated.
 pub fn normalize_email(raw: &str) -> Result<String, EmailError> {
-    let raw = raw.trim();
+    let raw = crate::normalize::trim(raw);
     let raw = raw
         .strip_prefix("mailto:")
         .or_else(|| raw.strip_prefix("MAILTO:"))

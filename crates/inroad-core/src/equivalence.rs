@@ -439,6 +439,11 @@ proptest! {
     }
 
     #[test]
+    fn trim_is_str_trim(raw in prop_oneof![edge_string(6), (padding(), email_like(), padding()).prop_map(|(a, b, c)| format!("{a}{b}{c}"))]) {
+        prop_assert_eq!(crate::normalize::trim(&raw), raw.trim());
+    }
+
+    #[test]
     fn identity_keys_unchanged(lead in lead_like()) {
         let mut want = String::new();
         let want = reference::name_key_into(&lead, &mut want).then_some(want);

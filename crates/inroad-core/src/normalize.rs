@@ -28,11 +28,22 @@ pub fn clean_text(raw: &str) -> Option<String> {
     (!out.is_empty()).then_some(out)
 }
 
+/// `str::trim`, answered at once for the common cell that starts and ends with a
+/// printable ASCII character (which is not whitespace): `trim` decodes a char at each
+/// end, and every value of every row is trimmed.
+pub(crate) fn trim(s: &str) -> &str {
+    let bytes = s.as_bytes();
+    match (bytes.first(), bytes.last()) {
+        (Some(first), Some(last)) if first.is_ascii_graphic() && last.is_ascii_graphic() => s,
+        _ => s.trim(),
+    }
+}
+
 /// The registrable domain (per the public suffix list) of a website URL or host:
 /// `https://www.acme.co.uk/about` → `acme.co.uk`. `None` when there is no such
 /// domain (a bare suffix, an unknown top-level domain, an IP address, junk).
 pub fn registrable_domain(raw: &str) -> Option<String> {
-    let raw = raw.trim();
+    let raw = trim(raw);
     let rest = match find_scheme_separator(raw) {
         Some(i) => &raw[i + 3..],
         None => raw.strip_prefix("//").unwrap_or(raw),
@@ -89,7 +100,7 @@ pub const LINKEDIN_PROFILE_PREFIX: &str = "https://www.linkedin.com/in/";
 /// `None` when the value is not a member profile URL.
 pub fn canonical_linkedin_url(raw: &str) -> Option<String> {
     const CANONICAL: &str = LINKEDIN_PROFILE_PREFIX;
-    let raw = raw.trim();
+    let raw = trim(raw);
     let rest = strip_prefix_ignore_case(raw, "https://")
         .or_else(|| strip_prefix_ignore_case(raw, "http://"))
         .unwrap_or(raw);

@@ -2,7 +2,7 @@
 
 use crate::email::normalize_email;
 use crate::headers::{field_for_header, is_export_only};
-use crate::normalize::{canonical_linkedin_url, clean_text, registrable_domain, split_full_name};
+use crate::normalize::{canonical_linkedin_url, clean_text, registrable_domain, split_full_name, trim};
 use crate::{Field, Lead};
 
 /// What one column of the file becomes.
@@ -131,7 +131,7 @@ pub fn normalize_row<'a>(
     for (target, raw) in map.targets.iter().zip(cells) {
         // Emails, URLs and domains hold no inner whitespace when valid, so they are
         // checked on the trimmed cell; the cleaned text is made only for a note.
-        let trimmed = raw.trim();
+        let trimmed = trim(raw);
         if trimmed.is_empty() {
             continue;
         }
