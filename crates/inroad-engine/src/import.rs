@@ -8,7 +8,7 @@
 //! hashed identity keys seeded from the database ([`DedupIndex`]); a hit is
 //! confirmed against the stored lead before it counts.
 
-use std::collections::VecDeque;
+use std::collections::{HashSet, VecDeque};
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
@@ -67,6 +67,8 @@ const PRESIZED_ROWS_MAX: u64 = 1 << 23;
 /// A parsed row on its way to the writer.
 struct ParsedRow {
     line: u64,
+    /// Where its record starts in the file.
+    offset: u64,
     outcome: Result<(NormalizedRow, IdentityHashes), String>,
     /// The original cells, kept only for rows that end in the rejects file.
     raw: Option<csv::ByteRecord>,
@@ -79,6 +81,7 @@ struct RawBatch {
     /// The first `len` hold this batch's rows; the rest are spare buffers.
     records: Vec<csv::ByteRecord>,
     lines: Vec<u64>,
+    offsets: Vec<u64>,
     len: usize,
     bytes_read: u64,
     last: bool,
@@ -159,6 +162,8 @@ pub fn import_leads(
 
     let rejects_file = rejects_path(path);
     let mut rejects = RejectsWriter::new(rejects_file.clone(), headers);
+    let file_again = File::open(path).map_err(|e| io_error("open", path, e))?;
+    let mut own_rows = OwnRows::new(file_again, layout.delimiter, &map);
     let normalizers = std::thread::available_parallelism().map_or(1, |n| n.get().min(MAX_NORMALIZERS));
     let result = std::thread::scope(|scope| {
         let spawn_error =
@@ -181,16 +186,15 @@ pub fn import_leads(
             lanes.push((from_normalizer, give_back));
         }
         drop(recycle);
-        let line_base = layout.lines_skipped;
+        let bases = (layout.lines_skipped, layout.header_offset);
         let reader_thread = std::thread::Builder::new()
             .name("import-reader".into())
-            .spawn_scoped(scope, move || {
-                read_records(reader, line_base, &inboxes, &recycled)
-            })
+            .spawn_scoped(scope, move || read_records(reader, bases, &inboxes, &recycled))
             .map_err(spawn_error)?;
         let written = write_rows(
             store,
             &lanes,
+            &mut own_rows,
             options,
             &mut rejects,
             (expected_rows, total),
@@ -309,7 +313,7 @@ fn utf8_cells(record: &csv::ByteRecord) -> Option<impl Iterator<Item = &str>> {
 /// the writer takes them back in order).
 fn read_records(
     mut reader: csv::Reader<LineIndex<File>>,
-    line_base: u64,
+    (line_base, byte_base): (u64, u64),
     normalizers: &[SyncSender<RawBatch>],
     recycled: &Receiver<RawBatch>,
 ) -> Result<(), ReadOrWrite> {
@@ -317,6 +321,7 @@ fn read_records(
         let mut batch = recycled.try_recv().unwrap_or_default();
         batch.len = 0;
         batch.lines.clear();
+        batch.offsets.clear();
         let mut more = true;
         while more && batch.len < BATCH_ROWS {
             if batch.len == batch.records.len() {
@@ -329,6 +334,7 @@ fn read_records(
             }
             let start = record.position().map_or(0, |p| p.byte());
             batch.lines.push(line_base + reader.get_mut().line_at(start));
+            batch.offsets.push(byte_base + start);
             batch.len += 1;
         }
         batch.bytes_read = reader.position().byte();
@@ -350,9 +356,11 @@ fn normalize_batches(
     used: &Receiver<Vec<ParsedRow>>,
 ) {
     for raw in inbox {
-        let records = raw.records[..raw.len].iter().zip(&raw.lines);
+        let records = raw.records[..raw.len]
+            .iter()
+            .zip(raw.lines.iter().zip(&raw.offsets));
         let rows = records
-            .map(|(record, &line)| parse_row(map, record, line))
+            .map(|(record, (&line, &offset))| parse_row(map, record, line, offset))
             .collect();
         let batch = Batch {
             rows,
@@ -371,10 +379,11 @@ fn normalize_batches(
     }
 }
 
-fn parse_row(map: &ColumnMap, record: &csv::ByteRecord, line: u64) -> ParsedRow {
+fn parse_row(map: &ColumnMap, record: &csv::ByteRecord, line: u64, offset: u64) -> ParsedRow {
     let Some(cells) = utf8_cells(record) else {
         return ParsedRow {
             line,
+            offset,
             outcome: Err("not valid UTF-8: save the file as UTF-8".to_owned()),
             raw: Some(record.clone()),
         };
@@ -384,13 +393,19 @@ fn parse_row(map: &ColumnMap, record: &csv::ByteRecord, line: u64) -> ParsedRow 
         (row, hashes)
     });
     let raw = outcome.is_err().then(|| record.clone());
-    ParsedRow { line, outcome, raw }
+    ParsedRow {
+        line,
+        offset,
+        outcome,
+        raw,
+    }
 }
 
 /// The writer side: dedup and write every row inside one transaction.
 fn write_rows(
     store: &mut dyn Store,
     lanes: &[(Receiver<Batch>, SyncSender<Vec<ParsedRow>>)],
+    own_rows: &mut OwnRows<'_>,
     options: &ImportOptions,
     rejects: &mut RejectsWriter,
     (expected_rows, total_bytes): (u64, u64),
@@ -417,7 +432,8 @@ fn write_rows(
             report.rows += 1;
             match &row.outcome {
                 Ok((normalized, hashes)) => {
-                    let id = write_lead(tx.as_mut(), &mut index, normalized, hashes, &mut report)?;
+                    let known = (&mut index, &mut *own_rows);
+                    let id = write_lead(tx.as_mut(), known, (normalized, hashes, row.offset), &mut report)?;
                     if let Some(list) = &options.list {
                         tx.add_to_list(list, id)?;
                     }
@@ -453,9 +469,8 @@ fn write_rows(
 /// the stored lead's id.
 fn write_lead(
     tx: &mut dyn LeadImport,
-    index: &mut DedupIndex,
-    row: &NormalizedRow,
-    hashes: &IdentityHashes,
+    (index, own_rows): (&mut DedupIndex, &mut OwnRows<'_>),
+    (row, hashes, offset): (&NormalizedRow, &IdentityHashes, u64),
     report: &mut ImportReport,
 ) -> Result<i64, ReadOrWrite> {
     let NormalizedRow { lead, dropped, .. } = row;
@@ -466,11 +481,12 @@ fn write_lead(
         Lookup::Free(keys) => {
             let id = insert_lead(tx, row, report)?;
             keys.file(id);
+            own_rows.push(id, offset);
             return Ok(id);
         }
         Lookup::Held(held) => held,
     };
-    if let Some((id, mut stored)) = find_duplicate(tx, &held, lead)? {
+    if let Some((id, mut stored)) = find_duplicate(tx, own_rows, &held, lead)? {
         report.duplicates += 1;
         let mut keep_empty = Vec::new();
         for (field, kind) in [
@@ -483,6 +499,7 @@ fn write_lead(
         }
         if stored.fill_from(lead, &keep_empty) {
             tx.update(id, &stored)?;
+            own_rows.changed(id);
             index.insert(&IdentityHashes::of(&stored), id);
             report.updated += 1;
         }
@@ -491,6 +508,7 @@ fn write_lead(
     // Every candidate was another lead whose key's hash collides with this one's.
     let id = insert_lead(tx, row, report)?;
     index.insert(hashes, id);
+    own_rows.push(id, offset);
     Ok(id)
 }
 
@@ -509,18 +527,23 @@ fn insert_lead(
 /// that `lead` duplicates, if any.
 fn find_duplicate(
     tx: &mut dyn LeadImport,
+    own_rows: &mut OwnRows<'_>,
     held: &[(KeyKind, i64)],
     lead: &Lead,
 ) -> Result<Option<(i64, Lead)>, ReadOrWrite> {
+    let mut get = |tx: &mut dyn LeadImport, id| match own_rows.lead(id) {
+        Some(lead) => Ok(lead),
+        None => tx.get(id),
+    };
     for &(kind, id) in held {
-        let stored = tx.get(id)?;
+        let stored = get(tx, id)?;
         if matches(&stored, lead, kind) {
             return Ok(Some((id, stored)));
         }
         if key(&stored, kind) != key(lead, kind) {
             // Two keys share a hash: ask the store for the exact key.
             if let Some(exact) = tx.find(kind, lead)? {
-                let stored = tx.get(exact)?;
+                let stored = get(tx, exact)?;
                 if matches(&stored, lead, kind) {
                     return Ok(Some((exact, stored)));
                 }
@@ -528,6 +551,89 @@ fn find_duplicate(
         }
     }
     Ok(None)
+}
+
+/// The leads this import inserted, found again in its file: a later row that
+/// duplicates one reads it back from there, normalised again (the same lead), rather
+/// than from the store, where a read would interrupt the bulk load (PostgreSQL's
+/// COPY). A lead changed since (a duplicate filled its empty fields), or a row that
+/// no longer reads the same, is the store's to answer.
+struct OwnRows<'a> {
+    /// One reader kept for every read (building one builds its parser's tables).
+    reader: csv::Reader<File>,
+    record: csv::ByteRecord,
+    map: &'a ColumnMap,
+    /// (first id, its index in `offsets`) of each run of consecutive ids.
+    runs: Vec<(i64, usize)>,
+    /// Where each inserted lead's row starts in the file, in insertion order.
+    offsets: Vec<u64>,
+    changed: HashSet<i64>,
+}
+
+impl<'a> OwnRows<'a> {
+    fn new(file: File, delimiter: u8, map: &'a ColumnMap) -> Self {
+        let reader = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .flexible(true)
+            .delimiter(delimiter)
+            .from_reader(file);
+        OwnRows {
+            reader,
+            record: csv::ByteRecord::new(),
+            map,
+            runs: Vec::new(),
+            offsets: Vec::new(),
+            changed: HashSet::new(),
+        }
+    }
+
+    fn push(&mut self, id: i64, offset: u64) {
+        let index = self.offsets.len();
+        let follows = self
+            .runs
+            .last()
+            .is_some_and(|&(first, start)| id - first == (index - start) as i64);
+        if !follows {
+            self.runs.push((id, index));
+        }
+        self.offsets.push(offset);
+    }
+
+    fn changed(&mut self, id: i64) {
+        self.changed.insert(id);
+    }
+
+    /// Where lead `id`'s row starts, if this import inserted it.
+    fn offset(&self, id: i64) -> Option<u64> {
+        let run = self
+            .runs
+            .partition_point(|&(first, _)| first <= id)
+            .checked_sub(1)?;
+        let (first, start) = self.runs[run];
+        let end = self
+            .runs
+            .get(run + 1)
+            .map_or(self.offsets.len(), |&(_, next)| next);
+        let index = start + usize::try_from(id - first).ok()?;
+        (index < end).then(|| self.offsets[index])
+    }
+
+    /// Lead `id` as this import inserted it, unless it changed since, is not the
+    /// import's own, or its row cannot be read back as it was.
+    fn lead(&mut self, id: i64) -> Option<Lead> {
+        if self.changed.contains(&id) {
+            return None;
+        }
+        let offset = self.offset(id)?;
+        self.reader
+            .seek_raw(SeekFrom::Start(offset), csv::Position::new())
+            .ok()?;
+        if !self.reader.read_byte_record(&mut self.record).ok()? {
+            return None;
+        }
+        let (row, _) = parse_row(self.map, &self.record, 0, 0).outcome.ok()?;
+        Some(row.lead)
+    }
 }
 
 /// Writes rejected rows to `<FILE>.rejects.csv`: line, reason, then the row as it was.
@@ -604,6 +710,35 @@ impl RejectsWriter {
 mod tests {
     use super::*;
 
+    /// The import's own leads come back from the file as normalised, by id across
+    /// runs of ids, and not once changed or not the import's.
+    #[test]
+    fn own_rows_are_read_back_from_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("leads.csv");
+        let text = "Email;Title\nA@Acme.com;CEO\n\"b@acme.com\";\"Head of\nSales\"\nc@acme.com;CTO\n";
+        std::fs::write(&path, text).unwrap();
+        let map = ColumnMap::new(&["Email".to_owned(), "Title".to_owned()], &[]).unwrap();
+        let mut own = OwnRows::new(File::open(&path).unwrap(), b';', &map);
+        let at = |needle: &str| text.find(needle).unwrap() as u64;
+        own.push(10, at("A@"));
+        own.push(11, at("\"b@"));
+        own.push(40, at("c@"));
+        let a = own.lead(10).unwrap();
+        assert_eq!(
+            (a.email.as_deref(), a.title.as_deref()),
+            (Some("a@acme.com"), Some("CEO"))
+        );
+        let b = own.lead(11).unwrap();
+        assert_eq!(b.title.as_deref(), Some("Head of Sales"));
+        assert_eq!(own.lead(40).unwrap().email.as_deref(), Some("c@acme.com"));
+        for not_own in [9, 12, 39, 41] {
+            assert!(own.lead(not_own).is_none(), "{not_own}");
+        }
+        own.changed(11);
+        assert!(own.lead(11).is_none(), "a changed lead is the store's to answer");
+    }
+
     fn lead_row(email: &str) -> ParsedRow {
         let lead = Lead {
             email: Some(email.to_owned()),
@@ -617,6 +752,7 @@ mod tests {
         };
         ParsedRow {
             line: 2,
+            offset: 0,
             outcome: Ok((row, hashes)),
             raw: None,
         }
@@ -630,6 +766,9 @@ mod tests {
         let db = inroad_testkit::TestDatabase::new(&dir.path().join("t.db"));
         let mut store = inroad_store::open(db.url()).unwrap();
         let mut rejects = RejectsWriter::new(dir.path().join("r.csv"), Vec::new());
+        let map = ColumnMap::new(&["Email".to_owned()], &[]).unwrap();
+        let file = File::create(dir.path().join("leads.csv")).unwrap();
+        let mut own_rows = OwnRows::new(file, b',', &map);
         for last in [false, true] {
             let (sender, receiver) = sync_channel(2);
             let (used, _used_receiver) = sync_channel(2);
@@ -644,6 +783,7 @@ mod tests {
             let result = write_rows(
                 store.as_mut(),
                 &[(receiver, used)],
+                &mut own_rows,
                 &ImportOptions::default(),
                 &mut rejects,
                 (1, 10),

@@ -41,7 +41,6 @@
 
 use std::cell::{RefCell, RefMut};
 use std::collections::HashMap;
-use std::fs::File;
 use std::io::Write;
 use std::sync::mpsc::{Receiver, SyncSender};
 use std::thread::JoinHandle;
@@ -1677,9 +1676,6 @@ const IDENTITY_BATCH: usize = 4096;
 const COPY_HEADER: &[u8] = b"PGCOPY\n\xff\r\n\0\0\0\0\0\0\0\0\0";
 const COPY_TRAILER: [u8; 2] = (-1i16).to_be_bytes();
 
-/// Marks a position in `PgImport::positions` whose lead has changed since.
-const CHANGED: u64 = 1 << 63;
-
 /// The columns of `lead_copy.sql`.
 const LEAD_COLUMNS: i16 = 16;
 
@@ -1702,10 +1698,9 @@ enum Job {
 /// only new leads come: the server stores them while the engine reads and
 /// deduplicates the next ones, and a read or an update (rare: a duplicate, a hash
 /// collision) closes the COPY first, so it sees them. New leads are encoded once,
-/// straight from the engine's borrowed `Lead`, into the COPY's binary tuples, which
-/// are also kept in an unnamed temporary file: `get` of a lead the import inserted
-/// (a duplicate inside the file) reads it back from there instead of closing the
-/// COPY for a round trip. The transaction rolls back when the import is dropped
+/// straight from the engine's borrowed `Lead`, into the COPY's binary tuples. (The
+/// engine reads its own new leads back from its file, not through `get`, which
+/// would close the COPY.) The transaction rolls back when the import is dropped
 /// uncommitted; either way the connection goes back home.
 struct PgImport<'a> {
     /// Where the connection goes back (the store's slot).
@@ -1719,14 +1714,6 @@ struct PgImport<'a> {
     lists: HashMap<String, i64>,
     /// New leads being encoded, not yet sent.
     building: Vec<u8>,
-    /// The import's leads sent so far, as sent (created with the first).
-    sent: Option<File>,
-    sent_len: u64,
-    /// Per lead inserted, in id order: where its tuple starts in `sent` followed by
-    /// `building`, with [`CHANGED`] set once `update` changed it.
-    positions: Vec<u64>,
-    /// (first id, its index in `positions`) of each block of consecutive ids.
-    id_runs: Vec<(i64, usize)>,
     /// The next id to hand out and the last one reserved (`next > last`: none left).
     next_id: i64,
     last_reserved: i64,
@@ -1782,10 +1769,6 @@ impl<'a> PgImport<'a> {
             now: unix_now(),
             lists: HashMap::new(),
             building: Vec::new(),
-            sent: None,
-            sent_len: 0,
-            positions: Vec::new(),
-            id_runs: Vec::new(),
             next_id: 1,
             last_reserved: 0,
             last_inserted: None,
@@ -1869,7 +1852,7 @@ impl<'a> PgImport<'a> {
         }
     }
 
-    /// Hands the leads encoded so far to the import's thread, and keeps them.
+    /// Hands the leads encoded so far to the import's thread.
     fn send_building(&mut self) -> Result<()> {
         if self.building.is_empty() {
             return Ok(());
@@ -1878,59 +1861,7 @@ impl<'a> PgImport<'a> {
             &mut self.building,
             Vec::with_capacity(CHUNK_BYTES + CHUNK_BYTES / 4),
         );
-        let sent = match &mut self.sent {
-            Some(sent) => sent,
-            None => self.sent.insert(tempfile::tempfile().map_err(spill_error)?),
-        };
-        sent.write_all(&building).map_err(spill_error)?;
-        self.sent_len += building.len() as u64;
         self.send(Job::Leads(building))
-    }
-
-    /// The index in `positions` of lead `id`, if this import inserted it.
-    fn own_row(&self, id: i64) -> Option<usize> {
-        let run = self
-            .id_runs
-            .partition_point(|&(first, _)| first <= id)
-            .checked_sub(1)?;
-        let (first, start) = self.id_runs[run];
-        let end = self
-            .id_runs
-            .get(run + 1)
-            .map_or(self.positions.len(), |&(_, next)| next);
-        let row = start + usize::try_from(id - first).ok()?;
-        (row < end).then_some(row)
-    }
-
-    /// Lead `id` as this import inserted it, unless it changed since (or is not one
-    /// of the import's own).
-    fn own(&self, id: i64) -> Result<Option<Lead>> {
-        let Some(row) = self.own_row(id) else {
-            return Ok(None);
-        };
-        let from = self.positions[row];
-        if from & CHANGED != 0 {
-            return Ok(None);
-        }
-        let to = self
-            .positions
-            .get(row + 1)
-            .map_or(self.sent_len + self.building.len() as u64, |&next| {
-                next & !CHANGED
-            });
-        if let Some(from_building) = from.checked_sub(self.sent_len) {
-            let tuple = usize::try_from(from_building)
-                .ok()
-                .and_then(|from| self.building.get(from..usize::try_from(to - self.sent_len).ok()?));
-            return tuple.map(decode_lead).transpose();
-        }
-        let mut tuple = vec![0; usize::try_from(to - from).unwrap_or_default()];
-        let sent = self
-            .sent
-            .as_ref()
-            .ok_or_else(|| StoreError::Corrupt("an import's sent leads are missing".into()))?;
-        std::os::unix::fs::FileExt::read_exact_at(sent, &mut tuple, from).map_err(spill_error)?;
-        decode_lead(&tuple).map(Some)
     }
 
     fn flush_members(&mut self) -> Result<()> {
@@ -2038,9 +1969,6 @@ impl LeadImport for PgImport<'_> {
         if let Some(lead) = self.waiting_updates.get(&id).or_else(|| self.read_ahead.get(&id)) {
             return Ok(lead.clone());
         }
-        if let Some(lead) = self.own(id)? {
-            return Ok(lead);
-        }
         // A walk forward through the stored leads (a re-import of a file) reads ahead;
         // a lone read (a duplicate inside the file) fetches just the one lead.
         let walking = (self.last_read..self.last_read.saturating_add(READ_AHEAD)).contains(&id);
@@ -2070,17 +1998,7 @@ impl LeadImport for PgImport<'_> {
 
     fn insert(&mut self, lead: &Lead, notes: Option<&str>) -> Result<i64> {
         let id = self.next_id()?;
-        let position = self.sent_len + self.building.len() as u64;
         encode_lead(&mut self.building, id, lead, notes, self.now)?;
-        let row = self.positions.len();
-        let follows = self
-            .id_runs
-            .last()
-            .is_some_and(|&(first, start)| id - first == (row - start) as i64);
-        if !follows {
-            self.id_runs.push((id, row));
-        }
-        self.positions.push(position);
         self.last_inserted = Some(id);
         if self.building.len() >= CHUNK_BYTES {
             self.send_building()?;
@@ -2089,12 +2007,10 @@ impl LeadImport for PgImport<'_> {
     }
 
     fn update(&mut self, id: i64, lead: &Lead) -> Result<()> {
-        let own_row = self.own_row(id);
-        if let Some(row) = own_row {
-            self.positions[row] |= CHANGED;
-        }
-        if self.defer_primary_key && own_row.is_some() {
-            // Without the primary key, an UPDATE by id would scan the table.
+        if self.defer_primary_key {
+            // Every lead is the import's own (the table was empty), and without the
+            // primary key an UPDATE by id would scan the table.
+            self.read_ahead.remove(&id); // read before this change
             self.waiting_updates.insert(id, lead.clone());
             if self.waiting_updates.len() > WAITING_UPDATES_MAX {
                 self.restore_primary_key()?;
@@ -2216,10 +2132,6 @@ fn serve_jobs(conn: &mut Connection, jobs: &Receiver<Job>) -> Result<()> {
     }
 }
 
-fn spill_error(e: std::io::Error) -> StoreError {
-    StoreError::Usage(format!("the import's temporary file: {e}"))
-}
-
 /// The driver's error behind a failed write to a COPY.
 fn copy_error(e: std::io::Error) -> StoreError {
     match e.downcast::<postgres::Error>() {
@@ -2273,56 +2185,6 @@ fn encode_lead(out: &mut Vec<u8>, id: i64, lead: &Lead, notes: Option<&str>, now
 fn put_int8(out: &mut Vec<u8>, value: i64) {
     out.extend_from_slice(&8i32.to_be_bytes());
     out.extend_from_slice(&value.to_be_bytes());
-}
-
-/// The lead in a tuple from [`encode_lead`], as reading it back from the table
-/// would give it.
-fn decode_lead(tuple: &[u8]) -> Result<Lead> {
-    let mut fields = TupleFields(tuple.get(2..).unwrap_or_default());
-    fields.next()?; // the id
-    let mut lead = Lead {
-        email: fields.text()?,
-        first_name: fields.text()?,
-        last_name: fields.text()?,
-        full_name: fields.text()?,
-        title: fields.text()?,
-        company: fields.text()?,
-        domain: fields.text()?,
-        linkedin_url: fields.text()?.map(url_from_slug),
-        location: fields.text()?,
-        timezone: fields.text()?,
-        phone: fields.text()?,
-        custom: custom_from_json(fields.text()?)?,
-    };
-    restore_full_name(&mut lead);
-    Ok(lead)
-}
-
-/// The fields of a binary COPY tuple, after its field count.
-struct TupleFields<'a>(&'a [u8]);
-
-impl<'a> TupleFields<'a> {
-    fn next(&mut self) -> Result<Option<&'a [u8]>> {
-        let corrupt = || StoreError::Corrupt("an import's encoded lead is cut short".into());
-        let (len, rest) = self.0.split_first_chunk::<4>().ok_or_else(corrupt)?;
-        let Ok(len) = usize::try_from(i32::from_be_bytes(*len)) else {
-            self.0 = rest;
-            return Ok(None); // -1: NULL
-        };
-        let (value, rest) = rest.split_at_checked(len).ok_or_else(corrupt)?;
-        self.0 = rest;
-        Ok(Some(value))
-    }
-
-    fn text(&mut self) -> Result<Option<String>> {
-        self.next()?
-            .map(|value| {
-                std::str::from_utf8(value)
-                    .map(str::to_owned)
-                    .map_err(|_| StoreError::Corrupt("an import's encoded lead is not UTF-8".into()))
-            })
-            .transpose()
-    }
 }
 
 /// `find` of an import, with every lead it inserted stored: one query sees them all.
