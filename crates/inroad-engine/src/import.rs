@@ -163,7 +163,7 @@ pub fn import_leads(
     let rejects_file = rejects_path(path);
     let mut rejects = RejectsWriter::new(rejects_file.clone(), headers);
     let file_again = File::open(path).map_err(|e| io_error("open", path, e))?;
-    let mut own_rows = OwnRows::new(file_again, layout.delimiter, &map);
+    let own_rows = OwnRows::new(file_again, layout.delimiter, &map);
     let normalizers = std::thread::available_parallelism().map_or(1, |n| n.get().min(MAX_NORMALIZERS));
     let result = std::thread::scope(|scope| {
         let spawn_error =
@@ -194,7 +194,7 @@ pub fn import_leads(
         let written = write_rows(
             store,
             &lanes,
-            &mut own_rows,
+            own_rows,
             options,
             &mut rejects,
             (expected_rows, total),
@@ -405,13 +405,15 @@ fn parse_row(map: &ColumnMap, record: &csv::ByteRecord, line: u64, offset: u64) 
 fn write_rows(
     store: &mut dyn Store,
     lanes: &[(Receiver<Batch>, SyncSender<Vec<ParsedRow>>)],
-    own_rows: &mut OwnRows<'_>,
+    mut own_rows: OwnRows<'_>,
     options: &ImportOptions,
     rejects: &mut RejectsWriter,
     (expected_rows, total_bytes): (u64, u64),
     progress: &mut dyn FnMut(u64, u64),
 ) -> Result<ImportReport, ReadOrWrite> {
     let mut tx = store.begin_import(expected_rows)?;
+    // Kept only where reading back through the store costs (8 bytes a row).
+    own_rows.enabled = tx.own_reads_interrupt();
     // Sized for the file's rows as estimated from its first lines (bounded, as an
     // odd head can mislead); stored leads on top, if any, grow it.
     let presized = expected_rows.min(PRESIZED_ROWS_MAX) as usize;
@@ -432,7 +434,7 @@ fn write_rows(
             report.rows += 1;
             match &row.outcome {
                 Ok((normalized, hashes)) => {
-                    let known = (&mut index, &mut *own_rows);
+                    let known = (&mut index, &mut own_rows);
                     let id = write_lead(tx.as_mut(), known, (normalized, hashes, row.offset), &mut report)?;
                     if let Some(list) = &options.list {
                         tx.add_to_list(list, id)?;
@@ -458,7 +460,9 @@ fn write_rows(
             "the file was not read to its end".into(),
         )));
     }
-    drop(index); // its memory is better spent on the commit's index build
+    // Their memory is better spent on the commit's index build.
+    drop(index);
+    drop(own_rows);
     if !options.dry_run {
         tx.commit()?;
     }
@@ -568,6 +572,8 @@ struct OwnRows<'a> {
     /// Where each inserted lead's row starts in the file, in insertion order.
     offsets: Vec<u64>,
     changed: HashSet<i64>,
+    /// Off: nothing kept, every lead is the store's to answer.
+    enabled: bool,
 }
 
 impl<'a> OwnRows<'a> {
@@ -584,10 +590,14 @@ impl<'a> OwnRows<'a> {
             runs: Vec::new(),
             offsets: Vec::new(),
             changed: HashSet::new(),
+            enabled: true,
         }
     }
 
     fn push(&mut self, id: i64, offset: u64) {
+        if !self.enabled {
+            return;
+        }
         let index = self.offsets.len();
         let follows = self
             .runs
@@ -768,8 +778,8 @@ mod tests {
         let mut rejects = RejectsWriter::new(dir.path().join("r.csv"), Vec::new());
         let map = ColumnMap::new(&["Email".to_owned()], &[]).unwrap();
         let file = File::create(dir.path().join("leads.csv")).unwrap();
-        let mut own_rows = OwnRows::new(file, b',', &map);
         for last in [false, true] {
+            let own_rows = OwnRows::new(file.try_clone().unwrap(), b',', &map);
             let (sender, receiver) = sync_channel(2);
             let (used, _used_receiver) = sync_channel(2);
             sender
@@ -783,7 +793,7 @@ mod tests {
             let result = write_rows(
                 store.as_mut(),
                 &[(receiver, used)],
-                &mut own_rows,
+                own_rows,
                 &ImportOptions::default(),
                 &mut rejects,
                 (1, 10),

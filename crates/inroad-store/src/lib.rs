@@ -993,6 +993,12 @@ pub trait LeadImport {
 
     fn get(&mut self, id: i64) -> Result<Lead>;
 
+    /// Whether `get` of a lead this import inserted interrupts a bulk load (and so
+    /// the caller had better find its own new leads elsewhere, such as its file).
+    fn own_reads_interrupt(&self) -> bool {
+        false
+    }
+
     /// The lead holding this identity key exactly (the slow path behind a hash
     /// collision in the dedup index).
     fn find(&mut self, kind: KeyKind, lead: &Lead) -> Result<Option<i64>>;

@@ -1990,6 +1990,10 @@ impl LeadImport for PgImport<'_> {
             .ok_or_else(|| StoreError::Corrupt(format!("lead {id} vanished during import")))
     }
 
+    fn own_reads_interrupt(&self) -> bool {
+        true // they close the COPY
+    }
+
     fn find(&mut self, kind: KeyKind, lead: &Lead) -> Result<Option<i64>> {
         // Rare (a hash collision in the engine's index), so a round trip costs little.
         let lead = lead.clone();
