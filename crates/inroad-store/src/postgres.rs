@@ -24,11 +24,12 @@
 //! connection runs on a thread of its own for the import's length, so the server
 //! stores rows while the engine parses the next ones (a COPY finished per batch left
 //! the server idle half the time). Each lead is encoded once, from the engine's
-//! borrowed `Lead`, into its COPY tuple, which is also appended to an unnamed
-//! temporary file: reading back a lead the import inserted (a duplicate inside the
-//! file) decodes it from there, since any query must first close the COPY. A large
-//! import drops the unique email index and rebuilds it before COMMIT, as SQLite's
-//! does (random B-tree inserts were the server's largest cost). List memberships,
+//! borrowed `Lead`, into its COPY tuple. Any query must first close the COPY, so the
+//! import says its reads of its own leads interrupt it, and the engine reads those
+//! back from its file instead. A large import drops the unique email index and
+//! rebuilds it before COMMIT, as SQLite's does (random B-tree inserts were the
+//! server's largest cost), and the first large one into an empty table the primary
+//! key too. List memberships,
 //! which may repeat or exist already, are staged in a temporary table by COPY and
 //! merged with one `INSERT … SELECT DISTINCT … ON CONFLICT DO NOTHING` at commit.
 //!
@@ -1970,7 +1971,7 @@ impl LeadImport for PgImport<'_> {
             return Ok(lead.clone());
         }
         // A walk forward through the stored leads (a re-import of a file) reads ahead;
-        // a lone read (a duplicate inside the file) fetches just the one lead.
+        // a lone read (a duplicate of an earlier lead) fetches just the one lead.
         let walking = (self.last_read..self.last_read.saturating_add(READ_AHEAD)).contains(&id);
         self.last_read = id;
         let count: i64 = if walking { READ_AHEAD } else { 1 };
