@@ -454,19 +454,8 @@ impl Planner {
     /// `changed` names.
     fn prepare(&mut self, input: &PlanInput, changed: Option<&[usize]>) {
         let now = input.now;
-        let same_mailboxes = self.mailbox_ids.len() == input.mailboxes.len()
-            && self
-                .mailbox_ids
-                .iter()
-                .zip(&input.mailboxes)
-                .all(|(&id, m)| id == m.id);
-        if !same_mailboxes {
-            self.mailbox_ids = input.mailboxes.iter().map(|m| m.id).collect();
-            // The first of a repeated id wins, as everywhere ids are looked up.
-            self.mailbox_index = IdMap::with_capacity_and_hasher(input.mailboxes.len(), Default::default());
-            for (i, id) in self.mailbox_ids.iter().enumerate() {
-                self.mailbox_index.entry(*id).or_insert(i);
-            }
+        let mailbox_ids = input.mailboxes.iter().map(|m| m.id);
+        if reindex(&mut self.mailbox_ids, &mut self.mailbox_index, mailbox_ids) {
             self.campaign_mailboxes.clear();
             self.facts = input.mailboxes.iter().map(|m| MailboxFacts::of(m, now)).collect();
         } else {
@@ -490,19 +479,8 @@ impl Planner {
                 }
             }
         }
-        let same_campaigns = self.campaign_ids.len() == input.campaigns.len()
-            && self
-                .campaign_ids
-                .iter()
-                .zip(&input.campaigns)
-                .all(|(&id, c)| id == c.id);
-        if !same_campaigns {
-            self.campaign_ids = input.campaigns.iter().map(|c| c.id).collect();
-            self.campaign_index = IdMap::with_capacity_and_hasher(input.campaigns.len(), Default::default());
-            for (i, id) in self.campaign_ids.iter().enumerate() {
-                self.campaign_index.entry(*id).or_insert(i);
-            }
-        }
+        let campaign_ids = input.campaigns.iter().map(|c| c.id);
+        reindex(&mut self.campaign_ids, &mut self.campaign_index, campaign_ids);
         self.campaign_mailboxes.truncate(input.campaigns.len());
         for (i, c) in input.campaigns.iter().enumerate() {
             if self
@@ -970,6 +948,25 @@ impl<'a> Pass<'a> {
 /// A map keyed by ids: SplitMix64 instead of SipHash, since ids are not attacker-chosen
 /// and the lookup runs once per scanned enrolment.
 type IdMap = HashMap<i64, usize, BuildHasherDefault<IdHasher>>;
+
+/// Makes `ids` and `index` (id → position) those of `current`, unless they already
+/// are; whether they changed. The first of a repeated id wins, as everywhere ids are
+/// looked up.
+fn reindex(
+    ids: &mut Vec<i64>,
+    index: &mut IdMap,
+    current: impl ExactSizeIterator<Item = i64> + Clone,
+) -> bool {
+    if ids.len() == current.len() && ids.iter().copied().eq(current.clone()) {
+        return false;
+    }
+    *ids = current.collect();
+    *index = IdMap::with_capacity_and_hasher(ids.len(), Default::default());
+    for (i, id) in ids.iter().enumerate() {
+        index.entry(*id).or_insert(i);
+    }
+    true
+}
 type IdSet = HashSet<i64, BuildHasherDefault<IdHasher>>;
 
 #[derive(Default)]
