@@ -60,6 +60,9 @@ const BATCH_ROWS: usize = 512;
 /// Normaliser threads at most (one per core up to this).
 const MAX_NORMALIZERS: usize = 4;
 const HEAD_BYTES: usize = 64 * 1024;
+/// How many rows ahead the writer asks for the dedup index's places of a row's
+/// keys: enough for memory to answer before the row's turn.
+const PREFETCH_ROWS: usize = 8;
 /// The most rows the dedup index is sized for up front (some 300 MB of address
 /// space, touched only as it fills).
 const PRESIZED_ROWS_MAX: u64 = 1 << 23;
@@ -430,7 +433,14 @@ fn write_rows(
             break; // the reader stopped early: its error is reported
         };
         read_to_end = batch.last;
-        for row in &batch.rows {
+        let hashes = |row: &ParsedRow| row.outcome.as_ref().ok().map(|(_, hashes)| *hashes);
+        for ahead in batch.rows.iter().take(PREFETCH_ROWS).filter_map(hashes) {
+            index.prefetch(&ahead);
+        }
+        for (i, row) in batch.rows.iter().enumerate() {
+            if let Some(ahead) = batch.rows.get(i + PREFETCH_ROWS).and_then(hashes) {
+                index.prefetch(&ahead);
+            }
             report.rows += 1;
             match &row.outcome {
                 Ok((normalized, hashes)) => {
