@@ -60,6 +60,8 @@ const BATCH_ROWS: usize = 512;
 /// Normaliser threads at most (one per core up to this).
 const MAX_NORMALIZERS: usize = 4;
 const HEAD_BYTES: usize = 64 * 1024;
+/// Emptied row vectors a normaliser keeps for its next batches.
+const SPARE_ROW_VECS: usize = 4;
 /// How many rows ahead the writer asks for the dedup index's places of a row's
 /// keys: enough for memory to answer before the row's turn.
 const PREFETCH_ROWS: usize = 8;
@@ -358,13 +360,15 @@ fn normalize_batches(
     recycle: &SyncSender<RawBatch>,
     used: &Receiver<Vec<ParsedRow>>,
 ) {
+    // Emptied row vectors the writer gave back, filled again: a new one for each
+    // batch would be fresh pages (hundreds of kilobytes) for the kernel to zero.
+    let mut spare: Vec<Vec<ParsedRow>> = Vec::new();
     for raw in inbox {
+        let mut rows = spare.pop().unwrap_or_default();
         let records = raw.records[..raw.len]
             .iter()
             .zip(raw.lines.iter().zip(&raw.offsets));
-        let rows = records
-            .map(|(record, (&line, &offset))| parse_row(map, record, line, offset))
-            .collect();
+        rows.extend(records.map(|(record, (&line, &offset))| parse_row(map, record, line, offset)));
         let batch = Batch {
             rows,
             bytes_read: raw.bytes_read,
@@ -374,10 +378,13 @@ fn normalize_batches(
             return;
         }
         let _ = recycle.try_send(raw);
-        // Freed here, where they were allocated, the strings go back to this
+        // Emptied here, where they were allocated, the strings go back to this
         // thread's allocator pages instead of being handed back across threads.
-        while let Ok(rows) = used.try_recv() {
-            drop(rows);
+        while let Ok(mut rows) = used.try_recv() {
+            rows.clear();
+            if spare.len() < SPARE_ROW_VECS {
+                spare.push(rows);
+            }
         }
     }
 }
