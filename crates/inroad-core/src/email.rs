@@ -37,6 +37,15 @@ const ATEXT_SPECIALS: &str = "!#$%&'*+-/=?^_`{|}~";
 /// Returns the address lowercased, with an internationalised domain in punycode, or
 /// why it is not a usable address. A `mailto:` prefix is tolerated.
 pub fn normalize_email(raw: &str) -> Result<String, EmailError> {
+    let mut address = String::new();
+    normalize_email_into(raw, &mut address).map(|()| address)
+}
+
+/// [`normalize_email`] into `address` (emptied first): an import reuses one buffer
+/// row after row instead of allocating a string per cell. On an error, `address`
+/// holds nothing of use.
+pub fn normalize_email_into(raw: &str, address: &mut String) -> Result<(), EmailError> {
+    address.clear();
     let raw = crate::normalize::trim(raw);
     let raw = raw
         .strip_prefix("mailto:")
@@ -54,7 +63,7 @@ pub fn normalize_email(raw: &str) -> Result<String, EmailError> {
     if !local_ok {
         return Err(EmailError::BadLocal);
     }
-    let mut address = String::with_capacity(raw.len());
+    address.reserve(raw.len());
     if local.is_ascii() {
         address.push_str(local);
         address.make_ascii_lowercase();
@@ -67,20 +76,27 @@ pub fn normalize_email(raw: &str) -> Result<String, EmailError> {
         return Err(EmailError::LocalTooLong);
     }
     address.push('@');
-    if !push_host(&mut address, domain) {
+    if !push_host(address, domain) {
         return Err(EmailError::BadDomain);
     }
     if address.len() > 254 {
         return Err(EmailError::TooLong);
     }
-    Ok(address)
+    Ok(())
 }
 
 /// A host name lowercased and in punycode, if it is a syntactically valid internet
 /// host name with at least two labels and an alphabetic top-level label.
 pub fn normalize_host(host: &str) -> Option<String> {
-    let mut out = String::with_capacity(host.len());
-    push_host(&mut out, host).then_some(out)
+    let mut out = String::new();
+    normalize_host_into(host, &mut out).then_some(out)
+}
+
+/// [`normalize_host`] into `out` (emptied first); false when the host is not valid.
+pub(crate) fn normalize_host_into(host: &str, out: &mut String) -> bool {
+    out.clear();
+    out.reserve(host.len());
+    push_host(out, host)
 }
 
 /// Whether `local` is a dot-atom: atoms of letters, digits (any script), non-ASCII

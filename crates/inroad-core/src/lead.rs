@@ -86,6 +86,10 @@ impl Lead {
         *self.slot_mut(field) = value;
     }
 
+    pub fn take(&mut self, field: Field) -> Option<String> {
+        self.slot_mut(field).take()
+    }
+
     fn slot(&self, field: Field) -> &Option<String> {
         match field {
             Field::Email => &self.email,
@@ -120,16 +124,24 @@ impl Lead {
 
     /// The full name that the first and last names make ("Ann Lee"), if any.
     pub fn derived_full_name(&self) -> Option<String> {
+        let mut full = String::new();
+        self.derived_full_name_into(&mut full).then_some(full)
+    }
+
+    /// [`Lead::derived_full_name`] into `full` (emptied first, its buffer reused).
+    pub fn derived_full_name_into(&self, full: &mut String) -> bool {
+        full.clear();
         match (&self.first_name, &self.last_name) {
             (Some(first), Some(last)) => {
-                let mut full = String::with_capacity(first.len() + 1 + last.len());
+                full.reserve(first.len() + 1 + last.len());
                 full.push_str(first);
                 full.push(' ');
                 full.push_str(last);
-                Some(full)
             }
-            (one, other) => one.clone().or_else(|| other.clone()),
+            (Some(one), None) | (None, Some(one)) => full.push_str(one),
+            (None, None) => return false,
         }
+        true
     }
 
     /// Whether the full name is exactly the one the first and last names make, so a

@@ -1,10 +1,18 @@
 //! Normalisation of single values: whitespace, names, company domains, LinkedIn URLs.
 
-use crate::email::normalize_host;
+use crate::email::normalize_host_into;
 
 /// Trims and collapses every run of whitespace (including newlines inside quoted
 /// cells) into one space, and drops control characters. `None` when nothing is left.
 pub fn clean_text(raw: &str) -> Option<String> {
+    let mut out = String::new();
+    clean_text_into(raw, &mut out).then_some(out)
+}
+
+/// [`clean_text`] into `out` (emptied first, its buffer reused); false when nothing
+/// is left.
+pub fn clean_text_into(raw: &str, out: &mut String) -> bool {
+    out.clear();
     // Most cells are printable ASCII with single inner spaces: already clean.
     let mut previous = b' '; // so that a leading space is not clean
     let clean = raw.bytes().all(|b| {
@@ -13,9 +21,10 @@ pub fn clean_text(raw: &str) -> Option<String> {
         ok
     }) && previous != b' ';
     if clean {
-        return Some(raw.to_owned());
+        out.push_str(raw);
+        return !out.is_empty();
     }
-    let mut out = String::with_capacity(raw.len());
+    out.reserve(raw.len());
     for word in raw.split(|c: char| c.is_whitespace() || c.is_control()) {
         if word.is_empty() {
             continue;
@@ -25,7 +34,7 @@ pub fn clean_text(raw: &str) -> Option<String> {
         }
         out.push_str(word);
     }
-    (!out.is_empty()).then_some(out)
+    !out.is_empty()
 }
 
 /// `str::trim`, answered at once for the common cell that starts and ends with a
@@ -43,20 +52,28 @@ pub(crate) fn trim(s: &str) -> &str {
 /// `https://www.acme.co.uk/about` → `acme.co.uk`. `None` when there is no such
 /// domain (a bare suffix, an unknown top-level domain, an IP address, junk).
 pub fn registrable_domain(raw: &str) -> Option<String> {
+    let mut domain = String::new();
+    registrable_domain_into(raw, &mut domain).then_some(domain)
+}
+
+/// [`registrable_domain`] into `out` (emptied first, its buffer reused); false when
+/// there is no such domain, and `out` holds nothing of use.
+pub fn registrable_domain_into(raw: &str, out: &mut String) -> bool {
     let raw = trim(raw);
     let rest = match find_scheme_separator(raw) {
         Some(i) => &raw[i + 3..],
         None => raw.strip_prefix("//").unwrap_or(raw),
     };
-    let mut host = normalize_host(url_host(rest))?;
-    let domain = psl::domain(host.as_bytes())?;
-    if !domain.suffix().is_known() {
-        return None;
+    if !normalize_host_into(url_host(rest), out) {
+        return false;
     }
+    let keep = match psl::domain(out.as_bytes()) {
+        Some(domain) if domain.suffix().is_known() => domain.as_bytes().len(),
+        _ => return false,
+    };
     // The registrable domain is a suffix of the host: cut the host down to it.
-    let keep = domain.as_bytes().len();
-    host.drain(..host.len() - keep);
-    Some(host)
+    out.drain(..out.len() - keep);
+    true
 }
 
 /// Where the first "://" starts, as `str::find("://")` answers, without building a
@@ -99,6 +116,18 @@ pub const LINKEDIN_PROFILE_PREFIX: &str = "https://www.linkedin.com/in/";
 /// (lowercase, no query, fragment or trailing slash, any country subdomain), or
 /// `None` when the value is not a member profile URL.
 pub fn canonical_linkedin_url(raw: &str) -> Option<String> {
+    let mut url = String::new();
+    canonical_linkedin_url_into(raw, &mut url).then_some(url)
+}
+
+/// [`canonical_linkedin_url`] into `url` (emptied first, its buffer reused); false
+/// when the value is not a member profile URL, and `url` holds nothing of use.
+pub fn canonical_linkedin_url_into(raw: &str, url: &mut String) -> bool {
+    url.clear();
+    push_canonical_linkedin_url(raw, url).is_some()
+}
+
+fn push_canonical_linkedin_url(raw: &str, url: &mut String) -> Option<()> {
     const CANONICAL: &str = LINKEDIN_PROFILE_PREFIX;
     let raw = trim(raw);
     let rest = strip_prefix_ignore_case(raw, "https://")
@@ -133,21 +162,21 @@ pub fn canonical_linkedin_url(raw: &str) -> Option<String> {
             _ => is_ascii = false,
         }
     }
-    let mut url = String::with_capacity(CANONICAL.len() + slug.len());
+    url.reserve(CANONICAL.len() + slug.len());
     url.push_str(CANONICAL);
     if is_ascii {
         url.push_str(slug);
         if has_uppercase {
             url[CANONICAL.len()..].make_ascii_lowercase();
         }
-        return Some(url);
+        return Some(());
     }
     url.extend(slug.chars().flat_map(char::to_lowercase));
     // Checked after lowercasing, which can add characters ('İ' → "i\u{307}").
     let slug_ok = url[CANONICAL.len()..]
         .chars()
         .all(|c| c.is_alphanumeric() || matches!(c, '-' | '_' | '%' | '.'));
-    slug_ok.then_some(url)
+    slug_ok.then_some(())
 }
 
 /// The first non-empty segment of a URL path, and the path after it. The path ends

@@ -1,8 +1,10 @@
 //! One raw row of an export → a clean [`Lead`], or the reason it is rejected.
 
-use crate::email::normalize_email;
+use crate::email::normalize_email_into;
 use crate::headers::{field_for_header, is_export_only};
-use crate::normalize::{canonical_linkedin_url, clean_text, registrable_domain, split_full_name, trim};
+use crate::normalize::{
+    canonical_linkedin_url_into, clean_text, clean_text_into, registrable_domain_into, split_full_name, trim,
+};
 use crate::{Field, Lead};
 
 /// What one column of the file becomes.
@@ -113,7 +115,7 @@ impl ColumnMap {
 
 /// A row that became a lead: `notes` are the row's own notes column (if any), then
 /// one note per value that was dropped (`dropped` of them).
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct NormalizedRow {
     pub lead: Lead,
     pub notes: Vec<String>,
@@ -125,9 +127,23 @@ pub fn normalize_row<'a>(
     map: &ColumnMap,
     cells: impl IntoIterator<Item = &'a str>,
 ) -> Result<NormalizedRow, String> {
-    let mut lead = Lead::default();
-    let mut notes = Vec::new();
-    let mut dropped = 0;
+    let mut row = NormalizedRow::default();
+    normalize_row_into(map, cells, &mut row).map(|()| row)
+}
+
+/// [`normalize_row`] into `row`: the strings of the lead it held are reused for this
+/// row's values, so an import normalises a million rows through the strings of the
+/// few hundred rows in flight instead of allocating and freeing a string per cell.
+/// On an error, `row` holds nothing of use.
+pub fn normalize_row_into<'a>(
+    map: &ColumnMap,
+    cells: impl IntoIterator<Item = &'a str>,
+    row: &mut NormalizedRow,
+) -> Result<(), String> {
+    let mut spare = std::mem::take(&mut row.lead);
+    row.notes.clear();
+    row.dropped = 0;
+    let NormalizedRow { lead, notes, dropped } = row;
     for (target, raw) in map.targets.iter().zip(cells) {
         // Emails, URLs and domains hold no inner whitespace when valid, so they are
         // checked on the trimmed cell; the cleaned text is made only for a note.
@@ -136,33 +152,48 @@ pub fn normalize_row<'a>(
             continue;
         }
         let mut drop_value = |what: &str| {
-            dropped += 1;
+            *dropped += 1;
             notes.push(format!(
                 "{:?} {what}, dropped",
                 clean_text(raw).unwrap_or_default()
             ));
         };
+        let mut buffer = |field: Field| spare.take(field).unwrap_or_default();
         match target {
             Target::Skip => {}
             Target::Notes => notes.extend(clean_text(raw)),
-            Target::Field(Field::Email) => match normalize_email(trimmed) {
-                Ok(email) => lead.email = Some(email),
-                Err(why) => drop_value(&format!("is not a valid email ({why})")),
-            },
-            Target::Field(Field::LinkedinUrl) => match canonical_linkedin_url(trimmed) {
-                Some(url) => lead.linkedin_url = Some(url),
-                None => drop_value("is not a LinkedIn profile URL"),
-            },
-            Target::Field(Field::Domain) => match registrable_domain(trimmed) {
-                Some(domain) => lead.domain = Some(domain),
-                None => drop_value("is not a company web domain"),
-            },
+            Target::Field(Field::Email) => {
+                let mut email = buffer(Field::Email);
+                match normalize_email_into(trimmed, &mut email) {
+                    Ok(()) => lead.email = Some(email),
+                    Err(why) => drop_value(&format!("is not a valid email ({why})")),
+                }
+            }
+            Target::Field(Field::LinkedinUrl) => {
+                let mut url = buffer(Field::LinkedinUrl);
+                if canonical_linkedin_url_into(trimmed, &mut url) {
+                    lead.linkedin_url = Some(url);
+                } else {
+                    drop_value("is not a LinkedIn profile URL");
+                }
+            }
+            Target::Field(Field::Domain) => {
+                let mut domain = buffer(Field::Domain);
+                if registrable_domain_into(trimmed, &mut domain) {
+                    lead.domain = Some(domain);
+                } else {
+                    drop_value("is not a company web domain");
+                }
+            }
             Target::Custom(name) => {
                 if let Some(value) = clean_text(raw) {
                     lead.custom.insert(name.clone(), value);
                 }
             }
-            Target::Field(field) => lead.set(*field, clean_text(raw)),
+            Target::Field(field) => {
+                let mut text = buffer(*field);
+                lead.set(*field, clean_text_into(raw, &mut text).then_some(text));
+            }
         }
     }
     if lead.first_name.is_none() && lead.last_name.is_none() {
@@ -171,19 +202,20 @@ pub fn normalize_row<'a>(
         }
     }
     if lead.full_name.is_none() {
-        lead.full_name = lead.derived_full_name();
+        let mut full = spare.full_name.take().unwrap_or_default();
+        lead.full_name = lead.derived_full_name_into(&mut full).then_some(full);
     }
     let has_name = lead.first_name.is_some() || lead.last_name.is_some();
     let has_org = lead.company.is_some() || lead.domain.is_some();
     if lead.email.is_some() || lead.linkedin_url.is_some() || (has_name && has_org) {
-        return Ok(NormalizedRow { lead, notes, dropped });
+        return Ok(());
     }
     let mut reason = String::from(
         "no identity: needs a valid email, a LinkedIn profile URL, or a name with a company or domain",
     );
-    for note in notes {
+    for note in notes.iter() {
         reason.push_str("; ");
-        reason.push_str(&note);
+        reason.push_str(note);
     }
     Err(reason)
 }
@@ -245,5 +277,34 @@ mod tests {
         let missing: Override = "Nope=email".parse().unwrap();
         assert!(ColumnMap::new(&headers, &[missing]).is_err());
         assert!("Web=webby".parse::<Override>().is_err());
+    }
+
+    /// A cell: empty, valid or not for its column, with stray spaces.
+    fn cell() -> impl proptest::strategy::Strategy<Value = String> {
+        proptest::prop_oneof![
+            proptest::strategy::Just(String::new()),
+            proptest::strategy::Just("  ".to_owned()),
+            "[a-z]{1,8}@[a-z]{1,8}\\.(com|de)",
+            "https://www\\.linkedin\\.com/in/[a-z0-9-]{1,12}",
+            "(https://)?[a-z]{1,8}\\.(co\\.uk|fr|example)",
+            " ?[A-Za-z ,]{0,12} ?",
+        ]
+    }
+
+    proptest::proptest! {
+        /// A row normalised into the strings of an earlier one (as the import reuses
+        /// them) comes out as it would alone: nothing of the earlier row stays.
+        #[test]
+        fn a_row_normalised_into_an_earlier_one_is_as_if_alone(
+            earlier in proptest::collection::vec(cell(), 9),
+            row in proptest::collection::vec(cell(), 9),
+        ) {
+            let m = map(&["Email", "LinkedIn URL", "Website", "First Name", "Last Name", "Name", "Title", "Notes", "Team"]);
+            let alone = normalize_row(&m, row.iter().map(String::as_str));
+            let mut reused = NormalizedRow::default();
+            let _ = normalize_row_into(&m, earlier.iter().map(String::as_str), &mut reused);
+            let again = normalize_row_into(&m, row.iter().map(String::as_str), &mut reused).map(|()| reused);
+            proptest::prop_assert_eq!(again, alone);
+        }
     }
 }

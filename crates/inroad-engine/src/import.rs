@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
 
 use inroad_core::identity::{key, matches, DedupIndex, IdentityHashes, KeyKind, Lookup};
-use inroad_core::row::{normalize_row, ColumnMap, NormalizedRow, Override};
+use inroad_core::row::{normalize_row, normalize_row_into, ColumnMap, NormalizedRow, Override};
 use inroad_core::{Field, Lead};
 use inroad_store::{LeadImport, Store};
 use serde::Serialize;
@@ -69,12 +69,18 @@ const PREFETCH_ROWS: usize = 8;
 /// space, touched only as it fills).
 const PRESIZED_ROWS_MAX: u64 = 1 << 23;
 
-/// A parsed row on its way to the writer.
+/// A parsed row on its way to the writer, and back to its normaliser to hold the
+/// next row parsed (its strings are reused).
+#[derive(Default)]
 struct ParsedRow {
     line: u64,
     /// Where its record starts in the file.
     offset: u64,
-    outcome: Result<(NormalizedRow, IdentityHashes), String>,
+    /// The lead, unless the row is rejected.
+    normalized: NormalizedRow,
+    hashes: IdentityHashes,
+    /// Why the row is rejected, if it is.
+    rejected: Option<String>,
     /// The original cells, kept only for rows that end in the rejects file.
     raw: Option<csv::ByteRecord>,
 }
@@ -360,15 +366,19 @@ fn normalize_batches(
     recycle: &SyncSender<RawBatch>,
     used: &Receiver<Vec<ParsedRow>>,
 ) {
-    // Emptied row vectors the writer gave back, filled again: a new one for each
-    // batch would be fresh pages (hundreds of kilobytes) for the kernel to zero.
+    // Rows the writer gave back, filled again: their strings take the next rows'
+    // values (no allocation per cell), and a new vector for each batch would be
+    // fresh pages (hundreds of kilobytes) for the kernel to zero.
     let mut spare: Vec<Vec<ParsedRow>> = Vec::new();
     for raw in inbox {
         let mut rows = spare.pop().unwrap_or_default();
+        rows.resize_with(raw.len, ParsedRow::default);
         let records = raw.records[..raw.len]
             .iter()
             .zip(raw.lines.iter().zip(&raw.offsets));
-        rows.extend(records.map(|(record, (&line, &offset))| parse_row(map, record, line, offset)));
+        for (row, (record, (&line, &offset))) in rows.iter_mut().zip(records) {
+            parse_row_into(map, record, (line, offset), row);
+        }
         let batch = Batch {
             rows,
             bytes_read: raw.bytes_read,
@@ -378,10 +388,9 @@ fn normalize_batches(
             return;
         }
         let _ = recycle.try_send(raw);
-        // Emptied here, where they were allocated, the strings go back to this
-        // thread's allocator pages instead of being handed back across threads.
-        while let Ok(mut rows) = used.try_recv() {
-            rows.clear();
+        // Reused (or freed) here, where their strings were allocated, rather than
+        // on the writer's thread.
+        while let Ok(rows) = used.try_recv() {
             if spare.len() < SPARE_ROW_VECS {
                 spare.push(rows);
             }
@@ -389,25 +398,29 @@ fn normalize_batches(
     }
 }
 
-fn parse_row(map: &ColumnMap, record: &csv::ByteRecord, line: u64, offset: u64) -> ParsedRow {
-    let Some(cells) = utf8_cells(record) else {
-        return ParsedRow {
-            line,
-            offset,
-            outcome: Err("not valid UTF-8: save the file as UTF-8".to_owned()),
-            raw: Some(record.clone()),
-        };
+/// Parses `record` into `row`, reusing the strings `row` held.
+fn parse_row_into(
+    map: &ColumnMap,
+    record: &csv::ByteRecord,
+    (line, offset): (u64, u64),
+    row: &mut ParsedRow,
+) {
+    row.line = line;
+    row.offset = offset;
+    let outcome = match utf8_cells(record) {
+        Some(cells) => normalize_row_into(map, cells, &mut row.normalized),
+        None => Err("not valid UTF-8: save the file as UTF-8".to_owned()),
     };
-    let outcome = normalize_row(map, cells).map(|row| {
-        let hashes = IdentityHashes::of(&row.lead);
-        (row, hashes)
-    });
-    let raw = outcome.is_err().then(|| record.clone());
-    ParsedRow {
-        line,
-        offset,
-        outcome,
-        raw,
+    match outcome {
+        Ok(()) => {
+            row.hashes = IdentityHashes::of(&row.normalized.lead);
+            row.rejected = None;
+            row.raw = None;
+        }
+        Err(reason) => {
+            row.rejected = Some(reason);
+            row.raw = Some(record.clone());
+        }
     }
 }
 
@@ -440,7 +453,7 @@ fn write_rows(
             break; // the reader stopped early: its error is reported
         };
         read_to_end = batch.last;
-        let hashes = |row: &ParsedRow| row.outcome.as_ref().ok().map(|(_, hashes)| *hashes);
+        let hashes = |row: &ParsedRow| row.rejected.is_none().then_some(row.hashes);
         for ahead in batch.rows.iter().take(PREFETCH_ROWS).filter_map(hashes) {
             index.prefetch(&ahead);
         }
@@ -449,23 +462,24 @@ fn write_rows(
                 index.prefetch(&ahead);
             }
             report.rows += 1;
-            match &row.outcome {
-                Ok((normalized, hashes)) => {
+            match &row.rejected {
+                None => {
                     let known = (&mut index, &mut own_rows);
-                    let id = write_lead(tx.as_mut(), known, (normalized, hashes, row.offset), &mut report)?;
+                    let parsed = (&row.normalized, &row.hashes, row.offset);
+                    let id = write_lead(tx.as_mut(), known, parsed, &mut report)?;
                     if let Some(list) = &options.list {
                         tx.add_to_list(list, id)?;
                     }
                 }
-                Err(reason) => {
+                Some(reason) => {
                     report.rejected += 1;
                     rejects.write(row.line, reason, row.raw.as_ref())?;
                 }
             }
         }
         progress(batch.bytes_read, total_bytes);
-        // Back to its normaliser to be freed (see normalize_batches); if it lags,
-        // freed here.
+        // Back to its normaliser to be filled again (see normalize_batches); if it
+        // lags, freed here.
         let _ = used.try_send(batch.rows);
         if read_to_end {
             break;
@@ -658,7 +672,7 @@ impl<'a> OwnRows<'a> {
         if !self.reader.read_byte_record(&mut self.record).ok()? {
             return None;
         }
-        let (row, _) = parse_row(self.map, &self.record, 0, 0).outcome.ok()?;
+        let row = normalize_row(self.map, utf8_cells(&self.record)?).ok()?;
         Some(row.lead)
     }
 }
@@ -779,9 +793,9 @@ mod tests {
         };
         ParsedRow {
             line: 2,
-            offset: 0,
-            outcome: Ok((row, hashes)),
-            raw: None,
+            normalized: row,
+            hashes,
+            ..ParsedRow::default()
         }
     }
 
