@@ -81,6 +81,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/postgres/0008_users.sql"),
     include_str!("../migrations/postgres/0009_dashboard.sql"),
     include_str!("../migrations/postgres/0010_leases.sql"),
+    include_str!("../migrations/postgres/0011_email_bytewise.sql"),
 ];
 
 macro_rules! sql {

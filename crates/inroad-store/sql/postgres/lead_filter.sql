@@ -1,10 +1,11 @@
 -- The leads page's filters, each off when its parameter is NULL. Only ever evaluated on
 -- the leads of one id window (l.id >= $1 AND l.id < $2), so none needs its own index.
--- $3 is a prefix pattern matched with ILIKE: SQLite's LIKE ignores case as well. The
--- casts type the parameters a bare "IS NULL" cannot.
+-- $3 is a prefix pattern matched with ILIKE: SQLite's LIKE ignores case as well (the
+-- email in the database's collation, whose case folding goes beyond ASCII, not in its
+-- own bytewise one). The casts type the parameters a bare "IS NULL" cannot.
     l.id >= $1 AND l.id < $2
 AND ($3::text IS NULL
-     OR l.email ILIKE $3 ESCAPE '\' OR l.first_name ILIKE $3 ESCAPE '\'
+     OR l.email COLLATE "default" ILIKE $3 ESCAPE '\' OR l.first_name ILIKE $3 ESCAPE '\'
      OR l.last_name ILIKE $3 ESCAPE '\' OR l.company ILIKE $3 ESCAPE '\'
      OR l.domain ILIKE $3 ESCAPE '\')
 AND ($4::text IS NULL OR EXISTS (SELECT 1 FROM list_members m JOIN lists ls ON ls.id = m.list_id
