@@ -11,6 +11,8 @@
 //! itself, so a million leads cost tens of megabytes. A hash hit is only a
 //! candidate: the caller confirms it against the stored lead with [`matches`].
 
+use std::thread::JoinHandle;
+
 use crate::Lead;
 
 /// Which identity key matched.
@@ -153,11 +155,12 @@ struct HashIndex {
 }
 
 /// Asks Linux to back `slots` with 2 MB pages (its usual "madvise" setting gives them
-/// only to memory that asks). Probes land anywhere in tens of megabytes, and with
-/// 4 KB pages nearly each one also misses the TLB: a page walk, dearer than the
-/// cache miss itself in a virtual machine (the writer's CPU time fell by a quarter).
-/// It costs no memory: a table this size has every page touched as it fills.
-fn advise_huge_pages(slots: &[(u64, i64)]) {
+/// only to memory that asks), and returns the span it asked for (address, bytes).
+/// Probes land anywhere in tens of megabytes, and with 4 KB pages nearly each one
+/// also misses the TLB: a page walk, dearer than the cache miss itself in a virtual
+/// machine (the writer's CPU time fell by a quarter). It costs no memory: a table
+/// this size has every page touched as it fills.
+fn advise_huge_pages(slots: &[(u64, i64)]) -> Option<(usize, usize)> {
     #[cfg(target_os = "linux")]
     {
         const HUGE_PAGE: usize = 2 << 20;
@@ -170,10 +173,38 @@ fn advise_huge_pages(slots: &[(u64, i64)]) {
             unsafe {
                 libc::madvise(first as *mut libc::c_void, end - first, libc::MADV_HUGEPAGE);
             }
+            return Some((first, end - first));
         }
     }
-    #[cfg(not(target_os = "linux"))]
     let _ = slots;
+    None
+}
+
+/// Maps in the pages of `spans` (from [`advise_huge_pages`]) on a thread of its own.
+/// Each 2 MB page is zeroed as it is first touched; left to the import's writer, the
+/// first rows would touch nearly all of them at once, some 0.1 s in which the
+/// database waits for its first row, while a core sits idle.
+fn prefault(spans: Vec<(usize, usize)>) -> Option<JoinHandle<()>> {
+    #[cfg(target_os = "linux")]
+    if !spans.is_empty() {
+        let populate = move || {
+            for (start, len) in spans {
+                // SAFETY: advice on whole pages of live tables (their owner joins
+                // this thread before freeing them): it maps in zeroed pages where
+                // none are yet, which is what the untouched memory reads as anyway,
+                // and leaves present pages alone. A refusal changes nothing.
+                unsafe {
+                    libc::madvise(start as *mut libc::c_void, len, libc::MADV_POPULATE_WRITE);
+                }
+            }
+        };
+        return std::thread::Builder::new()
+            .name("dedup-prefault".into())
+            .spawn(populate)
+            .ok();
+    }
+    let _ = spans;
+    None
 }
 
 /// Where a key is in its [`HashIndex`], or would go.
@@ -186,7 +217,6 @@ impl HashIndex {
     fn with_capacity(keys: usize) -> HashIndex {
         // Zeroed memory: the pages are touched only as the index fills.
         let slots = vec![(0, 0); keys.saturating_mul(2).next_power_of_two().max(16)];
-        advise_huge_pages(&slots);
         HashIndex { slots, len: 0 }
     }
 
@@ -278,6 +308,16 @@ pub struct DedupIndex {
     email: HashIndex,
     linkedin: HashIndex,
     name: HashIndex,
+    /// Maps the tables' pages in (see [`prefault`]); joined before they are freed.
+    prefaulting: Option<JoinHandle<()>>,
+}
+
+impl Drop for DedupIndex {
+    fn drop(&mut self) {
+        if let Some(prefaulting) = self.prefaulting.take() {
+            let _ = prefaulting.join();
+        }
+    }
 }
 
 impl Default for DedupIndex {
@@ -290,10 +330,16 @@ impl DedupIndex {
     /// An index with room for `leads` leads' keys: growing rehashes every entry,
     /// and for a moment holds the old table beside the new one.
     pub fn with_capacity(leads: usize) -> DedupIndex {
+        let [email, linkedin, name] = [(); 3].map(|()| HashIndex::with_capacity(leads));
+        let spans = [&email, &linkedin, &name]
+            .into_iter()
+            .filter_map(|table| advise_huge_pages(&table.slots))
+            .collect();
         DedupIndex {
-            email: HashIndex::with_capacity(leads),
-            linkedin: HashIndex::with_capacity(leads),
-            name: HashIndex::with_capacity(leads),
+            email,
+            linkedin,
+            name,
+            prefaulting: prefault(spans),
         }
     }
 

@@ -434,13 +434,14 @@ fn write_rows(
     (expected_rows, total_bytes): (u64, u64),
     progress: &mut dyn FnMut(u64, u64),
 ) -> Result<ImportReport, ReadOrWrite> {
+    // Sized for the file's rows as estimated from its first lines (bounded, as an
+    // odd head can mislead); stored leads on top, if any, grow it. Made first: its
+    // pages are mapped in while the transaction begins.
+    let presized = expected_rows.min(PRESIZED_ROWS_MAX) as usize;
+    let mut index = DedupIndex::with_capacity(presized);
     let mut tx = store.begin_import(expected_rows)?;
     // Kept only where reading back through the store costs (8 bytes a row).
     own_rows.enabled = tx.own_reads_interrupt();
-    // Sized for the file's rows as estimated from its first lines (bounded, as an
-    // odd head can mislead); stored leads on top, if any, grow it.
-    let presized = expected_rows.min(PRESIZED_ROWS_MAX) as usize;
-    let mut index = DedupIndex::with_capacity(presized);
     tx.for_each_identity(&mut |id, lead| index.insert(&IdentityHashes::of(lead), id))?;
     let mut report = ImportReport {
         dry_run: options.dry_run,
