@@ -60,6 +60,9 @@ const BATCH_ROWS: usize = 512;
 /// Normaliser threads at most (one per core up to this).
 const MAX_NORMALIZERS: usize = 4;
 const HEAD_BYTES: usize = 64 * 1024;
+/// The buffer of a reader that reads back one of the import's own rows: most rows
+/// fit, a longer one grows it.
+const OWN_ROW_BUFFER: usize = 8 * 1024;
 /// Emptied row vectors a normaliser keeps for its next batches.
 const SPARE_ROW_VECS: usize = 4;
 /// How many rows ahead the writer asks for the dedup index's places of a row's
@@ -82,7 +85,7 @@ struct ParsedRow {
     /// Why the row is rejected, if it is.
     rejected: Option<String>,
     /// The original cells, kept only for rows that end in the rejects file.
-    raw: Option<csv::ByteRecord>,
+    raw: Option<simd_csv::ByteRecord>,
 }
 
 /// Records as parsed, on their way to a normaliser, which sends the batch back to
@@ -90,7 +93,7 @@ struct ParsedRow {
 #[derive(Default)]
 struct RawBatch {
     /// The first `len` hold this batch's rows; the rest are spare buffers.
-    records: Vec<csv::ByteRecord>,
+    records: Vec<simd_csv::ByteRecord>,
     lines: Vec<u64>,
     offsets: Vec<u64>,
     len: usize,
@@ -123,19 +126,20 @@ pub fn import_leads(
         .map_err(|e| io_error("read", path, e))?;
     let override_headers: Vec<String> = options.overrides.iter().map(|o| o.header.clone()).collect();
     let layout = sniff(&head, &override_headers);
+    let lone_cr = lone_cr_line_ends(&head);
     let head_lines = head.iter().filter(|&&b| b == b'\n').count().max(1) as u64;
     let expected_rows = total.saturating_mul(head_lines) / (head.len() as u64).max(1);
     drop(head);
     file.seek(SeekFrom::Start(layout.header_offset))
         .map_err(|e| io_error("read", path, e))?;
-    let mut reader = csv::ReaderBuilder::new()
+    let mut reader = simd_csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
         .delimiter(layout.delimiter)
         .buffer_capacity(256 * 1024)
-        .from_reader(LineIndex::new(file));
+        .from_reader(LineIndex::new(LoneCr::new(file, lone_cr)));
 
-    let mut header = csv::ByteRecord::new();
+    let mut header = simd_csv::ByteRecord::new();
     let has_header = reader
         .read_byte_record(&mut header)
         .map_err(|e| csv_error(path, &e))?;
@@ -174,7 +178,7 @@ pub fn import_leads(
     let rejects_file = rejects_path(path);
     let mut rejects = RejectsWriter::new(rejects_file.clone(), headers);
     let file_again = File::open(path).map_err(|e| io_error("open", path, e))?;
-    let own_rows = OwnRows::new(file_again, layout.delimiter, &map);
+    let own_rows = OwnRows::new(file_again, (layout.delimiter, lone_cr), &map);
     let normalizers = std::thread::available_parallelism().map_or(1, |n| n.get().min(MAX_NORMALIZERS));
     let result = std::thread::scope(|scope| {
         let spawn_error =
@@ -233,7 +237,7 @@ pub fn import_leads(
 }
 
 enum ReadOrWrite {
-    Read(csv::Error),
+    Read(simd_csv::Error),
     Other(Error),
 }
 
@@ -249,9 +253,9 @@ impl From<inroad_store::StoreError> for ReadOrWrite {
     }
 }
 
-fn csv_error(path: &Path, e: &csv::Error) -> Error {
+fn csv_error(path: &Path, e: &simd_csv::Error) -> Error {
     match e.kind() {
-        csv::ErrorKind::Io(io) => Error::Io(format!("cannot read {}: {io}", path.display())),
+        simd_csv::ErrorKind::Io(io) => Error::Io(format!("cannot read {}: {io}", path.display())),
         _ => Error::Usage(format!("{}: {e}", path.display())),
     }
 }
@@ -312,18 +316,58 @@ impl<R: Read> Read for LineIndex<R> {
 /// The record's cells as text, or `None` if any is not UTF-8. One validation of the
 /// record's whole buffer, then each cell is a slice of it (valid exactly when it
 /// starts and ends on character boundaries): no copy, no allocation.
-fn utf8_cells(record: &csv::ByteRecord) -> Option<impl Iterator<Item = &str>> {
-    let all = std::str::from_utf8(record.as_slice()).ok()?;
-    let boundaries_ok = (0..record.len()).all(|i| record.range(i).is_some_and(|r| all.get(r).is_some()));
-    boundaries_ok
-        .then(|| (0..record.len()).map(move |i| record.range(i).and_then(|r| all.get(r)).unwrap_or_default()))
+fn utf8_cells(record: &simd_csv::ByteRecord) -> Option<impl Iterator<Item = &str>> {
+    let all = record.as_slice();
+    let text = std::str::from_utf8(all).ok()?;
+    // Where each cell lies in the buffer (the cells are slices of it).
+    let range = move |cell: &[u8]| {
+        let start = (cell.as_ptr() as usize).wrapping_sub(all.as_ptr() as usize);
+        start..start + cell.len()
+    };
+    let boundaries_ok = record.iter().all(|cell| text.get(range(cell)).is_some());
+    boundaries_ok.then(|| {
+        record
+            .iter()
+            .map(move |cell| text.get(range(cell)).unwrap_or_default())
+    })
+}
+
+/// Reads a file whose lines end in a lone '\r' (as old Mac spreadsheets export) as if
+/// they ended in '\n': the parser's line ends are '\n' and "\r\n". Byte for byte, so
+/// offsets into the file still hold.
+struct LoneCr<R> {
+    inner: R,
+    as_lf: bool,
+}
+
+/// Whether a file's lines end in a lone '\r', judged by its head: '\r' but no '\n'.
+fn lone_cr_line_ends(head: &[u8]) -> bool {
+    head.contains(&b'\r') && !head.contains(&b'\n')
+}
+
+impl<R: Read> LoneCr<R> {
+    fn new(inner: R, as_lf: bool) -> Self {
+        LoneCr { inner, as_lf }
+    }
+}
+
+impl<R: Read> Read for LoneCr<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        if self.as_lf {
+            for byte in buf[..n].iter_mut().filter(|b| **b == b'\r') {
+                *byte = b'\n';
+            }
+        }
+        Ok(n)
+    }
 }
 
 /// The reader thread: parses records in batches, in file order, and deals the
 /// batches to the normalisers in turn (batch k to normaliser k mod n, which is how
 /// the writer takes them back in order).
 fn read_records(
-    mut reader: csv::Reader<LineIndex<File>>,
+    mut reader: simd_csv::Reader<LineIndex<LoneCr<File>>>,
     (line_base, byte_base): (u64, u64),
     normalizers: &[SyncSender<RawBatch>],
     recycled: &Receiver<RawBatch>,
@@ -336,19 +380,20 @@ fn read_records(
         let mut more = true;
         while more && batch.len < BATCH_ROWS {
             if batch.len == batch.records.len() {
-                batch.records.push(csv::ByteRecord::new());
+                batch.records.push(simd_csv::ByteRecord::new());
             }
             let record = &mut batch.records[batch.len];
+            // Where the record starts, or a blank line or line break before it.
+            let start = reader.position();
             more = reader.read_byte_record(record).map_err(ReadOrWrite::Read)?;
             if !more || record.iter().all(|cell| cell.iter().all(u8::is_ascii_whitespace)) {
                 continue; // the end, or a blank line (or a row of empty cells): not a lead
             }
-            let start = record.position().map_or(0, |p| p.byte());
             batch.lines.push(line_base + reader.get_mut().line_at(start));
             batch.offsets.push(byte_base + start);
             batch.len += 1;
         }
-        batch.bytes_read = reader.position().byte();
+        batch.bytes_read = byte_base + reader.position();
         batch.last = !more;
         if normalizer.send(batch).is_err() || !more {
             // Sent the last batch, or the writer stopped (its error is the one to report).
@@ -401,7 +446,7 @@ fn normalize_batches(
 /// Parses `record` into `row`, reusing the strings `row` held.
 fn parse_row_into(
     map: &ColumnMap,
-    record: &csv::ByteRecord,
+    record: &simd_csv::ByteRecord,
     (line, offset): (u64, u64),
     row: &mut ParsedRow,
 ) {
@@ -595,9 +640,10 @@ fn find_duplicate(
 /// COPY). A lead changed since (a duplicate filled its empty fields), or a row that
 /// no longer reads the same, is the store's to answer.
 struct OwnRows<'a> {
-    /// One reader kept for every read (building one builds its parser's tables).
-    reader: csv::Reader<File>,
-    record: csv::ByteRecord,
+    file: File,
+    /// How the file is read: its delimiter, and whether its lines end in a lone '\r'.
+    layout: (u8, bool),
+    record: simd_csv::ByteRecord,
     map: &'a ColumnMap,
     /// (first id, its index in `offsets`) of each run of consecutive ids.
     runs: Vec<(i64, usize)>,
@@ -609,15 +655,11 @@ struct OwnRows<'a> {
 }
 
 impl<'a> OwnRows<'a> {
-    fn new(file: File, delimiter: u8, map: &'a ColumnMap) -> Self {
-        let reader = csv::ReaderBuilder::new()
-            .has_headers(false)
-            .flexible(true)
-            .delimiter(delimiter)
-            .from_reader(file);
+    fn new(file: File, layout: (u8, bool), map: &'a ColumnMap) -> Self {
         OwnRows {
-            reader,
-            record: csv::ByteRecord::new(),
+            file,
+            layout,
+            record: simd_csv::ByteRecord::new(),
             map,
             runs: Vec::new(),
             offsets: Vec::new(),
@@ -667,10 +709,17 @@ impl<'a> OwnRows<'a> {
             return None;
         }
         let offset = self.offset(id)?;
-        self.reader
-            .seek_raw(SeekFrom::Start(offset), csv::Position::new())
-            .ok()?;
-        if !self.reader.read_byte_record(&mut self.record).ok()? {
+        self.file.seek(SeekFrom::Start(offset)).ok()?;
+        let (delimiter, lone_cr) = self.layout;
+        // A reader for each read (a few in a hundred rows): one kept would hold
+        // what it read ahead of the last row.
+        let mut reader = simd_csv::ReaderBuilder::new()
+            .has_headers(false)
+            .flexible(true)
+            .delimiter(delimiter)
+            .buffer_capacity(OWN_ROW_BUFFER)
+            .from_reader(LoneCr::new(&self.file, lone_cr));
+        if !reader.read_byte_record(&mut self.record).ok()? {
             return None;
         }
         let row = normalize_row(self.map, utf8_cells(&self.record)?).ok()?;
@@ -694,7 +743,7 @@ impl RejectsWriter {
         }
     }
 
-    fn write(&mut self, line: u64, reason: &str, raw: Option<&csv::ByteRecord>) -> Result<()> {
+    fn write(&mut self, line: u64, reason: &str, raw: Option<&simd_csv::ByteRecord>) -> Result<()> {
         if self.writer.is_none() {
             let file = File::create(&self.path).map_err(|e| io_error("create", &self.path, e))?;
             let mut writer = csv::Writer::from_writer(file);
@@ -761,7 +810,7 @@ mod tests {
         let text = "Email;Title\nA@Acme.com;CEO\n\"b@acme.com\";\"Head of\nSales\"\nc@acme.com;CTO\n";
         std::fs::write(&path, text).unwrap();
         let map = ColumnMap::new(&["Email".to_owned(), "Title".to_owned()], &[]).unwrap();
-        let mut own = OwnRows::new(File::open(&path).unwrap(), b';', &map);
+        let mut own = OwnRows::new(File::open(&path).unwrap(), (b';', false), &map);
         let at = |needle: &str| text.find(needle).unwrap() as u64;
         own.push(10, at("A@"));
         own.push(11, at("\"b@"));
@@ -811,7 +860,7 @@ mod tests {
         let map = ColumnMap::new(&["Email".to_owned()], &[]).unwrap();
         let file = File::create(dir.path().join("leads.csv")).unwrap();
         for last in [false, true] {
-            let own_rows = OwnRows::new(file.try_clone().unwrap(), b',', &map);
+            let own_rows = OwnRows::new(file.try_clone().unwrap(), (b',', false), &map);
             let (sender, receiver) = sync_channel(2);
             let (used, _used_receiver) = sync_channel(2);
             sender
@@ -833,6 +882,76 @@ mod tests {
             );
             assert_eq!(result.is_ok(), last);
             assert_eq!(store.count_leads(None).unwrap(), u64::from(last));
+        }
+    }
+
+    /// Old Mac spreadsheets end lines in a lone '\r': rows are still rows, a quoted
+    /// line break is still inside its cell, and a reject names its line.
+    #[test]
+    fn a_file_whose_lines_end_in_a_lone_cr_is_read_by_its_lines() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = inroad_testkit::TestDatabase::new(&dir.path().join("t.db"));
+        let mut store = inroad_store::open(db.url()).unwrap();
+        let path = dir.path().join("mac.csv");
+        let text = "Email,Title\ra@acme.com,CEO\rb@acme.com,\"Head of\rSales\"\rnobody,x\r";
+        std::fs::write(&path, text).unwrap();
+        let report = import_leads(store.as_mut(), &path, &ImportOptions::default(), &mut |_, _| {}).unwrap();
+        assert_eq!((report.rows, report.imported, report.rejected), (3, 2, 1));
+        let leads = store
+            .leads(&inroad_store::LeadQuery {
+                after: 0,
+                list: None,
+                limit: 10,
+            })
+            .unwrap();
+        let titles: Vec<_> = leads.iter().map(|l| l.lead.title.as_deref()).collect();
+        assert_eq!(titles, [Some("CEO"), Some("Head of Sales")]);
+        let rejects = std::fs::read_to_string(report.rejects_file.unwrap()).unwrap();
+        assert!(rejects.lines().nth(1).unwrap().starts_with("5,"), "{rejects}");
+    }
+
+    /// A cell: text with the characters CSV must quote (delimiter, quote, line breaks).
+    fn cell() -> impl proptest::strategy::Strategy<Value = String> {
+        "[a-c ,;\"\r\n\té]{0,6}"
+    }
+
+    proptest::proptest! {
+        /// Well-formed CSV (as a writer quotes it) reads as the csv crate reads it,
+        /// record for record, with each record starting where the reader stood.
+        #[test]
+        fn records_read_as_the_csv_crate_reads_them(
+            rows in proptest::collection::vec(proptest::collection::vec(cell(), 1..5), 1..8),
+            crlf in proptest::bool::ANY,
+            delimiter in proptest::sample::select(vec![b',', b';', b'\t']),
+        ) {
+            let terminator = if crlf { csv::Terminator::CRLF } else { csv::Terminator::Any(b'\n') };
+            let mut writer = csv::WriterBuilder::new().flexible(true).delimiter(delimiter).terminator(terminator).from_writer(Vec::new());
+            for row in &rows {
+                writer.write_record(row).unwrap();
+            }
+            let data = writer.into_inner().unwrap();
+            let mut expected = csv::ReaderBuilder::new().has_headers(false).flexible(true).delimiter(delimiter).from_reader(&data[..]);
+            let mut actual = simd_csv::ReaderBuilder::new().has_headers(false).flexible(true).delimiter(delimiter).buffer_capacity(16).from_reader(&data[..]);
+            let (mut want, mut got) = (csv::ByteRecord::new(), simd_csv::ByteRecord::new());
+            loop {
+                let start = actual.position();
+                let more = actual.read_byte_record(&mut got).unwrap();
+                proptest::prop_assert_eq!(more, expected.read_byte_record(&mut want).unwrap());
+                if !more {
+                    break;
+                }
+                proptest::prop_assert_eq!(got.iter().collect::<Vec<_>>(), want.iter().collect::<Vec<_>>());
+                // Read again from where the reader stood (as OwnRows does): the same
+                // record, after nothing but line breaks (as LineIndex counts them).
+                let from = &data[start as usize..];
+                let mut again = simd_csv::ReaderBuilder::new().has_headers(false).flexible(true).delimiter(delimiter).from_reader(from);
+                let mut reread = simd_csv::ByteRecord::new();
+                proptest::prop_assert!(again.read_byte_record(&mut reread).unwrap());
+                proptest::prop_assert_eq!(&reread, &got);
+                let breaks = from.iter().take_while(|b| matches!(b, b'\r' | b'\n')).count();
+                let first = if crlf { b"\r\n".as_slice() } else { b"\n".as_slice() };
+                proptest::prop_assert!(breaks == 0 || breaks == first.len() && from.starts_with(first), "{from:?}");
+            }
         }
     }
 }

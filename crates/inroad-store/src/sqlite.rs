@@ -33,6 +33,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/sqlite/0008_users.sql"),
     include_str!("../migrations/sqlite/0009_dashboard.sql"),
     include_str!("../migrations/sqlite/0010_leases.sql"),
+    include_str!("../migrations/sqlite/0011_email_bytewise.sql"),
 ];
 
 macro_rules! sql {

@@ -1,0 +1,3 @@
+-- Nothing to change: SQLite compares text byte by byte (BINARY) already, which is
+-- what PostgreSQL's migration of this number gives its email column. Kept so that a
+-- schema version means the same schema on both.
