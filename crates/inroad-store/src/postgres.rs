@@ -1716,6 +1716,9 @@ struct PgImport<'a> {
     lists: HashMap<String, i64>,
     /// New leads being encoded, not yet sent.
     building: Vec<u8>,
+    /// Buffers of chunks sent, emptied by the import's thread, to be filled again: a
+    /// fresh one each time would be fresh pages for the kernel to zero.
+    emptied: Receiver<Vec<u8>>,
     /// The next id to hand out and the last one reserved (`next > last`: none left).
     next_id: i64,
     last_reserved: i64,
@@ -1746,12 +1749,18 @@ impl<'a> PgImport<'a> {
             unreachable!("the connection lives as long as the store")
         };
         let (jobs, queue) = std::sync::mpsc::sync_channel(CHUNKS_QUEUED);
+        let (give_back, emptied) = std::sync::mpsc::sync_channel(CHUNKS_QUEUED);
         // The connection is handed over once the thread runs: if it cannot start,
         // the store keeps its connection.
         let (hand_over, handed) = std::sync::mpsc::sync_channel::<Connection>(1);
         let worker = std::thread::Builder::new()
             .name("inroad-pg-import".into())
-            .spawn(move || handed.recv().ok().map(|conn| serve_import(conn, &queue)));
+            .spawn(move || {
+                handed
+                    .recv()
+                    .ok()
+                    .map(|conn| serve_import(conn, &queue, &give_back))
+            });
         let worker = match worker {
             Ok(worker) => worker,
             Err(e) => {
@@ -1771,6 +1780,7 @@ impl<'a> PgImport<'a> {
             now: unix_now(),
             lists: HashMap::new(),
             building: Vec::new(),
+            emptied,
             next_id: 1,
             last_reserved: 0,
             last_inserted: None,
@@ -1859,10 +1869,11 @@ impl<'a> PgImport<'a> {
         if self.building.is_empty() {
             return Ok(());
         }
-        let building = std::mem::replace(
-            &mut self.building,
-            Vec::with_capacity(CHUNK_BYTES + CHUNK_BYTES / 4),
-        );
+        let fresh = self
+            .emptied
+            .try_recv()
+            .unwrap_or_else(|_| Vec::with_capacity(CHUNK_BYTES + CHUNK_BYTES / 4));
+        let building = std::mem::replace(&mut self.building, fresh);
         self.send(Job::Leads(building))
     }
 
@@ -2091,12 +2102,13 @@ impl Drop for PgImport<'_> {
 /// COPY of new leads open from the first new lead until anything else comes. Ends
 /// at the commit, at the first error, or when the import is dropped (rolling back);
 /// hands the connection back in any case.
-fn serve_import(mut conn: Connection, jobs: &Receiver<Job>) -> Served {
-    let outcome = serve_jobs(&mut conn, jobs);
+fn serve_import(mut conn: Connection, jobs: &Receiver<Job>, emptied: &SyncSender<Vec<u8>>) -> Served {
+    let outcome = serve_jobs(&mut conn, jobs, emptied);
     (conn, outcome)
 }
 
-fn serve_jobs(conn: &mut Connection, jobs: &Receiver<Job>) -> Result<()> {
+/// Runs an import's jobs; each chunk of leads, once written, goes back `emptied`.
+fn serve_jobs(conn: &mut Connection, jobs: &Receiver<Job>, emptied: &SyncSender<Vec<u8>>) -> Result<()> {
     let Connection { client, statements } = conn;
     let mut tx = client.transaction()?;
     tx.batch_execute(sql!("import_lock"))?;
@@ -2126,6 +2138,8 @@ fn serve_jobs(conn: &mut Connection, jobs: &Receiver<Job>) -> Result<()> {
                     writer.write_all(&chunk).map_err(copy_error)?;
                     // Out to the server now, not with the next chunk.
                     writer.flush().map_err(copy_error)?;
+                    chunk.clear();
+                    let _ = emptied.try_send(chunk);
                     match jobs.recv() {
                         Ok(Job::Leads(more)) => chunk = more,
                         other => break other,
