@@ -385,6 +385,24 @@ fn linkedin_like() -> impl Strategy<Value = String> {
         .prop_map(|(a, b, c, d, e, f, g, h, i, j)| format!("{a}{b}{c}{d}{e}{f}{g}{h}{i}{j}"))
 }
 
+/// URLs starting with the canonical prefix itself (the fast path's form), then slugs
+/// and what may follow them.
+fn profile_like() -> impl Strategy<Value = String> {
+    (
+        padding(),
+        prop::sample::select(&["", "", "/", "//"][..]),
+        prop_oneof![
+            4 => "[a-z0-9-]{0,30}",
+            3 => "[A-Za-z0-9_%.-]{0,20}",
+            1 => "[A-Za-z0-9 !@:,+~*-]{0,10}",
+            1 => "[a-zİΣẞ\u{212a}é\u{300}・-]{0,10}",
+        ],
+        prop::sample::select(&["", "", "/", "?trk=x", "#about", "/details/", "?x=/y", "/Ü", " x"][..]),
+        padding(),
+    )
+        .prop_map(|(a, b, c, d, e)| format!("{a}{}{b}{c}{d}{e}", reference::LINKEDIN_PROFILE_PREFIX))
+}
+
 fn name_part() -> impl Strategy<Value = Option<String>> {
     prop::option::of(prop_oneof![
         3 => "[A-Za-z' -]{0,12}",
@@ -434,7 +452,7 @@ proptest! {
     }
 
     #[test]
-    fn canonical_linkedin_url_unchanged(raw in prop_oneof![3 => linkedin_like(), 1 => url_like(), 1 => edge_string(40)]) {
+    fn canonical_linkedin_url_unchanged(raw in prop_oneof![3 => linkedin_like(), 2 => profile_like(), 1 => url_like(), 1 => edge_string(40)]) {
         prop_assert_eq!(canonical_linkedin_url(&raw), reference::canonical_linkedin_url(&raw));
     }
 

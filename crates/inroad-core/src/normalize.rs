@@ -124,7 +124,42 @@ pub fn canonical_linkedin_url(raw: &str) -> Option<String> {
 /// when the value is not a member profile URL, and `url` holds nothing of use.
 pub fn canonical_linkedin_url_into(raw: &str, url: &mut String) -> bool {
     url.clear();
-    push_canonical_linkedin_url(raw, url).is_some()
+    match push_canonical_profile(trim(raw), url) {
+        Some(()) => true,
+        None => push_canonical_linkedin_url(raw, url).is_some(),
+    }
+}
+
+/// [`canonical_linkedin_url_into`] for the common URL, canonical up to an ASCII slug
+/// (`https://www.linkedin.com/in/jane-doe-1a2b3c/`): the slug is found and checked
+/// in one pass. `None` (and `url` untouched) for any other URL, which the general
+/// path decides; the slug then ends at the same '/', '?' or '#' it would find.
+fn push_canonical_profile(raw: &str, url: &mut String) -> Option<()> {
+    let tail = raw.strip_prefix(LINKEDIN_PROFILE_PREFIX)?;
+    let tail = &tail[tail.bytes().position(|b| b != b'/')?..];
+    let mut has_uppercase = false;
+    let mut end = tail.len();
+    for (i, b) in tail.bytes().enumerate() {
+        match b {
+            b'/' | b'?' | b'#' => {
+                end = i;
+                break;
+            }
+            b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'%' | b'.' => {}
+            b'A'..=b'Z' => has_uppercase = true,
+            _ => return None,
+        }
+    }
+    if end == 0 {
+        return None;
+    }
+    url.reserve(LINKEDIN_PROFILE_PREFIX.len() + end);
+    url.push_str(LINKEDIN_PROFILE_PREFIX);
+    url.push_str(&tail[..end]);
+    if has_uppercase {
+        url[LINKEDIN_PROFILE_PREFIX.len()..].make_ascii_lowercase();
+    }
+    Some(())
 }
 
 fn push_canonical_linkedin_url(raw: &str, url: &mut String) -> Option<()> {
