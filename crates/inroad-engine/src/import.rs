@@ -8,9 +8,9 @@
 //! hashed identity keys seeded from the database ([`DedupIndex`]); a hit is
 //! confirmed against the stored lead before it counts.
 
-use std::collections::{HashSet, VecDeque};
+use std::collections::HashSet;
 use std::fs::File;
-use std::io::{Read, Seek, SeekFrom};
+use std::io::{BufRead, BufReader, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
 
@@ -63,6 +63,8 @@ const HEAD_BYTES: usize = 64 * 1024;
 /// The buffer of a reader that reads back one of the import's own rows: most rows
 /// fit, a longer one grows it.
 const OWN_ROW_BUFFER: usize = 8 * 1024;
+/// The buffer of the reader that counts lines up to a rejected row.
+const LINE_COUNT_BUFFER: usize = 64 * 1024;
 /// Emptied row vectors a normaliser keeps for its next batches.
 const SPARE_ROW_VECS: usize = 4;
 /// How many rows ahead the writer asks for the dedup index's places of a row's
@@ -76,8 +78,7 @@ const PRESIZED_ROWS_MAX: u64 = 1 << 23;
 /// next row parsed (its strings are reused).
 #[derive(Default)]
 struct ParsedRow {
-    line: u64,
-    /// Where its record starts in the file.
+    /// Where its record starts in the file (or a line break before it).
     offset: u64,
     /// The lead, unless the row is rejected.
     normalized: NormalizedRow,
@@ -94,7 +95,6 @@ struct ParsedRow {
 struct RawBatch {
     /// The first `len` hold this batch's rows; the rest are spare buffers.
     records: Vec<simd_csv::ByteRecord>,
-    lines: Vec<u64>,
     offsets: Vec<u64>,
     len: usize,
     bytes_read: u64,
@@ -137,7 +137,7 @@ pub fn import_leads(
         .flexible(true)
         .delimiter(layout.delimiter)
         .buffer_capacity(256 * 1024)
-        .from_reader(LineIndex::new(LoneCr::new(file, lone_cr)));
+        .from_reader(LoneCr::new(file, lone_cr));
 
     let mut header = simd_csv::ByteRecord::new();
     let has_header = reader
@@ -176,7 +176,8 @@ pub fn import_leads(
     }
 
     let rejects_file = rejects_path(path);
-    let mut rejects = RejectsWriter::new(rejects_file.clone(), headers);
+    let lines = LineCounter::new(path.to_owned(), lone_cr);
+    let mut rejects = RejectsWriter::new(rejects_file.clone(), headers, lines);
     let file_again = File::open(path).map_err(|e| io_error("open", path, e))?;
     let own_rows = OwnRows::new(file_again, (layout.delimiter, lone_cr), &map);
     let normalizers = std::thread::available_parallelism().map_or(1, |n| n.get().min(MAX_NORMALIZERS));
@@ -201,10 +202,12 @@ pub fn import_leads(
             lanes.push((from_normalizer, give_back));
         }
         drop(recycle);
-        let bases = (layout.lines_skipped, layout.header_offset);
+        let byte_base = layout.header_offset;
         let reader_thread = std::thread::Builder::new()
             .name("import-reader".into())
-            .spawn_scoped(scope, move || read_records(reader, bases, &inboxes, &recycled))
+            .spawn_scoped(scope, move || {
+                read_records(reader, byte_base, &inboxes, &recycled)
+            })
             .map_err(spawn_error)?;
         let written = write_rows(
             store,
@@ -257,59 +260,6 @@ fn csv_error(path: &Path, e: &simd_csv::Error) -> Error {
     match e.kind() {
         simd_csv::ErrorKind::Io(io) => Error::Io(format!("cannot read {}: {io}", path.display())),
         _ => Error::Usage(format!("{}: {e}", path.display())),
-    }
-}
-
-/// Notes where the line breaks are as the file streams through, to give each
-/// record its physical line number: the csv crate's own count drifts after CRLF
-/// line ends and blank lines (rust-csv issues 208 and 395), and a record's byte
-/// position may point at the line break before it. Holds only the breaks read ahead
-/// of the parser, a buffer's worth.
-struct LineIndex<R> {
-    inner: R,
-    offset: u64,
-    /// Offsets of '\r' and '\n' bytes not yet passed, and whether each is a '\n'.
-    breaks: VecDeque<(u64, bool)>,
-    lines_passed: u64,
-}
-
-impl<R: Read> LineIndex<R> {
-    fn new(inner: R) -> Self {
-        LineIndex {
-            inner,
-            offset: 0,
-            breaks: VecDeque::new(),
-            lines_passed: 0,
-        }
-    }
-
-    /// The 1-based line of the first byte at or after `offset` that is not a line
-    /// break: where a record that csv positions at `offset` really starts.
-    /// Offsets must not decrease.
-    fn line_at(&mut self, offset: u64) -> u64 {
-        let mut cursor = offset;
-        while let Some(&(at, is_newline)) = self.breaks.front() {
-            if at > cursor {
-                break;
-            }
-            if at == cursor {
-                cursor += 1;
-            }
-            self.lines_passed += u64::from(is_newline);
-            self.breaks.pop_front();
-        }
-        self.lines_passed + 1
-    }
-}
-
-impl<R: Read> Read for LineIndex<R> {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        let base = self.offset;
-        let found = memchr::memchr2_iter(b'\n', b'\r', &buf[..n]).map(|i| (base + i as u64, buf[i] == b'\n'));
-        self.breaks.extend(found);
-        self.offset += n as u64;
-        Ok(n)
     }
 }
 
@@ -367,15 +317,14 @@ impl<R: Read> Read for LoneCr<R> {
 /// batches to the normalisers in turn (batch k to normaliser k mod n, which is how
 /// the writer takes them back in order).
 fn read_records(
-    mut reader: simd_csv::Reader<LineIndex<LoneCr<File>>>,
-    (line_base, byte_base): (u64, u64),
+    mut reader: simd_csv::Reader<LoneCr<File>>,
+    byte_base: u64,
     normalizers: &[SyncSender<RawBatch>],
     recycled: &Receiver<RawBatch>,
 ) -> Result<(), ReadOrWrite> {
     for normalizer in normalizers.iter().cycle() {
         let mut batch = recycled.try_recv().unwrap_or_default();
         batch.len = 0;
-        batch.lines.clear();
         batch.offsets.clear();
         let mut more = true;
         while more && batch.len < BATCH_ROWS {
@@ -389,7 +338,6 @@ fn read_records(
             if !more || record.iter().all(|cell| cell.iter().all(u8::is_ascii_whitespace)) {
                 continue; // the end, or a blank line (or a row of empty cells): not a lead
             }
-            batch.lines.push(line_base + reader.get_mut().line_at(start));
             batch.offsets.push(byte_base + start);
             batch.len += 1;
         }
@@ -418,11 +366,9 @@ fn normalize_batches(
     for raw in inbox {
         let mut rows = spare.pop().unwrap_or_default();
         rows.resize_with(raw.len, ParsedRow::default);
-        let records = raw.records[..raw.len]
-            .iter()
-            .zip(raw.lines.iter().zip(&raw.offsets));
-        for (row, (record, (&line, &offset))) in rows.iter_mut().zip(records) {
-            parse_row_into(map, record, (line, offset), row);
+        let records = raw.records[..raw.len].iter().zip(&raw.offsets);
+        for (row, (record, &offset)) in rows.iter_mut().zip(records) {
+            parse_row_into(map, record, offset, row);
         }
         let batch = Batch {
             rows,
@@ -444,13 +390,7 @@ fn normalize_batches(
 }
 
 /// Parses `record` into `row`, reusing the strings `row` held.
-fn parse_row_into(
-    map: &ColumnMap,
-    record: &simd_csv::ByteRecord,
-    (line, offset): (u64, u64),
-    row: &mut ParsedRow,
-) {
-    row.line = line;
+fn parse_row_into(map: &ColumnMap, record: &simd_csv::ByteRecord, offset: u64, row: &mut ParsedRow) {
     row.offset = offset;
     let outcome = match utf8_cells(record) {
         Some(cells) => normalize_row_into(map, cells, &mut row.normalized),
@@ -519,7 +459,7 @@ fn write_rows(
                 }
                 Some(reason) => {
                     report.rejected += 1;
-                    rejects.write(row.line, reason, row.raw.as_ref())?;
+                    rejects.write(row.offset, reason, row.raw.as_ref())?;
                 }
             }
         }
@@ -727,23 +667,94 @@ impl<'a> OwnRows<'a> {
     }
 }
 
+/// The physical line numbers of rejected rows, counted when one is asked for: the
+/// file is read again from its start as far as the rejected rows reach. Most imports
+/// reject little, and noting every line break as the file streamed by cost the reader
+/// thread some 4% of the import's instructions. Lines are counted by '\n' (a lone-CR
+/// file's '\r' read as one), so the count does not drift after CRLF line ends or blank
+/// lines as the csv crate's own did (rust-csv issues 208 and 395).
+struct LineCounter {
+    path: PathBuf,
+    lone_cr: bool,
+    /// Opened at the first rejected row.
+    reader: Option<BufReader<LoneCr<File>>>,
+    /// Bytes read past, and the '\n' among them.
+    passed: u64,
+    newlines: u64,
+}
+
+impl LineCounter {
+    fn new(path: PathBuf, lone_cr: bool) -> Self {
+        LineCounter {
+            path,
+            lone_cr,
+            reader: None,
+            passed: 0,
+            newlines: 0,
+        }
+    }
+
+    /// The 1-based line of the first byte at or after `offset` that is not a line
+    /// break: where a record read from `offset` starts (a record's offset may be that
+    /// of a line break, or a blank line, before it). Offsets must not decrease.
+    fn line_at(&mut self, offset: u64) -> std::io::Result<u64> {
+        let reader = match &mut self.reader {
+            Some(reader) => reader,
+            None => {
+                let file = LoneCr::new(File::open(&self.path)?, self.lone_cr);
+                self.reader
+                    .insert(BufReader::with_capacity(LINE_COUNT_BUFFER, file))
+            }
+        };
+        loop {
+            let buf = reader.fill_buf()?;
+            if buf.is_empty() {
+                break;
+            }
+            let before =
+                usize::try_from(offset.saturating_sub(self.passed)).map_or(buf.len(), |n| n.min(buf.len()));
+            let breaks = buf[before..]
+                .iter()
+                .take_while(|b| matches!(b, b'\r' | b'\n'))
+                .count();
+            let used = before + breaks;
+            let counted = &buf[..used];
+            self.newlines += counted.iter().filter(|&&b| b == b'\n').count() as u64;
+            let found = used < buf.len();
+            reader.consume(used);
+            self.passed += used as u64;
+            if found {
+                break;
+            }
+        }
+        Ok(self.newlines + 1)
+    }
+}
+
 /// Writes rejected rows to `<FILE>.rejects.csv`: line, reason, then the row as it was.
 struct RejectsWriter {
     path: PathBuf,
     headers: Vec<String>,
     writer: Option<csv::Writer<File>>,
+    lines: LineCounter,
 }
 
 impl RejectsWriter {
-    fn new(path: PathBuf, headers: Vec<String>) -> RejectsWriter {
+    fn new(path: PathBuf, headers: Vec<String>, lines: LineCounter) -> RejectsWriter {
         RejectsWriter {
             path,
             headers,
             writer: None,
+            lines,
         }
     }
 
-    fn write(&mut self, line: u64, reason: &str, raw: Option<&simd_csv::ByteRecord>) -> Result<()> {
+    /// Writes the row whose record was read from `offset`.
+    fn write(&mut self, offset: u64, reason: &str, raw: Option<&simd_csv::ByteRecord>) -> Result<()> {
+        let line = self
+            .lines
+            .line_at(offset)
+            .map_err(|e| io_error("read", &self.lines.path, e))?;
         if self.writer.is_none() {
             let file = File::create(&self.path).map_err(|e| io_error("create", &self.path, e))?;
             let mut writer = csv::Writer::from_writer(file);
@@ -842,7 +853,6 @@ mod tests {
             dropped: 0,
         };
         ParsedRow {
-            line: 2,
             normalized: row,
             hashes,
             ..ParsedRow::default()
@@ -856,7 +866,8 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let db = inroad_testkit::TestDatabase::new(&dir.path().join("t.db"));
         let mut store = inroad_store::open(db.url()).unwrap();
-        let mut rejects = RejectsWriter::new(dir.path().join("r.csv"), Vec::new());
+        let lines = LineCounter::new(dir.path().join("leads.csv"), false);
+        let mut rejects = RejectsWriter::new(dir.path().join("r.csv"), Vec::new(), lines);
         let map = ColumnMap::new(&["Email".to_owned()], &[]).unwrap();
         let file = File::create(dir.path().join("leads.csv")).unwrap();
         for last in [false, true] {
@@ -942,7 +953,7 @@ mod tests {
                 }
                 proptest::prop_assert_eq!(got.iter().collect::<Vec<_>>(), want.iter().collect::<Vec<_>>());
                 // Read again from where the reader stood (as OwnRows does): the same
-                // record, after nothing but line breaks (as LineIndex counts them).
+                // record, after nothing but line breaks (as LineCounter skips them).
                 let from = &data[start as usize..];
                 let mut again = simd_csv::ReaderBuilder::new().has_headers(false).flexible(true).delimiter(delimiter).from_reader(from);
                 let mut reread = simd_csv::ByteRecord::new();
