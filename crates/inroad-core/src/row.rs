@@ -169,20 +169,16 @@ pub fn normalize_row_into<'a>(
                     Err(why) => drop_value(&format!("is not a valid email ({why})")),
                 }
             }
-            Target::Field(Field::LinkedinUrl) => {
-                let mut url = buffer(Field::LinkedinUrl);
-                if canonical_linkedin_url_into(trimmed, &mut url) {
-                    lead.linkedin_url = Some(url);
+            Target::Field(field @ (Field::LinkedinUrl | Field::Domain)) => {
+                let (normalize, invalid): (fn(&str, &mut String) -> bool, _) = match field {
+                    Field::LinkedinUrl => (canonical_linkedin_url_into, "is not a LinkedIn profile URL"),
+                    _ => (registrable_domain_into, "is not a company web domain"),
+                };
+                let mut value = buffer(*field);
+                if normalize(trimmed, &mut value) {
+                    lead.set(*field, Some(value));
                 } else {
-                    drop_value("is not a LinkedIn profile URL");
-                }
-            }
-            Target::Field(Field::Domain) => {
-                let mut domain = buffer(Field::Domain);
-                if registrable_domain_into(trimmed, &mut domain) {
-                    lead.domain = Some(domain);
-                } else {
-                    drop_value("is not a company web domain");
+                    drop_value(invalid);
                 }
             }
             Target::Custom(name) => {
