@@ -13,8 +13,6 @@ pub struct Layout {
     pub delimiter: u8,
     /// Byte offset of the header line (after the BOM and any preamble).
     pub header_offset: u64,
-    /// Physical lines before the header line.
-    pub lines_skipped: u64,
 }
 
 const DELIMITERS: [u8; 3] = [b',', b';', b'\t'];
@@ -57,11 +55,10 @@ fn score(line: &[u8], delimiter: u8, extra: &[String]) -> (usize, usize) {
 pub fn sniff(head: &[u8], override_headers: &[String]) -> Layout {
     let bom = if head.starts_with(b"\xEF\xBB\xBF") { 3 } else { 0 };
     let mut offset = bom as u64;
-    let mut first_nonblank: Option<(u64, u64, &[u8])> = None;
-    for (index, raw_line) in head[bom..]
+    let mut first_nonblank: Option<(u64, &[u8])> = None;
+    for raw_line in head[bom..]
         .split_inclusive(|&b| b == b'\n')
         .take(MAX_PREAMBLE_LINES)
-        .enumerate()
     {
         let line = raw_line.strip_suffix(b"\n").unwrap_or(raw_line);
         let line = line.strip_suffix(b"\r").unwrap_or(line);
@@ -70,7 +67,7 @@ pub fn sniff(head: &[u8], override_headers: &[String]) -> Layout {
         if line.iter().all(u8::is_ascii_whitespace) {
             continue;
         }
-        first_nonblank.get_or_insert((start, index as u64, line));
+        first_nonblank.get_or_insert((start, line));
         let best = DELIMITERS
             .into_iter()
             .map(|d| (score(line, d, override_headers), d))
@@ -80,13 +77,12 @@ pub fn sniff(head: &[u8], override_headers: &[String]) -> Layout {
             return Layout {
                 delimiter: best.1,
                 header_offset: start,
-                lines_skipped: index as u64,
             };
         }
     }
     // No line looks like a known header: take the first non-blank line as the header
     // and the delimiter that splits it most.
-    let (start, index, line) = first_nonblank.unwrap_or((bom as u64, 0, &[]));
+    let (start, line) = first_nonblank.unwrap_or((bom as u64, &[]));
     let delimiter = DELIMITERS
         .into_iter()
         .max_by_key(|d| line.iter().filter(|&&b| b == *d).count())
@@ -94,7 +90,6 @@ pub fn sniff(head: &[u8], override_headers: &[String]) -> Layout {
     Layout {
         delimiter,
         header_offset: start,
-        lines_skipped: index,
     }
 }
 
@@ -107,7 +102,6 @@ mod tests {
         let head = b"Notes:\r\n\"When exporting your connection data, you may notice that some of the email addresses are missing.\"\r\n\r\nFirst Name,Last Name,URL,Email Address,Company,Position,Connected On\r\nAnn,Lee,,,,,\r\n";
         let layout = sniff(head, &[]);
         assert_eq!(layout.delimiter, b',');
-        assert_eq!(layout.lines_skipped, 3);
         assert!(head[layout.header_offset as usize..].starts_with(b"First Name"));
     }
 
@@ -117,16 +111,13 @@ mod tests {
             b"\xEF\xBB\xBFEmail;First Name;Company, Inc\nx@y.com;Jo;Acme\n",
             &[],
         );
-        assert_eq!(
-            (layout.delimiter, layout.header_offset, layout.lines_skipped),
-            (b';', 3, 0)
-        );
+        assert_eq!((layout.delimiter, layout.header_offset), (b';', 3));
         assert_eq!(sniff(b"email\tname\tcompany\n", &[]).delimiter, b'\t');
     }
 
     #[test]
     fn unknown_headers_fall_back_to_first_line() {
         let layout = sniff(b"\n\nfoo;bar;baz\n1;2;3\n", &[]);
-        assert_eq!((layout.delimiter, layout.lines_skipped), (b';', 2));
+        assert_eq!((layout.delimiter, layout.header_offset), (b';', 2));
     }
 }
