@@ -241,13 +241,12 @@ impl HashIndex {
         }
     }
 
-    /// Fills `at`, a free slot [`HashIndex::find`] gave for `hash` with no fill since.
-    fn fill(&mut self, at: usize, hash: u64, id: i64) {
+    /// Fills `at`, a free slot [`HashIndex::find`] gave for `hash` with no fill since;
+    /// true when the table is now over half full and must grow before the next find.
+    fn fill(&mut self, at: usize, hash: u64, id: i64) -> bool {
         self.slots[at] = (Self::stored(hash), id);
         self.len += 1;
-        if self.len * 2 > self.slots.len() {
-            self.grow();
-        }
+        self.len * 2 > self.slots.len()
     }
 
     fn grow(&mut self) {
@@ -297,7 +296,7 @@ impl FreeKeys<'_> {
     pub fn file(self, id: i64) {
         for (kind, place) in KINDS.into_iter().zip(self.places) {
             if let Some((at, hash)) = place {
-                self.index.map(kind).fill(at, hash, id);
+                self.index.fill(kind, (at, hash), id);
             }
         }
     }
@@ -340,6 +339,17 @@ impl DedupIndex {
             linkedin,
             name,
             prefaulting: prefault(spans),
+        }
+    }
+
+    /// Fills a free place of a `kind` table, growing the table when it is full: after
+    /// the prefaulting thread is done, which must not work on a table being freed.
+    fn fill(&mut self, kind: KeyKind, (at, hash): (usize, u64), id: i64) {
+        if self.map(kind).fill(at, hash, id) {
+            if let Some(prefaulting) = self.prefaulting.take() {
+                let _ = prefaulting.join();
+            }
+            self.map(kind).grow();
         }
     }
 
@@ -394,9 +404,8 @@ impl DedupIndex {
     pub fn insert(&mut self, hashes: &IdentityHashes, id: i64) {
         for kind in KINDS {
             if let Some(hash) = hashes.get(kind) {
-                let map = self.map(kind);
-                if let Slot::Free(at) = map.find(hash) {
-                    map.fill(at, hash, id);
+                if let Slot::Free(at) = self.table(kind).find(hash) {
+                    self.fill(kind, (at, hash), id);
                 }
             }
         }
@@ -479,6 +488,32 @@ mod tests {
             panic!("c's keys are filed");
         };
         assert_eq!(found, vec![(KeyKind::Email, 8), (KeyKind::Name, 8)]);
+    }
+
+    /// An index sized too small grows (its first tables large enough to be on huge
+    /// pages, mapped in by their own thread, which is waited for first) and keeps
+    /// every key.
+    #[test]
+    fn an_index_outgrowing_its_size_keeps_every_key() {
+        let mut index = DedupIndex::with_capacity(70_000);
+        let hashes = |n: i64| IdentityHashes {
+            email: Some(key_hash(&n.to_string())),
+            ..IdentityHashes::default()
+        };
+        for id in 1..150_000 {
+            let Lookup::Free(keys) = index.lookup(&hashes(id)) else {
+                panic!("{id} is not filed yet");
+            };
+            keys.file(id);
+        }
+        assert!(index.prefaulting.is_none(), "waited for before growing");
+        for id in 1..150_000 {
+            let found = index.lookup(&hashes(id));
+            assert!(
+                matches!(found, Lookup::Held(held) if held == [(KeyKind::Email, id)]),
+                "{id}"
+            );
+        }
     }
 
     proptest::proptest! {
