@@ -757,7 +757,8 @@ impl RejectsWriter {
             .map_err(|e| io_error("read", &self.lines.path, e))?;
         if self.writer.is_none() {
             let file = File::create(&self.path).map_err(|e| io_error("create", &self.path, e))?;
-            let mut writer = csv::Writer::from_writer(file);
+            // A row longer than the header keeps its extra cells (nothing is lost).
+            let mut writer = csv::WriterBuilder::new().flexible(true).from_writer(file);
             let mut header = vec!["line".to_owned(), "reason".to_owned()];
             header.extend(self.headers.iter().cloned());
             writer.write_record(&header).map_err(|e| self.error(e))?;
@@ -768,6 +769,11 @@ impl RejectsWriter {
         record.push_field(reason.as_bytes());
         for cell in raw.into_iter().flatten() {
             record.push_field(cell);
+        }
+        // A short row (or one that was not read as cells) is padded to the header's
+        // width, so the file stays one table.
+        while record.len() < 2 + self.headers.len() {
+            record.push_field(b"");
         }
         let result = self
             .writer
@@ -921,6 +927,35 @@ mod tests {
         assert!(rejects.lines().nth(1).unwrap().starts_with("5,"), "{rejects}");
     }
 
+    /// A rejected row shorter than the header is padded in the rejects file, a longer
+    /// one keeps its extra cells; neither stops the import (a short one used to).
+    #[test]
+    fn rejected_rows_of_any_width_are_written_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = inroad_testkit::TestDatabase::new(&dir.path().join("t.db"));
+        let mut store = inroad_store::open(db.url()).unwrap();
+        let path = dir.path().join("ragged.csv");
+        std::fs::write(&path, "Email,First Name,Company\na\nx@y.com,Jo,Acme\n,,,,extra\n").unwrap();
+        let report = import_leads(store.as_mut(), &path, &ImportOptions::default(), &mut |_, _| {}).unwrap();
+        assert_eq!((report.rows, report.imported, report.rejected), (3, 1, 2));
+        let mut reader = csv::ReaderBuilder::new()
+            .flexible(true)
+            .has_headers(false)
+            .from_path(report.rejects_file.unwrap())
+            .unwrap();
+        let rows: Vec<Vec<String>> = reader
+            .records()
+            .map(|r| r.unwrap().iter().map(str::to_owned).collect())
+            .collect();
+        assert_eq!(rows[0], ["line", "reason", "Email", "First Name", "Company"]);
+        assert_eq!(
+            (rows[1][0].as_str(), &rows[1][2..]),
+            ("2", &["a", "", ""].map(String::from)[..])
+        );
+        let long = ["", "", "", "", "extra"].map(String::from);
+        assert_eq!((rows[2][0].as_str(), &rows[2][2..]), ("4", &long[..]));
+    }
+
     /// A cell: text with the characters CSV must quote (delimiter, quote, line breaks).
     fn cell() -> impl proptest::strategy::Strategy<Value = String> {
         "[a-c ,;\"\r\n\té]{0,6}"
@@ -962,6 +997,42 @@ mod tests {
                 let breaks = from.iter().take_while(|b| matches!(b, b'\r' | b'\n')).count();
                 let first = if crlf { b"\r\n".as_slice() } else { b"\n".as_slice() };
                 proptest::prop_assert!(breaks == 0 || breaks == first.len() && from.starts_with(first), "{from:?}");
+            }
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(48))]
+
+        /// Any bytes after a header (stray quotes, lone CRs, blank lines, invalid
+        /// UTF-8, duplicates) import without a panic, every row counted once, and
+        /// each rejected row's line is a line of the file.
+        #[test]
+        fn any_file_imports_and_accounts_for_every_row(
+            body in proptest::collection::vec(
+                proptest::sample::select(vec![b'a', b'@', b'.', b',', b';', b'"', b'\r', b'\n', b' ', 0xC3, 0xA9, 0xFF]),
+                0..400,
+            ),
+            crlf_header in proptest::bool::ANY,
+        ) {
+            let dir = tempfile::tempdir().unwrap();
+            let db = inroad_testkit::TestDatabase::new(&dir.path().join("t.db"));
+            let mut store = inroad_store::open(db.url()).unwrap();
+            let path = dir.path().join("any.csv");
+            let mut file = if crlf_header { b"Email,First Name,Company\r\n".to_vec() } else { b"Email,First Name,Company\n".to_vec() };
+            file.extend_from_slice(&body);
+            std::fs::write(&path, &file).unwrap();
+            let report = import_leads(store.as_mut(), &path, &ImportOptions::default(), &mut |_, _| {}).unwrap();
+            proptest::prop_assert_eq!(report.rows, report.imported + report.duplicates + report.rejected);
+            proptest::prop_assert_eq!(store.count_leads(None).unwrap(), report.imported);
+            let lines = file.iter().filter(|&&b| b == b'\n').count() as u64 + 1;
+            if let Some(rejects) = &report.rejects_file {
+                let mut reader = csv::ReaderBuilder::new().flexible(true).from_path(rejects).unwrap();
+                for record in reader.byte_records() {
+                    let record = record.unwrap();
+                    let line: u64 = std::str::from_utf8(&record[0]).unwrap().parse().unwrap();
+                    proptest::prop_assert!((2..=lines).contains(&line), "line {line} of {lines}");
+                }
             }
         }
     }
