@@ -902,17 +902,31 @@ mod tests {
         }
     }
 
+    /// A fresh SQLite database with `contents` imported from a file: the directory,
+    /// the database, the store and the import's report (the first two kept alive).
+    fn imported(
+        contents: &[u8],
+    ) -> (
+        tempfile::TempDir,
+        inroad_testkit::TestDatabase,
+        Box<dyn Store>,
+        ImportReport,
+    ) {
+        let dir = tempfile::tempdir().unwrap();
+        let db = inroad_testkit::TestDatabase::new(&dir.path().join("t.db"));
+        let mut store = inroad_store::open(db.url()).unwrap();
+        let path = dir.path().join("leads.csv");
+        std::fs::write(&path, contents).unwrap();
+        let report = import_leads(store.as_mut(), &path, &ImportOptions::default(), &mut |_, _| {}).unwrap();
+        (dir, db, store, report)
+    }
+
     /// Old Mac spreadsheets end lines in a lone '\r': rows are still rows, a quoted
     /// line break is still inside its cell, and a reject names its line.
     #[test]
     fn a_file_whose_lines_end_in_a_lone_cr_is_read_by_its_lines() {
-        let dir = tempfile::tempdir().unwrap();
-        let db = inroad_testkit::TestDatabase::new(&dir.path().join("t.db"));
-        let mut store = inroad_store::open(db.url()).unwrap();
-        let path = dir.path().join("mac.csv");
         let text = "Email,Title\ra@acme.com,CEO\rb@acme.com,\"Head of\rSales\"\rnobody,x\r";
-        std::fs::write(&path, text).unwrap();
-        let report = import_leads(store.as_mut(), &path, &ImportOptions::default(), &mut |_, _| {}).unwrap();
+        let (_dir, _db, store, report) = imported(text.as_bytes());
         assert_eq!((report.rows, report.imported, report.rejected), (3, 2, 1));
         let leads = store
             .leads(&inroad_store::LeadQuery {
@@ -931,12 +945,8 @@ mod tests {
     /// one keeps its extra cells; neither stops the import (a short one used to).
     #[test]
     fn rejected_rows_of_any_width_are_written_whole() {
-        let dir = tempfile::tempdir().unwrap();
-        let db = inroad_testkit::TestDatabase::new(&dir.path().join("t.db"));
-        let mut store = inroad_store::open(db.url()).unwrap();
-        let path = dir.path().join("ragged.csv");
-        std::fs::write(&path, "Email,First Name,Company\na\nx@y.com,Jo,Acme\n,,,,extra\n").unwrap();
-        let report = import_leads(store.as_mut(), &path, &ImportOptions::default(), &mut |_, _| {}).unwrap();
+        let (_dir, _db, _store, report) =
+            imported(b"Email,First Name,Company\na\nx@y.com,Jo,Acme\n,,,,extra\n");
         assert_eq!((report.rows, report.imported, report.rejected), (3, 1, 2));
         let mut reader = csv::ReaderBuilder::new()
             .flexible(true)
@@ -1015,14 +1025,9 @@ mod tests {
             ),
             crlf_header in proptest::bool::ANY,
         ) {
-            let dir = tempfile::tempdir().unwrap();
-            let db = inroad_testkit::TestDatabase::new(&dir.path().join("t.db"));
-            let mut store = inroad_store::open(db.url()).unwrap();
-            let path = dir.path().join("any.csv");
             let mut file = if crlf_header { b"Email,First Name,Company\r\n".to_vec() } else { b"Email,First Name,Company\n".to_vec() };
             file.extend_from_slice(&body);
-            std::fs::write(&path, &file).unwrap();
-            let report = import_leads(store.as_mut(), &path, &ImportOptions::default(), &mut |_, _| {}).unwrap();
+            let (_dir, _db, store, report) = imported(&file);
             proptest::prop_assert_eq!(report.rows, report.imported + report.duplicates + report.rejected);
             proptest::prop_assert_eq!(store.count_leads(None).unwrap(), report.imported);
             let lines = file.iter().filter(|&&b| b == b'\n').count() as u64 + 1;
