@@ -321,15 +321,18 @@ impl Drop for DedupIndex {
 
 impl Default for DedupIndex {
     fn default() -> Self {
-        DedupIndex::with_capacity(0)
+        DedupIndex::with_capacity(0, &[])
     }
 }
 
 impl DedupIndex {
-    /// An index with room for `leads` leads' keys: growing rehashes every entry,
-    /// and for a moment holds the old table beside the new one.
-    pub fn with_capacity(leads: usize) -> DedupIndex {
-        let [email, linkedin, name] = [(); 3].map(|()| HashIndex::with_capacity(leads));
+    /// An index with room for `leads` leads' keys of the `kinds` given (growing
+    /// rehashes every entry, and for a moment holds the old table beside the new
+    /// one); the other kinds' tables start small. A table sized here is mapped in at
+    /// once (see [`prefault`]), so only kinds a file can fill should be named.
+    pub fn with_capacity(leads: usize, kinds: &[KeyKind]) -> DedupIndex {
+        let [email, linkedin, name] =
+            KINDS.map(|kind| HashIndex::with_capacity(if kinds.contains(&kind) { leads } else { 0 }));
         let spans = [&email, &linkedin, &name]
             .into_iter()
             .filter_map(|table| advise_huge_pages(&table.slots))
@@ -490,12 +493,20 @@ mod tests {
         assert_eq!(found, vec![(KeyKind::Email, 8), (KeyKind::Name, 8)]);
     }
 
+    /// Only the kinds named are sized up front; the others start small and grow.
+    #[test]
+    fn only_the_kinds_named_are_sized() {
+        let index = DedupIndex::with_capacity(1_000, &[KeyKind::Email, KeyKind::Name]);
+        let sizes = [&index.email, &index.linkedin, &index.name].map(|t| t.slots.len());
+        assert_eq!(sizes, [2048, 16, 2048]);
+    }
+
     /// An index sized too small grows (its first tables large enough to be on huge
     /// pages, mapped in by their own thread, which is waited for first) and keeps
     /// every key.
     #[test]
     fn an_index_outgrowing_its_size_keeps_every_key() {
-        let mut index = DedupIndex::with_capacity(70_000);
+        let mut index = DedupIndex::with_capacity(70_000, &KINDS);
         let hashes = |n: i64| IdentityHashes {
             email: Some(key_hash(&n.to_string())),
             ..IdentityHashes::default()

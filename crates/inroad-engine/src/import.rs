@@ -70,8 +70,8 @@ const SPARE_ROW_VECS: usize = 4;
 /// How many rows ahead the writer asks for the dedup index's places of a row's
 /// keys: enough for memory to answer before the row's turn.
 const PREFETCH_ROWS: usize = 8;
-/// The most rows the dedup index is sized for up front (some 300 MB of address
-/// space, touched only as it fills).
+/// The most rows the dedup index is sized for up front (256 MB a table, mapped in
+/// at once).
 const PRESIZED_ROWS_MAX: u64 = 1 << 23;
 
 /// A parsed row on its way to the writer, and back to its normaliser to hold the
@@ -420,10 +420,11 @@ fn write_rows(
     progress: &mut dyn FnMut(u64, u64),
 ) -> Result<ImportReport, ReadOrWrite> {
     // Sized for the file's rows as estimated from its first lines (bounded, as an
-    // odd head can mislead); stored leads on top, if any, grow it. Made first: its
-    // pages are mapped in while the transaction begins.
+    // odd head can mislead), for the keys its columns can give; stored leads on top,
+    // if any, grow it. Made first: its pages are mapped in while the transaction
+    // begins.
     let presized = expected_rows.min(PRESIZED_ROWS_MAX) as usize;
-    let mut index = DedupIndex::with_capacity(presized);
+    let mut index = DedupIndex::with_capacity(presized, &key_kinds(own_rows.map));
     let mut tx = store.begin_import(expected_rows)?;
     // Kept only where reading back through the store costs (8 bytes a row).
     own_rows.enabled = tx.own_reads_interrupt();
@@ -484,6 +485,24 @@ fn write_rows(
         tx.commit()?;
     }
     Ok(report)
+}
+
+/// The identity keys that rows read through `map` can have: a file without a
+/// LinkedIn column, say, needs no room for its rows in that table.
+fn key_kinds(map: &ColumnMap) -> Vec<KeyKind> {
+    let kinds: [(KeyKind, &[Field]); 3] = [
+        (KeyKind::Email, &[Field::Email]),
+        (KeyKind::Linkedin, &[Field::LinkedinUrl]),
+        (
+            KeyKind::Name,
+            &[Field::FirstName, Field::LastName, Field::FullName],
+        ),
+    ];
+    kinds
+        .into_iter()
+        .filter(|(_, fields)| fields.iter().any(|&field| map.has(field)))
+        .map(|(kind, _)| kind)
+        .collect()
 }
 
 /// Writes one normalised row as a new lead or merges it into its duplicate; returns
@@ -900,6 +919,22 @@ mod tests {
             assert_eq!(result.is_ok(), last);
             assert_eq!(store.count_leads(None).unwrap(), u64::from(last));
         }
+    }
+
+    /// Room in the dedup index goes only to the keys a file's columns can give.
+    #[test]
+    fn key_kinds_follow_the_columns() {
+        let map = |headers: &[&str]| {
+            let headers: Vec<String> = headers.iter().map(|h| h.to_string()).collect();
+            ColumnMap::new(&headers, &[]).unwrap()
+        };
+        let connections = map(&["First Name", "Last Name", "URL", "Company"]);
+        assert_eq!(key_kinds(&connections), [KeyKind::Linkedin, KeyKind::Name]);
+        assert_eq!(key_kinds(&map(&["Email", "Title"])), [KeyKind::Email]);
+        assert_eq!(
+            key_kinds(&map(&["Name", "Email", "LinkedIn URL"])),
+            [KeyKind::Email, KeyKind::Linkedin, KeyKind::Name]
+        );
     }
 
     /// A fresh SQLite database with `contents` imported from a file: the directory,
