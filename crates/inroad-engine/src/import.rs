@@ -160,14 +160,7 @@ pub fn import_leads(
             ))
         })?;
     let map = ColumnMap::new(&headers, &options.overrides).map_err(Error::Usage)?;
-    let identity_fields = [
-        Field::Email,
-        Field::LinkedinUrl,
-        Field::FirstName,
-        Field::LastName,
-        Field::FullName,
-    ];
-    if !identity_fields.iter().any(|f| map.has(*f)) {
+    if key_kinds(&map).is_empty() {
         return Err(Error::Usage(format!(
             "{}: no column looks like an email, LinkedIn URL or name (columns: {}); name one with --map HEADER=FIELD",
             path.display(),
@@ -954,6 +947,26 @@ mod tests {
         std::fs::write(&path, contents).unwrap();
         let report = import_leads(store.as_mut(), &path, &ImportOptions::default(), &mut |_, _| {}).unwrap();
         (dir, db, store, report)
+    }
+
+    /// A file with no column for any identity key is refused before anything is
+    /// written, with a hint.
+    #[test]
+    fn a_file_without_identity_columns_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = inroad_testkit::TestDatabase::new(&dir.path().join("t.db"));
+        let mut store = inroad_store::open(db.url()).unwrap();
+        let path = dir.path().join("titles.csv");
+        std::fs::write(&path, "Title,Company\nCEO,Acme\n").unwrap();
+        let refused = import_leads(store.as_mut(), &path, &ImportOptions::default(), &mut |_, _| {});
+        let Err(Error::Usage(why)) = refused else {
+            panic!("refused as a usage error: {refused:?}");
+        };
+        assert!(
+            why.contains("no column looks like") && why.contains("--map"),
+            "{why}"
+        );
+        assert_eq!(store.count_leads(None).unwrap(), 0);
     }
 
     /// Old Mac spreadsheets end lines in a lone '\r': rows are still rows, a quoted
