@@ -138,7 +138,7 @@ fn push_host(out: &mut String, host: &str) -> bool {
 
 /// [`push_host`] for the common host made only of ASCII letters, digits, '-' and
 /// '.', in one pass over its bytes. Such a host has nothing to trim but trailing
-/// dots and needs no IDNA, so checking its labels as they go by answers as the
+/// dots and needs no IDNA, so checking its labels' edges as they go by answers as the
 /// general path would. `None` (and `out` untouched) when the host holds any other
 /// byte: [`push_any_host`] decides.
 fn push_plain_host(out: &mut String, host: &str) -> Option<bool> {
@@ -146,25 +146,30 @@ fn push_plain_host(out: &mut String, host: &str) -> Option<bool> {
     // Without its trailing dots (what follows `end` is ASCII: a char boundary).
     let host = &host[..end];
     let bytes = host.as_bytes();
-    let label_ok = |l: &[u8]| !l.is_empty() && l.len() <= 63 && l[0] != b'-' && l[l.len() - 1] != b'-';
-    let mut labels_ok = true;
-    let mut label_start = 0;
-    for (i, &b) in bytes.iter().enumerate() {
-        match b {
-            b'.' => {
-                labels_ok &= label_ok(&bytes[label_start..i]);
-                label_start = i + 1;
-            }
-            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'-' => {}
-            _ => return None,
-        }
+    // Each byte is classed, and each pair of neighbours checked, with no branch on
+    // the class (where the dots and hyphens fall is what a predictor cannot learn):
+    // a label is empty where a dot follows a dot, and starts or ends with '-' where a
+    // hyphen touches a dot. The host starts as if after a dot.
+    let (mut other, mut bad_edge, mut previous) = (false, false, HOST_DOT);
+    for &b in bytes {
+        let class = HOST_CLASSES[usize::from(b)];
+        other |= class == 0;
+        bad_edge |=
+            (previous == HOST_DOT) & (class != HOST_ALNUM) | (previous == HOST_HYPHEN) & (class == HOST_DOT);
+        previous = class;
     }
-    let tld = &bytes[label_start..];
-    let has_dot = label_start > 0;
+    if other {
+        return None;
+    }
+    let labels_ok = !bad_edge
+        && previous != HOST_HYPHEN
+        && (bytes.len() <= 63 || bytes.split(|&b| b == b'.').all(|label| label.len() <= 63));
+    let tld_start = bytes.iter().rposition(|&b| b == b'.').map(|dot| dot + 1);
+    let tld = &bytes[tld_start.unwrap_or(0)..];
     // Letters only, or an IDNA label; compared before lowercasing, so case-insensitively.
     let tld_ok = (tld.len() >= 2 && tld.iter().all(u8::is_ascii_alphabetic))
         || tld.get(..4).is_some_and(|p| p.eq_ignore_ascii_case(b"xn--"));
-    let valid = bytes.len() <= 253 && has_dot && labels_ok && label_ok(tld) && tld_ok;
+    let valid = bytes.len() <= 253 && tld_start.is_some() && labels_ok && tld_ok;
     if valid {
         let start = out.len();
         out.push_str(host);
@@ -172,6 +177,25 @@ fn push_plain_host(out: &mut String, host: &str) -> Option<bool> {
     }
     Some(valid)
 }
+
+/// [`push_plain_host`]'s classes of a byte: 0 for any byte a plain host has not.
+const HOST_ALNUM: u8 = 1;
+const HOST_HYPHEN: u8 = 2;
+const HOST_DOT: u8 = 3;
+const HOST_CLASSES: [u8; 256] = {
+    let mut classes = [0; 256];
+    let mut b = 0;
+    while b < 256 {
+        classes[b] = match b as u8 {
+            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' => HOST_ALNUM,
+            b'-' => HOST_HYPHEN,
+            b'.' => HOST_DOT,
+            _ => 0,
+        };
+        b += 1;
+    }
+    classes
+};
 
 /// [`push_host`] for any host: trimmed, internationalised names through IDNA.
 fn push_any_host(out: &mut String, host: &str) -> bool {

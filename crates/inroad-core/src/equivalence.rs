@@ -9,13 +9,29 @@ use proptest::prelude::*;
 
 use crate::email::{normalize_email, normalize_host};
 use crate::identity::{key_hash, name_key, IdentityHashes, KeyKind};
-use crate::normalize::{canonical_linkedin_url, registrable_domain};
+use crate::normalize::{canonical_linkedin_url, clean_text, registrable_domain};
 use crate::Lead;
 
 /// The normalisers as they were before the fast paths.
 mod reference {
     use crate::email::EmailError;
     use crate::Lead;
+
+    /// Trims and collapses every run of whitespace (including newlines inside quoted
+    /// cells) into one space, and drops control characters. `None` when nothing is left.
+    pub(super) fn clean_text(raw: &str) -> Option<String> {
+        let mut out = String::new();
+        for word in raw.split(|c: char| c.is_whitespace() || c.is_control()) {
+            if word.is_empty() {
+                continue;
+            }
+            if !out.is_empty() {
+                out.push(' ');
+            }
+            out.push_str(word);
+        }
+        (!out.is_empty()).then_some(out)
+    }
 
     /// The registrable domain (per the public suffix list) of a website URL or host:
     /// `https://www.acme.co.uk/about` → `acme.co.uk`. `None` when there is no such
@@ -454,6 +470,11 @@ proptest! {
     #[test]
     fn canonical_linkedin_url_unchanged(raw in prop_oneof![3 => linkedin_like(), 2 => profile_like(), 1 => url_like(), 1 => edge_string(40)]) {
         prop_assert_eq!(canonical_linkedin_url(&raw), reference::canonical_linkedin_url(&raw));
+    }
+
+    #[test]
+    fn clean_text_unchanged(raw in prop_oneof![edge_string(20), "[a-z ]{0,20}", "[ -~]{0,20}"]) {
+        prop_assert_eq!(clean_text(&raw), reference::clean_text(&raw));
     }
 
     #[test]
