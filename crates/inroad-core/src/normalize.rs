@@ -141,16 +141,30 @@ fn find_scheme_separator(s: &str) -> Option<usize> {
 
 /// The host of a URL whose scheme is cut off: its authority (up to the first '/',
 /// '?' or '#'), after any userinfo (up to the last '@'), before any port (the first
-/// ':' after that). The delimiters are ASCII, so every cut is a char boundary.
+/// ':' after that). One pass over the bytes, classed through a table so that only a
+/// delimiter takes a branch (a `match` on each byte jumped through a table on every
+/// digit and dot). The delimiters are ASCII, so every cut is a char boundary.
 fn url_host(rest: &str) -> &str {
+    const END: u8 = 1;
+    const USERINFO_END: u8 = 2;
+    const PORT: u8 = 3;
+    const CLASSES: [u8; 256] = {
+        let mut classes = [0; 256];
+        classes[b'/' as usize] = END;
+        classes[b'?' as usize] = END;
+        classes[b'#' as usize] = END;
+        classes[b'@' as usize] = USERINFO_END;
+        classes[b':' as usize] = PORT;
+        classes
+    };
     let mut host_start = 0;
     let mut port_colon = None;
-    for (i, b) in rest.bytes().enumerate() {
-        match b {
-            b'/' | b'?' | b'#' => return &rest[host_start..port_colon.unwrap_or(i)],
-            b'@' => (host_start, port_colon) = (i + 1, None),
-            b':' if port_colon.is_none() => port_colon = Some(i),
-            _ => {}
+    for (i, &b) in rest.as_bytes().iter().enumerate() {
+        match CLASSES[usize::from(b)] {
+            0 => {}
+            END => return &rest[host_start..port_colon.unwrap_or(i)],
+            USERINFO_END => (host_start, port_colon) = (i + 1, None),
+            _ => port_colon = port_colon.or(Some(i)),
         }
     }
     &rest[host_start..port_colon.unwrap_or(rest.len())]
