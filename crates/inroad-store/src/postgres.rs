@@ -1678,8 +1678,36 @@ const IDENTITY_BATCH: usize = 4096;
 const COPY_HEADER: &[u8] = b"PGCOPY\n\xff\r\n\0\0\0\0\0\0\0\0\0";
 const COPY_TRAILER: [u8; 2] = (-1i16).to_be_bytes();
 
-/// The columns of `lead_copy.sql`.
-const LEAD_COLUMNS: i16 = 16;
+/// The columns a COPY of new leads names.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum LeadColumns {
+    /// `lead_copy_usual.sql`: without those most files never fill.
+    Usual,
+    /// `lead_copy.sql`: every column.
+    All,
+}
+
+impl LeadColumns {
+    /// The columns `lead` needs.
+    fn of(lead: &Lead) -> LeadColumns {
+        let usual = stored_full_name(lead).is_none()
+            && lead.timezone.is_none()
+            && lead.phone.is_none()
+            && lead.custom.is_empty();
+        if usual {
+            LeadColumns::Usual
+        } else {
+            LeadColumns::All
+        }
+    }
+
+    fn count(self) -> i16 {
+        match self {
+            LeadColumns::Usual => 12,
+            LeadColumns::All => 16,
+        }
+    }
+}
 
 type Work = Box<dyn FnOnce(&mut Db<'_, Transaction<'_>>) + Send>;
 
@@ -1688,8 +1716,8 @@ type Served = (Connection, Result<()>);
 
 /// What the import's thread is asked to do, in order.
 enum Job {
-    /// New leads, as binary COPY tuples ([`encode_lead`]).
-    Leads(Vec<u8>),
+    /// New leads, as binary COPY tuples of these columns ([`encode_lead`]).
+    Leads(Vec<u8>, LeadColumns),
     /// Anything else, once the leads sent before it are stored.
     Run(Work),
     Commit,
@@ -1714,8 +1742,10 @@ struct PgImport<'a> {
     /// Unix seconds of the import, for every row it touches.
     now: i64,
     lists: HashMap<String, i64>,
-    /// New leads being encoded, not yet sent.
+    /// New leads being encoded, not yet sent, and their columns: the usual ones
+    /// until a lead needs them all.
     building: Vec<u8>,
+    columns: LeadColumns,
     /// Buffers of chunks sent, emptied by the import's thread, to be filled again: a
     /// fresh one each time would be fresh pages for the kernel to zero.
     emptied: Receiver<Vec<u8>>,
@@ -1780,6 +1810,7 @@ impl<'a> PgImport<'a> {
             now: unix_now(),
             lists: HashMap::new(),
             building: Vec::new(),
+            columns: LeadColumns::Usual,
             emptied,
             next_id: 1,
             last_reserved: 0,
@@ -1874,7 +1905,7 @@ impl<'a> PgImport<'a> {
             .try_recv()
             .unwrap_or_else(|_| Vec::with_capacity(CHUNK_BYTES + CHUNK_BYTES / 4));
         let building = std::mem::replace(&mut self.building, fresh);
-        self.send(Job::Leads(building))
+        self.send(Job::Leads(building, self.columns))
     }
 
     fn flush_members(&mut self) -> Result<()> {
@@ -2015,7 +2046,12 @@ impl LeadImport for PgImport<'_> {
 
     fn insert(&mut self, lead: &Lead, notes: Option<&str>) -> Result<i64> {
         let id = self.next_id()?;
-        encode_lead(&mut self.building, id, lead, notes, self.now)?;
+        if self.columns == LeadColumns::Usual && LeadColumns::of(lead) == LeadColumns::All {
+            // What is encoded so far goes as it is; from here on, every column.
+            self.send_building()?;
+            self.columns = LeadColumns::All;
+        }
+        encode_lead(&mut self.building, id, lead, notes, self.now, self.columns)?;
         self.last_inserted = Some(id);
         if self.building.len() >= CHUNK_BYTES {
             self.send_building()?;
@@ -2112,11 +2148,14 @@ fn serve_jobs(conn: &mut Connection, jobs: &Receiver<Job>, emptied: &SyncSender<
     let Connection { client, statements } = conn;
     let mut tx = client.transaction()?;
     tx.batch_execute(sql!("import_lock"))?;
-    let copy = Db {
+    let mut db = Db {
         client: &mut tx,
         statements,
-    }
-    .statement(sql!("lead_copy"))?;
+    };
+    let (usual, all) = (
+        db.statement(sql!("lead_copy_usual"))?,
+        db.statement(sql!("lead_copy"))?,
+    );
     let mut next = jobs.recv();
     loop {
         match next {
@@ -2130,8 +2169,12 @@ fn serve_jobs(conn: &mut Connection, jobs: &Receiver<Job>, emptied: &SyncSender<
                 });
                 next = jobs.recv();
             }
-            Ok(Job::Leads(first)) => {
-                let mut writer = tx.copy_in(&copy)?;
+            Ok(Job::Leads(first, columns)) => {
+                let copy = match columns {
+                    LeadColumns::Usual => &usual,
+                    LeadColumns::All => &all,
+                };
+                let mut writer = tx.copy_in(copy)?;
                 writer.write_all(COPY_HEADER).map_err(copy_error)?;
                 let mut chunk = first;
                 next = loop {
@@ -2141,7 +2184,7 @@ fn serve_jobs(conn: &mut Connection, jobs: &Receiver<Job>, emptied: &SyncSender<
                     chunk.clear();
                     let _ = emptied.try_send(chunk);
                     match jobs.recv() {
-                        Ok(Job::Leads(more)) => chunk = more,
+                        Ok(Job::Leads(more, same)) if same == columns => chunk = more,
                         other => break other,
                     }
                 };
@@ -2160,29 +2203,39 @@ fn copy_error(e: std::io::Error) -> StoreError {
     }
 }
 
-/// Appends lead `id` to `out` as a tuple of a binary COPY into `lead_copy.sql`'s
-/// columns; on an error, `out` is as it was.
-fn encode_lead(out: &mut Vec<u8>, id: i64, lead: &Lead, notes: Option<&str>, now: i64) -> Result<()> {
+/// Appends lead `id` to `out` as a tuple of a binary COPY into `columns` (which
+/// must include those the lead needs: [`LeadColumns::of`]); on an error, `out` is as
+/// it was.
+fn encode_lead(
+    out: &mut Vec<u8>,
+    id: i64,
+    lead: &Lead,
+    notes: Option<&str>,
+    now: i64,
+    columns: LeadColumns,
+) -> Result<()> {
     let start = out.len();
-    out.extend_from_slice(&LEAD_COLUMNS.to_be_bytes());
+    out.extend_from_slice(&columns.count().to_be_bytes());
     put_int8(out, id);
     let custom = custom_json(lead);
+    let all = columns == LeadColumns::All;
+    // (named by `columns`, value), in the order of the COPY's columns.
     let texts = [
-        lead.email.as_deref(),
-        lead.first_name.as_deref(),
-        lead.last_name.as_deref(),
-        stored_full_name(lead),
-        lead.title.as_deref(),
-        lead.company.as_deref(),
-        lead.domain.as_deref(),
-        slug(lead),
-        lead.location.as_deref(),
-        lead.timezone.as_deref(),
-        lead.phone.as_deref(),
-        custom.as_deref(),
-        notes,
+        (true, lead.email.as_deref()),
+        (true, lead.first_name.as_deref()),
+        (true, lead.last_name.as_deref()),
+        (all, stored_full_name(lead)),
+        (true, lead.title.as_deref()),
+        (true, lead.company.as_deref()),
+        (true, lead.domain.as_deref()),
+        (true, slug(lead)),
+        (true, lead.location.as_deref()),
+        (all, lead.timezone.as_deref()),
+        (all, lead.phone.as_deref()),
+        (all, custom.as_deref()),
+        (true, notes),
     ];
-    for text in texts {
+    for (_, text) in texts.into_iter().filter(|&(named, _)| named) {
         let Some(text) = text else {
             out.extend_from_slice(&(-1i32).to_be_bytes());
             continue;

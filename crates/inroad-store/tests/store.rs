@@ -217,6 +217,62 @@ fn dropped_import_leaves_nothing() {
 }
 
 #[test]
+fn a_lead_with_a_rarely_filled_field_after_others_keeps_every_field() {
+    // A backend may leave out of its bulk path the columns most files never fill
+    // (PostgreSQL's COPY starts without them): the first lead that has one, after
+    // leads that had none, must still be stored whole, and so must those after it.
+    let usual = |n: u32| Lead {
+        timezone: None,
+        phone: None,
+        custom: BTreeMap::new(),
+        full_name: None,
+        ..full_lead(n)
+    };
+    let rare: [(&str, fn(Lead) -> Lead); 4] = [
+        ("a timezone", |lead| Lead {
+            timezone: s("Europe/Paris"),
+            ..lead
+        }),
+        ("a phone", |lead| Lead {
+            phone: s("+33 1 23 45 67 89"),
+            ..lead
+        }),
+        ("custom fields", |lead| Lead {
+            custom: full_lead(0).custom,
+            ..lead
+        }),
+        ("a full name that is not first and last", |lead| Lead {
+            full_name: s("Dr Zoë O'Brien"),
+            ..lead
+        }),
+    ];
+    for expected in EXPECTED_ROWS {
+        for (what, with_rare) in rare {
+            for (name, mut store, _guard) in backends() {
+                let ctx = format!("{name}, expected_rows={expected}, {what}");
+                let leads = [
+                    usual(1),
+                    usual(2),
+                    with_rare(usual(3)),
+                    usual(4),
+                    with_rare(usual(5)),
+                ];
+                let ids = import(store.as_mut(), &leads, None);
+                for (id, lead) in ids.iter().zip(&leads) {
+                    // A full name left out is read back as the first and last names.
+                    let full_name = lead.full_name.clone().or_else(|| lead.derived_full_name());
+                    let want = Lead {
+                        full_name,
+                        ..lead.clone()
+                    };
+                    assert_eq!(store.lead(*id).unwrap().expect("stored").lead, want, "{ctx}");
+                }
+            }
+        }
+    }
+}
+
+#[test]
 fn commit_makes_leads_visible_with_all_fields() {
     for expected in EXPECTED_ROWS {
         for (name, mut store, _guard) in backends() {
