@@ -228,7 +228,8 @@ fn a_lead_with_a_rarely_filled_field_after_others_keeps_every_field() {
         full_name: None,
         ..full_lead(n)
     };
-    let rare: [(&str, fn(Lead) -> Lead); 4] = [
+    type AddField = fn(Lead) -> Lead;
+    let rare: [(&str, AddField); 4] = [
         ("a timezone", |lead| Lead {
             timezone: s("Europe/Paris"),
             ..lead
