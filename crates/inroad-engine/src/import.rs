@@ -257,11 +257,12 @@ fn csv_error(path: &Path, e: &simd_csv::Error) -> Error {
 }
 
 /// The record's cells as text, or `None` if any is not UTF-8. One validation of the
-/// record's whole buffer, then each cell is a slice of it (valid exactly when it
-/// starts and ends on character boundaries): no copy, no allocation.
+/// record's whole buffer (by SIMD: `str::from_utf8` took a fifteenth of the
+/// normalisers' time), then each cell is a slice of it (valid exactly when it starts
+/// and ends on character boundaries): no copy, no allocation.
 fn utf8_cells(record: &simd_csv::ByteRecord) -> Option<impl Iterator<Item = &str>> {
     let all = record.as_slice();
-    let text = std::str::from_utf8(all).ok()?;
+    let text = simdutf8::basic::from_utf8(all).ok()?;
     // Where each cell lies in the buffer (the cells are slices of it).
     let range = move |cell: &[u8]| {
         let start = (cell.as_ptr() as usize).wrapping_sub(all.as_ptr() as usize);
@@ -915,6 +916,29 @@ mod tests {
     }
 
     /// Room in the dedup index goes only to the keys a file's columns can give.
+    #[test]
+    fn cells_are_text_only_when_the_whole_record_is_utf8() {
+        let record = |cells: &[&[u8]]| {
+            let mut record = simd_csv::ByteRecord::new();
+            for cell in cells {
+                record.push_field(cell);
+            }
+            record
+        };
+        let text = |cells: &[&[u8]]| {
+            utf8_cells(&record(cells)).map(|cells| cells.map(str::to_owned).collect::<Vec<_>>())
+        };
+        assert_eq!(
+            text(&[b"Zo\xc3\xab", b"", b"caf\xc3\xa9"]),
+            Some(vec!["Zoë".into(), "".into(), "café".into()])
+        );
+        // Latin-1 'é', alone or beside valid cells (the whole record is refused).
+        assert_eq!(text(&[b"caf\xe9"]), None);
+        assert_eq!(text(&[b"ok", b"caf\xe9", b"ok"]), None);
+        // A character cut between two cells is valid as a buffer, not as cells.
+        assert_eq!(text(&[b"Zo\xc3", b"\xab"]), None);
+    }
+
     #[test]
     fn key_kinds_follow_the_columns() {
         let map = |headers: &[&str]| {
