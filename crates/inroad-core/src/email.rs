@@ -182,19 +182,10 @@ fn push_plain_host(out: &mut String, host: &str) -> Option<bool> {
 const HOST_ALNUM: u8 = 1;
 const HOST_HYPHEN: u8 = 2;
 const HOST_DOT: u8 = 3;
-const HOST_CLASSES: [u8; 256] = {
-    let mut classes = [0; 256];
-    let mut b = 0;
-    while b < 256 {
-        classes[b] = match b as u8 {
-            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' => HOST_ALNUM,
-            b'-' => HOST_HYPHEN,
-            b'.' => HOST_DOT,
-            _ => 0,
-        };
-        b += 1;
-    }
-    classes
+const HOST_CLASSES: [u8; 256] = byte_classes! {
+    b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' => HOST_ALNUM,
+    b'-' => HOST_HYPHEN,
+    b'.' => HOST_DOT,
 };
 
 /// [`push_host`] for any host: trimmed, internationalised names through IDNA.

@@ -148,14 +148,10 @@ fn url_host(rest: &str) -> &str {
     const END: u8 = 1;
     const USERINFO_END: u8 = 2;
     const PORT: u8 = 3;
-    const CLASSES: [u8; 256] = {
-        let mut classes = [0; 256];
-        classes[b'/' as usize] = END;
-        classes[b'?' as usize] = END;
-        classes[b'#' as usize] = END;
-        classes[b'@' as usize] = USERINFO_END;
-        classes[b':' as usize] = PORT;
-        classes
+    const CLASSES: [u8; 256] = byte_classes! {
+        b'/' | b'?' | b'#' => END,
+        b'@' => USERINFO_END,
+        b':' => PORT,
     };
     let mut host_start = 0;
     let mut port_colon = None;
@@ -227,19 +223,10 @@ fn push_canonical_profile(raw: &str, url: &mut String) -> Option<()> {
 const SLUG_LOWERCASE: u8 = 1;
 const SLUG_UPPERCASE: u8 = 2;
 const SLUG_END: u8 = 4;
-const SLUG_CLASSES: [u8; 256] = {
-    let mut classes = [0; 256];
-    let mut b = 0;
-    while b < 256 {
-        classes[b] = match b as u8 {
-            b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'%' | b'.' => SLUG_LOWERCASE,
-            b'A'..=b'Z' => SLUG_UPPERCASE,
-            b'/' | b'?' | b'#' => SLUG_END,
-            _ => 0,
-        };
-        b += 1;
-    }
-    classes
+const SLUG_CLASSES: [u8; 256] = byte_classes! {
+    b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'%' | b'.' => SLUG_LOWERCASE,
+    b'A'..=b'Z' => SLUG_UPPERCASE,
+    b'/' | b'?' | b'#' => SLUG_END,
 };
 
 fn push_canonical_linkedin_url(raw: &str, url: &mut String) -> Option<()> {
