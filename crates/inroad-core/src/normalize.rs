@@ -194,8 +194,8 @@ pub fn canonical_linkedin_url_into(raw: &str, url: &mut String) -> bool {
 fn push_canonical_profile(raw: &str, url: &mut String) -> Option<()> {
     let tail = raw.strip_prefix(LINKEDIN_PROFILE_PREFIX)?;
     let tail = &tail[tail.bytes().position(|b| b != b'/')?..];
-    // Classed through a table, so the only branch is the loop's: which kinds of byte
-    // follow which in a slug is what a predictor cannot learn.
+    // Classed through a table, so that only the slug's end takes a branch: which
+    // kinds of byte follow which in a slug is what a predictor cannot learn.
     let (mut end, mut seen, mut all_slug) = (tail.len(), 0, true);
     for (i, &b) in tail.as_bytes().iter().enumerate() {
         let class = SLUG_CLASSES[usize::from(b)];
