@@ -161,10 +161,19 @@ fn push_plain_host(out: &mut String, host: &str) -> Option<bool> {
     // Without its trailing dots (what follows `end` is ASCII: a char boundary).
     let host = &host[..end];
     let bytes = host.as_bytes();
-    // Each byte is classed, and each pair of neighbours checked, with no branch on
-    // the class (where the dots and hyphens fall is what a predictor cannot learn):
-    // a label is empty where a dot follows a dot, and starts or ends with '-' where a
-    // hyphen touches a dot. The host starts as if after a dot.
+    // Each byte is classed (0: a byte a plain host has not), and each pair of
+    // neighbours checked, with no branch on the class (where the dots and hyphens
+    // fall is what a predictor cannot learn): a label is empty where a dot follows a
+    // dot, and starts or ends with '-' where a hyphen touches a dot. The host starts
+    // as if after a dot.
+    const HOST_ALNUM: u8 = 1;
+    const HOST_HYPHEN: u8 = 2;
+    const HOST_DOT: u8 = 3;
+    const HOST_CLASSES: [u8; 256] = byte_classes! {
+        b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' => HOST_ALNUM,
+        b'-' => HOST_HYPHEN,
+        b'.' => HOST_DOT,
+    };
     let (mut other, mut bad_edge, mut previous) = (false, false, HOST_DOT);
     for &b in bytes {
         let class = HOST_CLASSES[usize::from(b)];
@@ -192,16 +201,6 @@ fn push_plain_host(out: &mut String, host: &str) -> Option<bool> {
     }
     Some(valid)
 }
-
-/// [`push_plain_host`]'s classes of a byte: 0 for any byte a plain host has not.
-const HOST_ALNUM: u8 = 1;
-const HOST_HYPHEN: u8 = 2;
-const HOST_DOT: u8 = 3;
-const HOST_CLASSES: [u8; 256] = byte_classes! {
-    b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' => HOST_ALNUM,
-    b'-' => HOST_HYPHEN,
-    b'.' => HOST_DOT,
-};
 
 /// [`push_host`] for any host: trimmed, internationalised names through IDNA.
 fn push_any_host(out: &mut String, host: &str) -> bool {

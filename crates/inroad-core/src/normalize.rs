@@ -17,6 +17,12 @@ pub fn clean_text_into(raw: &str, out: &mut String) -> bool {
         out.push_str(raw);
         return true;
     }
+    clean_words_into(raw, out)
+}
+
+/// [`clean_text_into`]'s general path, for any cell, into the empty `out`: the words
+/// between runs of whitespace and control characters, joined by single spaces.
+pub(crate) fn clean_words_into(raw: &str, out: &mut String) -> bool {
     out.reserve(raw.len());
     for word in raw.split(|c: char| c.is_whitespace() || c.is_control()) {
         if word.is_empty() {
@@ -195,7 +201,16 @@ fn push_canonical_profile(raw: &str, url: &mut String) -> Option<()> {
     let tail = raw.strip_prefix(LINKEDIN_PROFILE_PREFIX)?;
     let tail = &tail[tail.bytes().position(|b| b != b'/')?..];
     // Classed through a table, so that only the slug's end takes a branch: which
-    // kinds of byte follow which in a slug is what a predictor cannot learn.
+    // kinds of byte follow which in a slug is what a predictor cannot learn. Class 0
+    // is a byte no slug holds.
+    const SLUG_LOWERCASE: u8 = 1;
+    const SLUG_UPPERCASE: u8 = 2;
+    const SLUG_END: u8 = 4;
+    const SLUG_CLASSES: [u8; 256] = byte_classes! {
+        b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'%' | b'.' => SLUG_LOWERCASE,
+        b'A'..=b'Z' => SLUG_UPPERCASE,
+        b'/' | b'?' | b'#' => SLUG_END,
+    };
     let (mut end, mut seen, mut all_slug) = (tail.len(), 0, true);
     for (i, &b) in tail.as_bytes().iter().enumerate() {
         let class = SLUG_CLASSES[usize::from(b)];
@@ -218,16 +233,6 @@ fn push_canonical_profile(raw: &str, url: &mut String) -> Option<()> {
     }
     Some(())
 }
-
-/// [`push_canonical_profile`]'s classes of a byte: 0 for a byte no slug holds.
-const SLUG_LOWERCASE: u8 = 1;
-const SLUG_UPPERCASE: u8 = 2;
-const SLUG_END: u8 = 4;
-const SLUG_CLASSES: [u8; 256] = byte_classes! {
-    b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'%' | b'.' => SLUG_LOWERCASE,
-    b'A'..=b'Z' => SLUG_UPPERCASE,
-    b'/' | b'?' | b'#' => SLUG_END,
-};
 
 fn push_canonical_linkedin_url(raw: &str, url: &mut String) -> Option<()> {
     const CANONICAL: &str = LINKEDIN_PROFILE_PREFIX;

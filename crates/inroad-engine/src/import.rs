@@ -915,7 +915,7 @@ mod tests {
         }
     }
 
-    /// Room in the dedup index goes only to the keys a file's columns can give.
+    /// A record is read as text only when it is UTF-8 as a whole and cell by cell.
     #[test]
     fn cells_are_text_only_when_the_whole_record_is_utf8() {
         let record = |cells: &[&[u8]]| {
@@ -939,6 +939,7 @@ mod tests {
         assert_eq!(text(&[b"Zo\xc3", b"\xab"]), None);
     }
 
+    /// Room in the dedup index goes only to the keys a file's columns can give.
     #[test]
     fn key_kinds_follow_the_columns() {
         let map = |headers: &[&str]| {
