@@ -65,8 +65,11 @@ const HEAD_BYTES: usize = 64 * 1024;
 const OWN_ROW_BUFFER: usize = 8 * 1024;
 /// The buffer of the reader that counts lines up to a rejected row.
 const LINE_COUNT_BUFFER: usize = 64 * 1024;
-/// Emptied row vectors a normaliser keeps for its next batches.
-const SPARE_ROW_VECS: usize = 4;
+/// Emptied row vectors a normaliser keeps for its next batches, and that its way
+/// back holds. The writer returns them in bursts: with room for 4, the overflow was
+/// freed and made again, some 90 vectors of 512 rows a million rows (every string
+/// allocated afresh); with 8, none after the first dozen.
+const SPARE_ROW_VECS: usize = 8;
 /// How many rows ahead the writer asks for the dedup index's places of a row's
 /// keys: enough for memory to answer before the row's turn.
 const PREFETCH_ROWS: usize = 8;
@@ -183,7 +186,7 @@ pub fn import_leads(
         for n in 0..normalizers {
             let (to_normalizer, inbox) = sync_channel::<RawBatch>(2);
             let (outbox, from_normalizer) = sync_channel::<Batch>(4);
-            let (give_back, used) = sync_channel::<Vec<ParsedRow>>(4);
+            let (give_back, used) = sync_channel::<Vec<ParsedRow>>(SPARE_ROW_VECS);
             let (map, recycle) = (&map, recycle.clone());
             std::thread::Builder::new()
                 .name(format!("import-normalize-{n}"))
