@@ -275,6 +275,28 @@ mod tests {
         assert!("Web=webby".parse::<Override>().is_err());
     }
 
+    /// Two columns mapped to one field: the last valid value wins, and an invalid
+    /// one is dropped without taking the earlier value with it.
+    #[test]
+    fn of_two_columns_for_a_field_the_last_valid_value_wins() {
+        let headers: Vec<String> = ["Email", "Backup", "Web", "Site"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        let overrides: Vec<Override> = ["Email=email", "Backup=email", "Web=domain", "Site=domain"]
+            .iter()
+            .map(|o| o.parse().unwrap())
+            .collect();
+        let m = ColumnMap::new(&headers, &overrides).unwrap();
+        let kept = normalize_row(&m, ["ann@acme.com", "not an email", "acme.com", "nowhere"]).unwrap();
+        assert_eq!(kept.lead.email.as_deref(), Some("ann@acme.com"));
+        assert_eq!(kept.lead.domain.as_deref(), Some("acme.com"));
+        assert_eq!(kept.dropped, 2);
+        let replaced = normalize_row(&m, ["ann@acme.com", "ann@beta.io", "acme.com", "beta.io"]).unwrap();
+        assert_eq!(replaced.lead.email.as_deref(), Some("ann@beta.io"));
+        assert_eq!(replaced.lead.domain.as_deref(), Some("beta.io"));
+    }
+
     /// A cell: empty, valid or not for its column, with stray spaces.
     fn cell() -> impl proptest::strategy::Strategy<Value = String> {
         proptest::prop_oneof![
