@@ -1688,12 +1688,11 @@ enum LeadColumns {
 }
 
 impl LeadColumns {
-    /// The columns `lead` needs.
-    fn of(lead: &Lead) -> LeadColumns {
-        let usual = stored_full_name(lead).is_none()
-            && lead.timezone.is_none()
-            && lead.phone.is_none()
-            && lead.custom.is_empty();
+    /// The columns `lead` needs, whose stored full name is `full_name`
+    /// ([`stored_full_name`]).
+    fn of(lead: &Lead, full_name: Option<&str>) -> LeadColumns {
+        let usual =
+            full_name.is_none() && lead.timezone.is_none() && lead.phone.is_none() && lead.custom.is_empty();
         if usual {
             LeadColumns::Usual
         } else {
@@ -2046,12 +2045,19 @@ impl LeadImport for PgImport<'_> {
 
     fn insert(&mut self, lead: &Lead, notes: Option<&str>) -> Result<i64> {
         let id = self.next_id()?;
-        if self.columns == LeadColumns::Usual && LeadColumns::of(lead) == LeadColumns::All {
+        // Compared with the first and last names once, for both uses.
+        let full_name = stored_full_name(lead);
+        if self.columns == LeadColumns::Usual && LeadColumns::of(lead, full_name) == LeadColumns::All {
             // What is encoded so far goes as it is; from here on, every column.
             self.send_building()?;
             self.columns = LeadColumns::All;
         }
-        encode_lead(&mut self.building, id, lead, notes, self.now, self.columns)?;
+        encode_lead(
+            &mut self.building,
+            (id, lead, full_name, notes),
+            self.now,
+            self.columns,
+        )?;
         self.last_inserted = Some(id);
         if self.building.len() >= CHUNK_BYTES {
             self.send_building()?;
@@ -2203,14 +2209,12 @@ fn copy_error(e: std::io::Error) -> StoreError {
     }
 }
 
-/// Appends lead `id` to `out` as a tuple of a binary COPY into `columns` (which
-/// must include those the lead needs: [`LeadColumns::of`]); on an error, `out` is as
-/// it was.
+/// Appends lead `id`, whose stored full name is `full_name` ([`stored_full_name`]),
+/// to `out` as a tuple of a binary COPY into `columns` (which must include those the
+/// lead needs: [`LeadColumns::of`]); on an error, `out` is as it was.
 fn encode_lead(
     out: &mut Vec<u8>,
-    id: i64,
-    lead: &Lead,
-    notes: Option<&str>,
+    (id, lead, full_name, notes): (i64, &Lead, Option<&str>, Option<&str>),
     now: i64,
     columns: LeadColumns,
 ) -> Result<()> {
@@ -2224,7 +2228,7 @@ fn encode_lead(
         (true, lead.email.as_deref()),
         (true, lead.first_name.as_deref()),
         (true, lead.last_name.as_deref()),
-        (all, stored_full_name(lead)),
+        (all, full_name),
         (true, lead.title.as_deref()),
         (true, lead.company.as_deref()),
         (true, lead.domain.as_deref()),
